@@ -1,0 +1,26 @@
+/**
+ * LoongArch64 page tables for `@page-table/core`: the entry codec, the 3- and
+ * 4-level paging modes and the PWCL/PWCH values an OS programs for them.
+ *
+ * @module
+ */
+
+export { LA64_3LEVEL_METADATA, LA64_4LEVEL_METADATA, LA64_METADATA, type LA64PagingMetaData } from './metadata.js';
+export {
+  type LA64AdoptOptions,
+  type LA64Levels,
+  LA64PageTable,
+  type LA64PageTableOptions,
+  la64Metadata,
+} from './page-table.js';
+export { LA64_PTE, LA64PTE, LA64PTEFlags, LA64_PHYS_ADDR_MASK } from './pte.js';
+export {
+  PWCH_3LEVEL,
+  PWCH_4LEVEL,
+  PWCL_3LEVEL,
+  PWCL_4LEVEL,
+  type PwchFields,
+  type PwclFields,
+  pwch,
+  pwcl,
+} from './registers.js';

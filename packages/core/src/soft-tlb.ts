@@ -1,0 +1,130 @@
+/**
+ * A software TLB for emulator MMUs: direct-mapped by virtual page, tagged
+ * with an address-space id and a global bit, held in typed arrays so a hit
+ * allocates nothing.
+ *
+ * @module
+ */
+
+/**
+ * Caches 4 KiB-granular translations. An entry made from a huge leaf
+ * remembers the leaf's level, so invalidating any VA inside the block drops
+ * every cached page of it. The meaning of `perm` (permission bits,
+ * dirty-state) belongs to the MMU that fills the TLB.
+ */
+export class SoftTlb {
+  /** Translations served. */
+  hits = 0;
+  /** Lookups that found nothing. */
+  misses = 0;
+  private readonly mask: number;
+  private readonly valid: Uint8Array;
+  private readonly vaHi: Uint32Array;
+  private readonly vpnLo: Uint32Array;
+  private readonly asid: Uint32Array;
+  private readonly global: Uint8Array;
+  private readonly level: Uint8Array;
+  private readonly frame: Float64Array;
+  private readonly permBits: Uint32Array;
+
+  /** `entries` must be a power of two. */
+  constructor(readonly entries = 256) {
+    if (entries < 1 || (entries & (entries - 1)) !== 0) throw new RangeError('TLB size must be a power of two');
+    this.mask = entries - 1;
+    this.valid = new Uint8Array(entries);
+    this.vaHi = new Uint32Array(entries);
+    this.vpnLo = new Uint32Array(entries);
+    this.asid = new Uint32Array(entries);
+    this.global = new Uint8Array(entries);
+    this.level = new Uint8Array(entries);
+    this.frame = new Float64Array(entries);
+    this.permBits = new Uint32Array(entries);
+  }
+
+  /** The slot caching VA (hi, lo) for `asid` (or a global entry), or -1; counts hits and misses. */
+  lookup(hi: number, lo: number, asid: number): number {
+    const vpn = lo >>> 12;
+    const s = (vpn ^ hi) & this.mask;
+    if (this.valid[s] !== 0 && this.vpnLo[s] === vpn && this.vaHi[s] === hi >>> 0 && (this.global[s] !== 0 || this.asid[s] === asid)) {
+      this.hits++;
+      return s;
+    }
+    this.misses++;
+    return -1;
+  }
+
+  /** Caches the page of VA (hi, lo): its 4 KiB frame, the leaf's level, and MMU-defined `perm` bits. Returns the slot. */
+  insert(hi: number, lo: number, asid: number, global: boolean, frame: number, level: number, perm: number): number {
+    const vpn = lo >>> 12;
+    const s = (vpn ^ hi) & this.mask;
+    this.valid[s] = 1;
+    this.vaHi[s] = hi;
+    this.vpnLo[s] = vpn;
+    this.asid[s] = asid;
+    this.global[s] = global ? 1 : 0;
+    this.level[s] = level;
+    this.frame[s] = frame;
+    this.permBits[s] = perm;
+    return s;
+  }
+
+  /** 4 KiB frame of a slot. */
+  frameOf(slot: number): number {
+    return this.frame[slot];
+  }
+
+  /** MMU-defined permission bits of a slot. */
+  perm(slot: number): number {
+    return this.permBits[slot];
+  }
+
+  /** Replaces the permission bits of a slot (e.g. once a write set the dirty bit). */
+  setPerm(slot: number, perm: number): void {
+    this.permBits[slot] = perm;
+  }
+
+  /** Leaf level of a slot (0 = 4 KiB page). */
+  levelOf(slot: number): number {
+    return this.level[slot];
+  }
+
+  /** Drops one slot. */
+  drop(slot: number): void {
+    this.valid[slot] = 0;
+  }
+
+  /** Drops everything. */
+  flushAll(): void {
+    this.valid.fill(0);
+  }
+
+  /** Drops every entry that is not global (with `asid`: only those of that ASID). */
+  flushNonGlobal(asid?: number): void {
+    for (let s = 0; s < this.entries; s++) {
+      if (this.valid[s] && !this.global[s] && (asid === undefined || this.asid[s] === asid)) this.valid[s] = 0;
+    }
+  }
+
+  /** Drops every entry of `asid`, global ones included only when asked. */
+  flushAsid(asid: number, includeGlobal = false): void {
+    for (let s = 0; s < this.entries; s++) {
+      if (this.valid[s] && this.asid[s] === asid && (includeGlobal || !this.global[s])) this.valid[s] = 0;
+    }
+  }
+
+  /**
+   * Drops every cached page of the leaf containing VA (hi, lo) — the whole
+   * block for a huge leaf. With `asid`, only entries of that ASID, plus
+   * global ones when `includeGlobal`.
+   */
+  flushVa(hi: number, lo: number, asid?: number, includeGlobal = true): void {
+    for (let s = 0; s < this.entries; s++) {
+      if (!this.valid[s] || this.vaHi[s] !== hi >>> 0) continue;
+      const shift = 12 + 9 * this.level[s];
+      const pageBits = shift >= 32 ? 0 : (~0 << (shift - 12)) >>> 0;
+      const same = shift >= 32 ? true : ((this.vpnLo[s] ^ (lo >>> 12)) & pageBits) === 0;
+      if (!same) continue;
+      if (this.global[s] ? includeGlobal : asid === undefined || this.asid[s] === asid) this.valid[s] = 0;
+    }
+  }
+}

@@ -1,0 +1,941 @@
+/**
+ * `PageTable64`: the generic multi-level walker over 512-entry tables that
+ * live in physical memory, for every architecture and 3, 4 or 5 levels.
+ *
+ * Levels are numbered from the leaves: level 0 holds 4 KiB pages, level 1
+ * 2 MiB blocks, level 2 1 GiB blocks, the root is level `levels - 1`.
+ * A virtual address travels as two unsigned 32-bit halves; no bigint is
+ * touched below the API's edge.
+ *
+ * @module
+ */
+
+import {
+  type AddrLike,
+  type PhysAddr,
+  type VirtAddr,
+  fromBigUnchecked,
+  fromHalves,
+} from '@page-table/memory-addr';
+import { PagingError } from './error.js';
+import { MAPPING_FLAGS_ALL, type MappingFlags } from './flags.js';
+import type { PagingHandler } from './handler.js';
+import type { FlushTlb, PagingMetaData } from './metadata.js';
+import { PageSize, isPageSize, levelPageSize, pageSizeLevel } from './page-size.js';
+import type { GenericPTE } from './pte.js';
+import { TlbFlusher } from './tlb.js';
+
+/** Options of a page table. */
+export interface PageTableOptions {
+  /** Called by {@link PageTable64.flush} for each recorded VA, or once with `undefined` for a full flush. */
+  flushTlb?: FlushTlb;
+}
+
+/** Options of a page table adopted from an existing root. */
+export interface AdoptOptions extends PageTableOptions {
+  /**
+   * Whether the adopted tree belongs to this instance, so that `destroy()`
+   * frees all of its table frames. Default false: the tree (including tables
+   * this instance adds to it) belongs to whoever built it, and `destroy()`
+   * frees nothing.
+   */
+  owned?: boolean;
+}
+
+/** A leaf mapping found by `query` or removed by `unmap`. */
+export interface QueryResult {
+  /** PA the VA translates to (for `unmap`: the leaf's base PA). */
+  paddr: PhysAddr;
+  /** The leaf's flags. */
+  flags: MappingFlags;
+  /** The leaf's size. */
+  size: PageSize;
+}
+
+/** One present entry reported by {@link PageTable64.walk}. */
+export interface WalkEntry {
+  /** Depth from the root (0 = root table). */
+  depth: number;
+  /** Level from the leaves (0 = 4 KiB page table). */
+  level: number;
+  /** Index in its table (0..511). */
+  index: number;
+  /** First VA the entry covers, sign-extended in the high half. */
+  va: VirtAddr;
+  /** The raw 64-bit entry. */
+  entry: bigint;
+  /** Whether the entry is a leaf (page or block) rather than a table link. */
+  leaf: boolean;
+  /** PA the entry holds (the next table, or the leaf's base). */
+  paddr: PhysAddr;
+  /** Leaf flags (0 for a table link). */
+  flags: MappingFlags;
+  /** Bytes of VA the entry covers. */
+  size: number;
+}
+
+/** A run of leaf mappings with contiguous VAs and PAs, equal flags and equal page size. */
+export interface Mapping {
+  /** First VA of the run (sign-extended in the high half). */
+  va: VirtAddr;
+  /** First PA of the run. */
+  pa: PhysAddr;
+  /** Bytes in the run. */
+  size: number;
+  /** Page size of every leaf in the run. */
+  pageSize: PageSize;
+  /** Flags of every leaf in the run. */
+  flags: MappingFlags;
+}
+
+const TWO32 = 4294967296;
+const SAFE_FRAME_LIMIT = 2 ** 41; // frame * 4096 stays below 2^53
+const PAGES_PER_LEVEL = [1, 512, 262144, 134217728, 68719476736, 35184372088832];
+/** In-page offset mask of the VA's low half for a leaf at each level. */
+const OFFSET_MASK = [0xfff, 0x1f_ffff, 0x3fff_ffff];
+
+/** Index of `va` (hi, lo) in a table at `level`. */
+function entryIndex(hi: number, lo: number, level: number): number {
+  switch (level) {
+    case 0:
+      return (lo >>> 12) & 511;
+    case 1:
+      return (lo >>> 21) & 511;
+    case 2:
+      return ((lo >>> 30) | (hi << 2)) & 511;
+    case 3:
+      return (hi >>> 7) & 511;
+    default:
+      return (hi >>> 16) & 511;
+  }
+}
+
+function hex(x: number | bigint): string {
+  return `0x${x.toString(16)}`;
+}
+
+/**
+ * A page table of 512-entry tables in physical memory, walked generically and
+ * encoded by the metadata's codec.
+ *
+ * Every modifying call either completes or throws a {@link PagingError} having
+ * changed nothing (no entry written, no frame kept). VAs are checked for
+ * canonical form and PAs against the arch's width on every call. Modified
+ * VAs are recorded for TLB maintenance until {@link flush}.
+ */
+export class PageTable64 implements Disposable {
+  /** The paging mode. */
+  readonly meta: PagingMetaData;
+  /** The memory and frame allocator holding the tables. */
+  readonly handler: PagingHandler;
+
+  private readonly pte: GenericPTE;
+  private readonly root: number;
+  private readonly top: number;
+  private readonly vaMask: number;
+  private readonly paFrameLimit: number;
+  private readonly owned: boolean;
+  private readonly borrowed = new Uint8Array(512);
+  private readonly tlb: TlbFlusher;
+  private destroyed = false;
+  // The VA being worked on, as halves (set by splitVa).
+  private vhi = 0;
+  private vlo = 0;
+  // Where the last lookup stopped: its level, and whether a leaf was found there.
+  private stopLevel = 0;
+  // The leaf entry found by the last queryPa, decoded only when asked.
+  private lastLo = 0;
+  private lastHi = 0;
+  private lastLevel = 0;
+  // Undo journal of a modifying call: word index, old halves, and the table frame allocated there (-1 if none).
+  private jWord = new Float64Array(64);
+  private jLo = new Uint32Array(64);
+  private jHi = new Uint32Array(64);
+  private jFrame = new Float64Array(64);
+  private jLen = 0;
+  // Former contents of allocated frames that were not zero, by journal index.
+  private readonly jSaved = new Map<number, Uint32Array>();
+
+  /**
+   * Wraps a root table at `root`. Arch packages call this from their
+   * `create` / `fromRoot`; `owned` says whether `destroy()` frees the whole tree.
+   */
+  constructor(
+    meta: PagingMetaData,
+    handler: PagingHandler,
+    root: PhysAddr,
+    owned: boolean,
+    options: PageTableOptions = {},
+  ) {
+    this.meta = meta;
+    this.handler = handler;
+    this.pte = meta.pte;
+    this.top = meta.levels - 1;
+    const topBit = meta.vaCheck === 'sign-extend' ? meta.vaBits - 1 : meta.vaBits;
+    this.vaMask = ~0 << (topBit - 32);
+    this.paFrameLimit = 2 ** (meta.paBits - 12);
+    const rootFrame = this.checkPa(root, 'root table');
+    if (rootFrame % 1 !== 0) throw new PagingError('NotAligned', `root table PA ${hex(root)} is not 4 KiB aligned`);
+    if (handler.frameWord(rootFrame) < 0) {
+      throw new PagingError('InvalidAddress', `root table PA ${hex(root)} is outside physical memory`);
+    }
+    this.root = rootFrame;
+    this.owned = owned;
+    this.tlb = new TlbFlusher(options.flushTlb ?? meta.flushTlb);
+  }
+
+  /** Allocates a zeroed 4 KiB frame for a root table; throws `NoMemory` when none is left. */
+  static allocRoot(handler: PagingHandler): PhysAddr {
+    const pa = handler.allocFrames(1, 4096);
+    if (pa === undefined) throw new PagingError('NoMemory', 'no frame for the root table');
+    const w = handler.frameWord(frameFromPa(pa));
+    if (w < 0) throw new PagingError('InvalidAddress', `allocator returned PA ${hex(pa)} outside physical memory`);
+    handler.words.fill(0, w, w + 1024);
+    return pa;
+  }
+
+  /** PA of the root table (what CR3 / satp / TTBR / PGD holds). */
+  get rootPaddr(): PhysAddr {
+    return frameToPa(this.root, 0);
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  /** The mapping at `va`: PA (with the in-page offset), flags and page size; `undefined` if nothing is mapped. */
+  query(va: AddrLike): QueryResult | undefined {
+    this.splitVa(va);
+    const w = this.lookup(this.vhi, this.vlo);
+    if (w < 0) return undefined;
+    const words = this.handler.words;
+    const lo = words[w];
+    const hi = words[w + 1];
+    const level = this.stopLevel;
+    const frame = this.leafFrame(lo, hi, level);
+    return {
+      paddr: frameToPa(frame, offsetIn(this.vlo, level)),
+      flags: this.pte.decodeFlags(lo, hi),
+      size: levelPageSize(level),
+    };
+  }
+
+  /**
+   * Allocation-free query for emulators: the PA as a number, or -1 if nothing
+   * is mapped; {@link lastFlags} and {@link lastSize} then describe the leaf.
+   * Throws `InvalidAddress` for a PA at or above 2^53 (use {@link query}).
+   */
+  queryPa(va: AddrLike): number {
+    this.splitVa(va);
+    return this.queryPaHalves(this.vhi, this.vlo);
+  }
+
+  /** {@link queryPa} with the VA already split into unsigned 32-bit halves (no checks beyond canonical form). */
+  queryPaHalves(hi: number, lo: number): number {
+    if (!this.canonical(hi)) throw this.nonCanonical(hi, lo);
+    const w = this.lookup(hi, lo);
+    if (w < 0) return -1;
+    const words = this.handler.words;
+    const elo = words[w];
+    const ehi = words[w + 1];
+    const level = this.stopLevel;
+    this.lastLo = elo;
+    this.lastHi = ehi;
+    this.lastLevel = level;
+    let frame = this.pte.frame(elo, ehi);
+    if (level !== 0) frame -= frame % PAGES_PER_LEVEL[level];
+    if (frame >= SAFE_FRAME_LIMIT) throw new PagingError('InvalidAddress', 'PA above 2^53: use query()');
+    return frame * 4096 + (lo & OFFSET_MASK[level]);
+  }
+
+  /** Flags of the leaf found by the last successful {@link queryPa}. */
+  get lastFlags(): MappingFlags {
+    return this.pte.decodeFlags(this.lastLo, this.lastHi);
+  }
+
+  /** Page size of the leaf found by the last successful {@link queryPa}. */
+  get lastSize(): PageSize {
+    return levelPageSize(this.lastLevel);
+  }
+
+  // --------------------------------------------------------------- mappings
+
+  /**
+   * Maps one page or block of `size` at `va` to `pa`. Both must be aligned to
+   * `size`. Creates missing intermediate tables; on failure frees them again.
+   */
+  map(va: AddrLike, pa: AddrLike, size: PageSize, flags: MappingFlags): void {
+    this.live();
+    const level = this.checkSize(size);
+    this.checkFlags(flags);
+    this.splitVa(va);
+    const hi = this.vhi;
+    const lo = this.vlo;
+    const frame = this.checkPa(pa, 'pa');
+    const pages = PAGES_PER_LEVEL[level];
+    if (offsetIn(lo, level) !== 0) throw new PagingError('NotAligned', `VA ${hex(va)} is not aligned to ${hex(size)}`);
+    if (frame % pages !== 0) throw new PagingError('NotAligned', `PA ${hex(pa)} is not aligned to ${hex(size)}`);
+    this.jLen = 0;
+    if (this.jSaved.size !== 0) this.jSaved.clear();
+    try {
+      this.mapLeaf(hi, lo, frame, flags, level);
+    } catch (e) {
+      this.rollback();
+      throw e;
+    }
+    this.tlb.record(hi, lo);
+  }
+
+  /** Removes the leaf mapping `va` (a VA inside a block removes the whole block); returns what was mapped. */
+  unmap(va: AddrLike): QueryResult {
+    this.live();
+    this.splitVa(va);
+    const w = this.lookupOrThrow(va);
+    const words = this.handler.words;
+    const lo = words[w];
+    const hi = words[w + 1];
+    const level = this.stopLevel;
+    const result: QueryResult = {
+      paddr: frameToPa(this.leafFrame(lo, hi, level), 0),
+      flags: this.pte.decodeFlags(lo, hi),
+      size: levelPageSize(level),
+    };
+    words[w] = 0;
+    words[w + 1] = 0;
+    this.tlb.record(this.vhi, this.vlo);
+    return result;
+  }
+
+  /** Points the leaf mapping `va` at `pa` with `flags`, keeping its size; `pa` must be aligned to it. Returns the size. */
+  remap(va: AddrLike, pa: AddrLike, flags: MappingFlags): PageSize {
+    this.live();
+    this.checkFlags(flags);
+    this.splitVa(va);
+    const frame = this.checkPa(pa, 'pa');
+    const w = this.lookupOrThrow(va);
+    const level = this.stopLevel;
+    if (frame % PAGES_PER_LEVEL[level] !== 0) {
+      throw new PagingError('NotAligned', `PA ${hex(pa)} is not aligned to the ${hex(levelPageSize(level))} mapping`);
+    }
+    this.pte.encodePage(frame, flags, level > 0);
+    const words = this.handler.words;
+    words[w] = this.pte.lo;
+    words[w + 1] = this.pte.hi;
+    this.tlb.record(this.vhi, this.vlo);
+    return levelPageSize(level);
+  }
+
+  /** Changes the flags of the leaf mapping `va` (the whole block for a VA inside one). Returns its size. */
+  protect(va: AddrLike, flags: MappingFlags): PageSize {
+    this.live();
+    this.checkFlags(flags);
+    this.splitVa(va);
+    const w = this.lookupOrThrow(va);
+    const level = this.stopLevel;
+    const words = this.handler.words;
+    this.pte.encodePage(this.pte.frame(words[w], words[w + 1]), flags, level > 0);
+    words[w] = this.pte.lo;
+    words[w + 1] = this.pte.hi;
+    this.tlb.record(this.vhi, this.vlo);
+    return levelPageSize(level);
+  }
+
+  // ----------------------------------------------------------------- regions
+
+  /**
+   * Maps `size` bytes at `va`. `pa` is either the first PA of a linear range
+   * or a function giving the PA of each step's VA. With `allowHuge`, each step
+   * uses a 1 GiB or 2 MiB block when VA, PA and the remaining size allow.
+   * All or nothing: on any error the tables are exactly as before.
+   */
+  mapRegion(
+    va: AddrLike,
+    pa: AddrLike | ((va: VirtAddr) => AddrLike),
+    size: AddrLike,
+    flags: MappingFlags,
+    allowHuge = false,
+  ): void {
+    this.live();
+    this.checkFlags(flags);
+    const region = this.checkRegion(va, size);
+    if (region === undefined) return;
+    let [vpn, pages] = region;
+    const fn = typeof pa === 'function' ? pa : undefined;
+    let paFrame = 0;
+    if (fn === undefined) {
+      paFrame = this.checkPa(pa as AddrLike, 'pa');
+      if (paFrame % 1 !== 0) throw new PagingError('NotAligned', `PA ${hex(pa as AddrLike)} is not 4 KiB aligned`);
+      if (paFrame + pages > this.paFrameLimit) {
+        throw new PagingError('InvalidAddress', `PA range ends past ${this.meta.paBits} bits`);
+      }
+    }
+    this.jLen = 0;
+    if (this.jSaved.size !== 0) this.jSaved.clear();
+    try {
+      while (pages > 0) {
+        const vhi = Math.floor(vpn / 1048576);
+        const vlo = (vpn % 1048576) * 4096;
+        let frame = paFrame;
+        if (fn !== undefined) {
+          const target = fn(this.vpnToVa(vpn));
+          frame = this.checkPa(target, 'pa');
+          if (frame % 1 !== 0) throw new PagingError('NotAligned', `PA ${hex(target)} for VA ${hex(vlo)} is not 4 KiB aligned`);
+        }
+        let level = 0;
+        if (allowHuge) {
+          if (vpn % 262144 === 0 && frame % 262144 === 0 && pages >= 262144) level = 2;
+          else if (vpn % 512 === 0 && frame % 512 === 0 && pages >= 512) level = 1;
+        }
+        this.mapLeaf(vhi >>> 0, vlo >>> 0, frame, flags, level);
+        const step = PAGES_PER_LEVEL[level];
+        vpn += step;
+        pages -= step;
+        paFrame += step;
+      }
+    } catch (e) {
+      this.rollback();
+      throw e;
+    }
+    this.recordRegion(region[0], region[1]);
+  }
+
+  /**
+   * Removes every leaf in `[va, va + size)`, stepping over holes. A block that
+   * crosses either end of the region is a `MappedToHugePage` error, and then
+   * nothing is removed.
+   */
+  unmapRegion(va: AddrLike, size: AddrLike): void {
+    this.live();
+    const region = this.checkRegion(va, size);
+    if (region === undefined) return;
+    this.forEachLeaf(region[0], region[1], false, 0);
+    this.forEachLeaf(region[0], region[1], true, -1);
+    this.recordRegion(region[0], region[1]);
+  }
+
+  /**
+   * Sets `flags` on every leaf in `[va, va + size)`, stepping over holes. A
+   * block that crosses either end of the region is a `MappedToHugePage`
+   * error, and then nothing is changed.
+   */
+  protectRegion(va: AddrLike, size: AddrLike, flags: MappingFlags): void {
+    this.live();
+    this.checkFlags(flags);
+    const region = this.checkRegion(va, size);
+    if (region === undefined) return;
+    this.forEachLeaf(region[0], region[1], false, 0);
+    this.forEachLeaf(region[0], region[1], true, flags);
+    this.recordRegion(region[0], region[1]);
+  }
+
+  // ------------------------------------------------------------ inspection
+
+  /** Visits every present entry depth-first in VA order: table links before their contents. */
+  walk(visitor: (entry: WalkEntry) => void): void {
+    this.live();
+    this.walkTable(this.root, this.top, 0, visitor, new Set());
+  }
+
+  /** Leaf mappings in VA order, with runs of contiguous VA and PA, equal flags and page size merged (like `info mem`). */
+  *mappings(): Generator<Mapping, void, undefined> {
+    this.live();
+    let run: { vpn: number; frame: number; pages: number; level: number; flags: MappingFlags } | undefined;
+    const leaves: Array<[number, number, number, MappingFlags]> = [];
+    this.collectLeaves(this.root, this.top, 0, leaves, new Set());
+    for (const [vpn, frame, level, flags] of leaves) {
+      if (run && run.level === level && run.flags === flags && run.vpn + run.pages === vpn && run.frame + run.pages === frame) {
+        run.pages += PAGES_PER_LEVEL[level];
+        continue;
+      }
+      if (run) yield this.toMapping(run);
+      run = { vpn, frame, pages: PAGES_PER_LEVEL[level], level, flags };
+    }
+    if (run) yield this.toMapping(run);
+  }
+
+  // ------------------------------------------------------- sharing and TLB
+
+  /**
+   * Shares the root entries covering `[start, start + size)` of `other` (same
+   * paging mode and memory) with this table. Subtrees this table had there
+   * are freed; shared ones are never freed by this table.
+   */
+  copyFrom(other: PageTable64, start: AddrLike, size: AddrLike): void {
+    this.live();
+    other.live();
+    if (other.meta !== this.meta || other.handler !== this.handler) {
+      throw new PagingError('InvalidAddress', 'copyFrom needs a table of the same paging mode in the same memory');
+    }
+    const region = this.checkRegion(start, size);
+    if (region === undefined) return;
+    const shift = PAGES_PER_LEVEL[this.top];
+    const first = Math.floor(region[0] / shift) % 512;
+    const last = Math.floor((region[0] + region[1] - 1) / shift) % 512;
+    const h = this.handler;
+    const seen = new Set<number>();
+    for (let i = first; i <= last; i++) {
+      let dst = h.frameWord(this.root);
+      const words = h.words;
+      const lo = words[dst + 2 * i];
+      const hi = words[dst + 2 * i + 1];
+      if (this.borrowed[i] === 0 && this.pte.table(lo, hi)) {
+        this.freeTree(this.pte.frame(lo, hi), this.top - 1, seen);
+      }
+      const src = h.frameWord(other.root);
+      dst = h.frameWord(this.root);
+      const w = h.words;
+      w[dst + 2 * i] = w[src + 2 * i];
+      w[dst + 2 * i + 1] = w[src + 2 * i + 1];
+      this.borrowed[i] = this.pte.table(w[dst + 2 * i], w[dst + 2 * i + 1]) ? 1 : 0;
+    }
+    this.tlb.recordFull();
+  }
+
+  /** Issues the recorded TLB maintenance through the flush hook, then forgets it. */
+  flush(): void {
+    this.tlb.flush();
+  }
+
+  /** The TLB maintenance recorded since the last {@link flush}: `'full'` or the VAs (at most 32). */
+  get pendingFlush(): 'full' | VirtAddr[] {
+    return this.tlb.pending();
+  }
+
+  /**
+   * Frees every table frame of this table's tree (for `create()`d tables and
+   * trees adopted with `owned: true`; nothing otherwise), never subtrees
+   * shared in with {@link copyFrom}. The table is unusable afterwards; calling it again does nothing.
+   */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    const h = this.handler;
+    if (!this.owned) return;
+    const seen = new Set<number>();
+    for (let i = 0; i < 512; i++) {
+      const base = h.frameWord(this.root);
+      const words = h.words;
+      if (this.borrowed[i] === 0 && this.pte.table(words[base + 2 * i], words[base + 2 * i + 1])) {
+        this.freeTree(this.pte.frame(words[base + 2 * i], words[base + 2 * i + 1]), this.top - 1, seen);
+      }
+    }
+    h.deallocFrames(frameToPa(this.root, 0), 1);
+  }
+
+  /** Same as {@link destroy}, for `using`. */
+  [Symbol.dispose](): void {
+    this.destroy();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  /** Splits and checks a VA into {@link vhi}/{@link vlo}. */
+  private splitVa(va: AddrLike): void {
+    let hi: number;
+    let lo: number;
+    if (typeof va === 'number') {
+      if (!(va >= 0 && va <= Number.MAX_SAFE_INTEGER && Math.floor(va) === va)) {
+        throw new PagingError('InvalidAddress', `VA ${va} is not a safe non-negative integer`);
+      }
+      lo = va >>> 0;
+      hi = (va / TWO32) >>> 0;
+    } else if (typeof va === 'bigint') {
+      if (va < 0n || va > 0xffff_ffff_ffff_ffffn) throw new PagingError('InvalidAddress', `VA ${hex(va)} is outside 0..2^64-1`);
+      hi = Number(va >> 32n);
+      lo = Number(va & 0xffff_ffffn);
+    } else {
+      throw new PagingError('InvalidAddress', `VA must be a number or bigint, got ${typeof va}`);
+    }
+    if (!this.canonical(hi)) throw this.nonCanonical(hi, lo);
+    this.vhi = hi;
+    this.vlo = lo;
+  }
+
+  private canonical(hi: number): boolean {
+    const m = hi & this.vaMask;
+    return m === 0 || m === this.vaMask;
+  }
+
+  private nonCanonical(hi: number, lo: number): PagingError {
+    return new PagingError('InvalidAddress', `VA ${hex(fromHalves(hi, lo))} is not canonical for ${this.meta.name}`);
+  }
+
+  /** Checks a PA against the arch's width; returns its frame number (fractional if unaligned). */
+  private checkPa(pa: AddrLike, what: string): number {
+    let frame: number;
+    if (typeof pa === 'number') {
+      if (!(pa >= 0 && pa <= Number.MAX_SAFE_INTEGER && Math.floor(pa) === pa)) {
+        throw new PagingError('InvalidAddress', `${what} ${pa} is not a safe non-negative integer`);
+      }
+      frame = pa / 4096;
+    } else if (typeof pa === 'bigint') {
+      if (pa < 0n || pa > 0xffff_ffff_ffff_ffffn) throw new PagingError('InvalidAddress', `${what} ${hex(pa)} is outside 0..2^64-1`);
+      frame = Number(pa >> 12n) + (pa & 0xfffn ? 0.5 : 0);
+    } else {
+      throw new PagingError('InvalidAddress', `${what} must be a number or bigint, got ${typeof pa}`);
+    }
+    if (frame >= this.paFrameLimit) {
+      throw new PagingError('InvalidAddress', `${what} ${hex(pa)} is beyond the ${this.meta.paBits}-bit physical address space`);
+    }
+    return frame;
+  }
+
+  private checkFlags(flags: MappingFlags): void {
+    if (!Number.isInteger(flags) || flags < 0 || (flags & ~MAPPING_FLAGS_ALL) !== 0) {
+      throw new PagingError('UnsupportedFlags', `unknown flag bits in ${flags}`);
+    }
+    if ((flags & 7) === 0) throw new PagingError('UnsupportedFlags', 'a mapping needs READ, WRITE or EXECUTE');
+    const why = this.pte.checkFlags(flags);
+    if (why !== undefined) throw new PagingError('UnsupportedFlags', `${this.meta.name}: ${why}`);
+  }
+
+  private checkSize(size: PageSize): number {
+    if (!isPageSize(size)) throw new PagingError('NotAligned', `${size} is not a page size`);
+    const level = pageSizeLevel(size);
+    if (level > this.top) throw new PagingError('NotAligned', `${this.meta.name} has no ${hex(size)} pages`);
+    return level;
+  }
+
+  /** Checks a region; returns [first VPN, page count], or undefined for an empty one. */
+  private checkRegion(va: AddrLike, size: AddrLike): [number, number] | undefined {
+    this.splitVa(va);
+    const hi = this.vhi;
+    const lo = this.vlo;
+    if ((lo & 0xfff) !== 0) throw new PagingError('NotAligned', `region start ${hex(va)} is not 4 KiB aligned`);
+    let pages: number;
+    if (typeof size === 'number') {
+      if (!(size >= 0 && Number.isSafeInteger(size))) throw new PagingError('NotAligned', `region size ${size} is not a safe non-negative integer`);
+      if (size % 4096 !== 0) throw new PagingError('NotAligned', `region size ${hex(size)} is not a multiple of 4 KiB`);
+      pages = size / 4096;
+    } else {
+      if (size < 0n || (size & 0xfffn) !== 0n) throw new PagingError('NotAligned', `region size ${hex(size)} is not a multiple of 4 KiB`);
+      pages = Number(size >> 12n);
+    }
+    if (pages === 0) return undefined;
+    const vpn = hi * 1048576 + (lo >>> 12);
+    const lastVpn = vpn + pages - 1;
+    if (lastVpn >= 2 ** 52) throw new PagingError('InvalidAddress', `region at ${hex(va)} runs past 2^64`);
+    const lastHi = Math.floor(lastVpn / 1048576) >>> 0;
+    const half = (h: number) => (h & this.vaMask) !== 0;
+    if (!this.canonical(lastHi) || half(lastHi) !== half(hi)) {
+      throw new PagingError('InvalidAddress', `region at ${hex(va)} of ${hex(size)} bytes leaves the canonical range`);
+    }
+    return [vpn, pages];
+  }
+
+  private live(): void {
+    if (this.destroyed) throw new Error('page table was destroyed');
+  }
+
+  /**
+   * Walks to the leaf covering (hi, lo): its word index, or -1 for a hole.
+   * Sets {@link stopLevel} to the level where the walk ended either way.
+   */
+  private lookup(hi: number, lo: number): number {
+    const h = this.handler;
+    const pte = this.pte;
+    const words = h.words;
+    let frame = this.root;
+    let level = this.top;
+    let w: number;
+    for (;;) {
+      const base = h.frameWord(frame);
+      if (base < 0) throw this.outside(frame);
+      w = base + (entryIndex(hi, lo, level) << 1);
+      const elo = words[w];
+      const ehi = words[w + 1];
+      if (level === 0) {
+        if (!pte.present(elo, ehi)) w = -1;
+        break;
+      }
+      if (pte.table(elo, ehi)) {
+        frame = pte.frame(elo, ehi);
+        level--;
+        continue;
+      }
+      if (level > 2 || !pte.present(elo, ehi)) w = -1;
+      break;
+    }
+    this.stopLevel = level;
+    return w;
+  }
+
+  private lookupOrThrow(va: AddrLike): number {
+    const w = this.lookup(this.vhi, this.vlo);
+    if (w < 0) throw new PagingError('NotMapped', `nothing is mapped at VA ${hex(va)}`);
+    return w;
+  }
+
+  private outside(frame: number): PagingError {
+    return new PagingError('InvalidAddress', `table at PA ${hex(frame * 4096)} is outside physical memory`);
+  }
+
+  /** Leaf address as a frame number, aligned down to the leaf's size (bits below it are attributes, e.g. x86 PAT). */
+  private leafFrame(lo: number, hi: number, level: number): number {
+    const frame = this.pte.frame(lo, hi);
+    return level === 0 ? frame : frame - (frame % PAGES_PER_LEVEL[level]);
+  }
+
+  /** Writes one leaf at `level`, creating tables on the way; every write goes to the journal. */
+  private mapLeaf(hi: number, lo: number, frame: number, flags: MappingFlags, target: number): void {
+    const h = this.handler;
+    const pte = this.pte;
+    let table = this.root;
+    for (let level = this.top; ; level--) {
+      const base = h.frameWord(table);
+      if (base < 0) throw this.outside(table);
+      const index = entryIndex(hi, lo, level);
+      const w = base + (index << 1);
+      let words = h.words;
+      const elo = words[w];
+      const ehi = words[w + 1];
+      if (level === target) {
+        if (pte.present(elo, ehi) || (level > 0 && pte.table(elo, ehi))) {
+          throw new PagingError('AlreadyMapped', `VA ${hex(fromHalves(hi, lo))} is already mapped`);
+        }
+        pte.encodePage(frame, flags, level > 0);
+        this.journal(w, elo, ehi, -1);
+        words[w] = pte.lo;
+        words[w + 1] = pte.hi;
+        return;
+      }
+      if (pte.table(elo, ehi)) {
+        table = pte.frame(elo, ehi);
+        continue;
+      }
+      if (pte.present(elo, ehi)) {
+        throw new PagingError('MappedToHugePage', `VA ${hex(fromHalves(hi, lo))} lies in a ${hex(levelPageSize(level))} block`);
+      }
+      const pa = h.allocFrames(1, 4096);
+      if (pa === undefined) throw new PagingError('NoMemory', 'no frame for a page table');
+      const next = frameFromPa(pa);
+      const nb = h.frameWord(next);
+      if (nb < 0) {
+        h.deallocFrames(pa, 1);
+        throw this.outside(next);
+      }
+      words = h.words;
+      const at = h.frameWord(table) + (index << 1);
+      this.journal(at, elo, ehi, next);
+      this.clearFrame(words, nb);
+      pte.encodeTable(next);
+      words[at] = pte.lo;
+      words[at + 1] = pte.hi;
+      table = next;
+    }
+  }
+
+  /** Zeroes a new table frame; a frame that held data is saved first so a rollback can restore it. */
+  private clearFrame(words: Uint32Array, base: number): void {
+    for (let i = base; i < base + 1024; i++) {
+      if (words[i] !== 0) {
+        this.jSaved.set(this.jLen - 1, words.slice(base, base + 1024));
+        words.fill(0, base, base + 1024);
+        return;
+      }
+    }
+  }
+
+  private journal(w: number, lo: number, hi: number, frame: number): void {
+    const n = this.jLen;
+    if (n === this.jWord.length) {
+      const grow = <T extends Float64Array | Uint32Array>(a: T, make: (n: number) => T): T => {
+        const b = make(n * 2);
+        b.set(a);
+        return b;
+      };
+      this.jWord = grow(this.jWord, (k) => new Float64Array(k));
+      this.jLo = grow(this.jLo, (k) => new Uint32Array(k));
+      this.jHi = grow(this.jHi, (k) => new Uint32Array(k));
+      this.jFrame = grow(this.jFrame, (k) => new Float64Array(k));
+    }
+    this.jWord[n] = w;
+    this.jLo[n] = lo;
+    this.jHi[n] = hi;
+    this.jFrame[n] = frame;
+    this.jLen = n + 1;
+  }
+
+  /** Undoes the journal, newest first: old entries back, allocated tables freed. */
+  private rollback(): void {
+    const h = this.handler;
+    for (let i = this.jLen - 1; i >= 0; i--) {
+      const words = h.words;
+      const w = this.jWord[i];
+      words[w] = this.jLo[i];
+      words[w + 1] = this.jHi[i];
+      const frame = this.jFrame[i];
+      if (frame >= 0) {
+        const saved = this.jSaved.get(i);
+        if (saved !== undefined) h.words.set(saved, h.frameWord(frame));
+        h.deallocFrames(frameToPa(frame, 0), 1);
+      }
+    }
+    this.jLen = 0;
+    if (this.jSaved.size !== 0) this.jSaved.clear();
+  }
+
+  /**
+   * Visits the leaves of `pages` pages from `vpn`. Check pass (`commit`
+   * false): throws if a block crosses an end. Commit pass: `flags` -1 clears
+   * each leaf, otherwise re-encodes it with `flags`.
+   */
+  private forEachLeaf(vpn: number, pages: number, commit: boolean, flags: number): void {
+    const end = vpn + pages;
+    const pte = this.pte;
+    while (vpn < end) {
+      const hi = Math.floor(vpn / 1048576) >>> 0;
+      const lo = ((vpn % 1048576) * 4096) >>> 0;
+      const w = this.lookup(hi, lo);
+      const level = this.stopLevel;
+      const span = PAGES_PER_LEVEL[level];
+      const first = vpn - (vpn % span);
+      if (w < 0) {
+        vpn = first + span;
+        continue;
+      }
+      if (!commit) {
+        if (first !== vpn || first + span > end) {
+          throw new PagingError(
+            'MappedToHugePage',
+            `the ${hex(levelPageSize(level))} block at VA ${hex(this.vpnToVa(first))} crosses the region's edge`,
+          );
+        }
+      } else {
+        const words = this.handler.words;
+        if (flags < 0) {
+          words[w] = 0;
+          words[w + 1] = 0;
+        } else {
+          pte.encodePage(pte.frame(words[w], words[w + 1]), flags, level > 0);
+          words[w] = pte.lo;
+          words[w + 1] = pte.hi;
+        }
+      }
+      vpn = first + span;
+    }
+  }
+
+  private recordRegion(vpn: number, pages: number): void {
+    if (pages > 32) {
+      this.tlb.recordFull();
+      return;
+    }
+    for (let i = 0; i < pages; i++) {
+      const v = vpn + i;
+      this.tlb.record(Math.floor(v / 1048576) >>> 0, ((v % 1048576) * 4096) >>> 0);
+    }
+  }
+
+  /** The VA of a page number, sign-extended above the arch's VA width. */
+  private vpnToVa(vpn: number): VirtAddr {
+    const topBit = this.meta.vaCheck === 'sign-extend' ? this.meta.vaBits - 1 : this.meta.vaBits;
+    if (vpn < 2 ** (topBit - 12)) {
+      return (vpn < SAFE_FRAME_LIMIT ? vpn * 4096 : BigInt(vpn) << 12n) as VirtAddr;
+    }
+    const low = BigInt(vpn) << 12n;
+    const high = (0xffff_ffff_ffff_ffffn >> BigInt(topBit)) << BigInt(topBit);
+    return fromBigUnchecked(low | high) as VirtAddr;
+  }
+
+  private walkTable(
+    table: number,
+    level: number,
+    vpnBase: number,
+    visitor: (e: WalkEntry) => void,
+    seen: Set<number>,
+  ): void {
+    if (seen.has(table)) return;
+    seen.add(table);
+    const h = this.handler;
+    const pte = this.pte;
+    if (h.frameWord(table) < 0) throw this.outside(table);
+    const span = PAGES_PER_LEVEL[level];
+    for (let i = 0; i < 512; i++) {
+      const base = h.frameWord(table);
+      const words = h.words;
+      const lo = words[base + 2 * i];
+      const hi = words[base + 2 * i + 1];
+      const isTable = level > 0 && pte.table(lo, hi);
+      const isLeaf = !isTable && pte.present(lo, hi) && level <= 2;
+      if (!isTable && !isLeaf) continue;
+      const vpn = vpnBase + i * span;
+      const frame = isLeaf ? this.leafFrame(lo, hi, level) : pte.frame(lo, hi);
+      visitor({
+        depth: this.top - level,
+        level,
+        index: i,
+        va: this.vpnToVa(vpn),
+        entry: (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0),
+        leaf: isLeaf,
+        paddr: frameToPa(frame, 0),
+        flags: isLeaf ? pte.decodeFlags(lo, hi) : 0,
+        size: span * 4096,
+      });
+      if (isTable && h.frameWord(frame) >= 0) this.walkTable(frame, level - 1, vpn, visitor, seen);
+    }
+  }
+
+  private collectLeaves(
+    table: number,
+    level: number,
+    vpnBase: number,
+    out: Array<[number, number, number, MappingFlags]>,
+    seen: Set<number>,
+  ): void {
+    if (seen.has(table)) return;
+    seen.add(table);
+    const h = this.handler;
+    const pte = this.pte;
+    if (h.frameWord(table) < 0) return;
+    const span = PAGES_PER_LEVEL[level];
+    for (let i = 0; i < 512; i++) {
+      const base = h.frameWord(table);
+      const words = h.words;
+      const lo = words[base + 2 * i];
+      const hi = words[base + 2 * i + 1];
+      const vpn = vpnBase + i * span;
+      if (level > 0 && pte.table(lo, hi)) this.collectLeaves(pte.frame(lo, hi), level - 1, vpn, out, seen);
+      else if (level <= 2 && pte.present(lo, hi)) out.push([vpn, this.leafFrame(lo, hi, level), level, pte.decodeFlags(lo, hi)]);
+    }
+  }
+
+  private toMapping(run: { vpn: number; frame: number; pages: number; level: number; flags: MappingFlags }): Mapping {
+    return {
+      va: this.vpnToVa(run.vpn),
+      pa: frameToPa(run.frame, 0),
+      size: run.pages * 4096,
+      pageSize: levelPageSize(run.level),
+      flags: run.flags,
+    };
+  }
+
+  private freeTree(table: number, level: number, seen: Set<number>): void {
+    if (seen.has(table)) return;
+    seen.add(table);
+    const h = this.handler;
+    if (h.frameWord(table) < 0) return;
+    if (level > 0) {
+      for (let i = 0; i < 512; i++) {
+        const base = h.frameWord(table);
+        const words = h.words;
+        const lo = words[base + 2 * i];
+        const hi = words[base + 2 * i + 1];
+        if (this.pte.table(lo, hi)) this.freeTree(this.pte.frame(lo, hi), level - 1, seen);
+      }
+    }
+    h.deallocFrames(frameToPa(table, 0), 1);
+  }
+}
+
+/** In-page offset of the VA's low half for a leaf at `level`. */
+function offsetIn(lo: number, level: number): number {
+  return level === 0 ? lo & 0xfff : level === 1 ? lo & 0x1f_ffff : (lo & 0x3fff_ffff) >>> 0;
+}
+
+function frameToPa(frame: number, offset: number): PhysAddr {
+  if (frame < SAFE_FRAME_LIMIT) return (frame * 4096 + offset) as PhysAddr;
+  return fromBigUnchecked((BigInt(frame) << 12n) + BigInt(offset)) as PhysAddr;
+}
+
+function frameFromPa(pa: PhysAddr): number {
+  return typeof pa === 'number' ? pa / 4096 : Number((pa as bigint) >> 12n);
+}

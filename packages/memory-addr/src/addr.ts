@@ -1,0 +1,116 @@
+/**
+ * Address values: exact 64-bit physical and virtual addresses as primitives.
+ *
+ * Every address has exactly one representation: a `number` when the value is a
+ * safe integer (at most 2^53 - 1), a `bigint` only beyond. So `===`, `Map` keys
+ * and `Set` membership work, and the common case costs nothing.
+ *
+ * @module
+ */
+
+import { describe } from './_util.js';
+
+declare const addrKind: unique symbol;
+
+/**
+ * An address of kind `K` in 0 .. 2^64-1: a number when safe, else a bigint. The
+ * brand exists only for the type checker; it keeps kinds apart (a `PhysAddr` is
+ * not a `VirtAddr`) while the value stays a plain primitive. Name your own kinds
+ * with it, as upstream's `def_usize_addr!` does (e.g. `Addr<'GPA'>`).
+ */
+export type Addr<K extends string> = (number | bigint) & { readonly [addrKind]: K };
+
+/** Any branded address, whatever its kind: the constraint of functions that keep the brand of their input. */
+export type AnyAddr = Addr<string>;
+
+/** A physical address in 0 .. 2^64-1, a number when safe, else a bigint. */
+export type PhysAddr = Addr<'PA'>;
+
+/** A virtual address in 0 .. 2^64-1 (a high-half VA is its unsigned 64-bit value), a number when safe, else a bigint. */
+export type VirtAddr = Addr<'VA'>;
+
+/** Either kind of address, or a plain number or bigint that is about to become one. */
+export type AddrLike = number | bigint;
+
+/** 2^64 - 1, the largest address. */
+export const ADDR_MAX = 0xffff_ffff_ffff_ffffn;
+
+const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Thrown for a value that is not an address: not an integer, negative, unsafe as a number, or beyond 2^64-1. */
+export class AddressError extends RangeError {
+  override name = 'AddressError';
+}
+
+/**
+ * Checks that `x` is a 64-bit unsigned integer and returns its canonical form
+ * (number when safe, else bigint). `what` names the caller in the error.
+ */
+export function toAddrValue(x: AddrLike, what = 'address'): number | bigint {
+  if (typeof x === 'number') {
+    // `+ 0` turns -0 into 0, so a zero address has one representation too.
+    if (Number.isSafeInteger(x) && x >= 0) return x + 0;
+    throw new AddressError(
+      `${what}: ${describe(x)} is not a safe non-negative integer; pass a bigint for values above 2^53-1`,
+    );
+  }
+  if (typeof x === 'bigint') {
+    if (x < 0n || x > ADDR_MAX) throw new AddressError(`${what}: ${describe(x)} is outside 0..2^64-1`);
+    return x <= SAFE_MAX ? Number(x) : x;
+  }
+  throw new AddressError(`${what}: expected a number or bigint, got ${typeof x}`);
+}
+
+/** Builds a physical address from a number or bigint, rejecting anything that is not an exact 64-bit unsigned value. */
+export function pa(x: AddrLike): PhysAddr {
+  return toAddrValue(x, 'pa') as PhysAddr;
+}
+
+/** Builds a virtual address from a number or bigint, rejecting anything that is not an exact 64-bit unsigned value. */
+export function va(x: AddrLike): VirtAddr {
+  return toAddrValue(x, 'va') as VirtAddr;
+}
+
+/**
+ * Makes the constructor of a user-defined address kind (upstream's `def_usize_addr!`),
+ * e.g. `const gpa = defineAddr('GPA')`, so values of that kind are checked like `pa`/`va`.
+ */
+export function defineAddr<K extends string>(kind: K): (x: AddrLike) => Addr<K> {
+  return (x) => toAddrValue(x, kind) as Addr<K>;
+}
+
+/** The exact value of an address as a bigint. */
+export function toBigInt(x: AddrLike): bigint {
+  return typeof x === 'bigint' ? x : BigInt(x);
+}
+
+/** The value of an address as a number; throws if it is above 2^53-1 (it would round). */
+export function toNumber(x: AddrLike): number {
+  if (typeof x === 'number') return x;
+  if (x >= 0n && x <= SAFE_MAX) return Number(x);
+  throw new AddressError(`${describe(x)} does not fit a safe number`);
+}
+
+/** Canonical form of an unsigned 64-bit bigint known to be in range (no checks). */
+export function fromBigUnchecked(x: bigint): number | bigint {
+  return x <= SAFE_MAX ? Number(x) : x;
+}
+
+/** High 32 bits of a 64-bit value (as an unsigned 32-bit number). */
+export function hi32(x: AddrLike): number {
+  return typeof x === 'number' ? (x / 4294967296) >>> 0 : Number((x >> 32n) & 0xffff_ffffn);
+}
+
+/** Low 32 bits of a 64-bit value (as an unsigned 32-bit number). */
+export function lo32(x: AddrLike): number {
+  return typeof x === 'number' ? x >>> 0 : Number(x & 0xffff_ffffn);
+}
+
+/** Rebuilds the canonical value from unsigned 32-bit halves. */
+export function fromHalves(hi: number, lo: number): number | bigint {
+  hi >>>= 0;
+  lo >>>= 0;
+  // Below 2^53 the double is exact; the high word then has at most 21 bits.
+  if (hi < 0x20_0000) return hi * 4294967296 + lo;
+  return (BigInt(hi) << 32n) | BigInt(lo);
+}
