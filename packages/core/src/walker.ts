@@ -23,6 +23,7 @@ import type { PagingHandler } from './handler.js';
 import type { FlushTlb, PagingMetaData } from './metadata.js';
 import { PageSize, isPageSize, levelPageSize, pageSizeLevel } from './page-size.js';
 import type { GenericPTE } from './pte.js';
+import { UndoJournal } from './journal.js';
 import { TlbFlusher } from './tlb.js';
 
 /** Options of a page table. */
@@ -143,18 +144,15 @@ export class PageTable64 implements Disposable {
   private vlo = 0;
   // Where the last lookup stopped: its level, and whether a leaf was found there.
   private stopLevel = 0;
+  // The last flag set that passed checkFlags (-1: none yet).
+  private okFlags = -1;
+  // Word index of the last-level table that received the last leaf written by mapLeaf.
+  private leafTable = -1;
   // The leaf entry found by the last queryPa, decoded only when asked.
   private lastLo = 0;
   private lastHi = 0;
   private lastLevel = 0;
-  // Undo journal of a modifying call: word index, old halves, and the table frame allocated there (-1 if none).
-  private jWord = new Float64Array(64);
-  private jLo = new Uint32Array(64);
-  private jHi = new Uint32Array(64);
-  private jFrame = new Float64Array(64);
-  private jLen = 0;
-  // Former contents of allocated frames that were not zero, by journal index.
-  private readonly jSaved = new Map<number, Uint32Array>();
+  private readonly journal = new UndoJournal();
 
   /**
    * Wraps a root table at `root`. Arch packages call this from their
@@ -224,6 +222,9 @@ export class PageTable64 implements Disposable {
    * Throws `InvalidAddress` for a PA at or above 2^53 (use {@link query}).
    */
   queryPa(va: AddrLike): number {
+    if (typeof va === 'number' && va >= 0 && va <= Number.MAX_SAFE_INTEGER && Math.floor(va) === va) {
+      return this.queryPaHalves((va / TWO32) >>> 0, va >>> 0);
+    }
     this.splitVa(va);
     return this.queryPaHalves(this.vhi, this.vlo);
   }
@@ -273,10 +274,9 @@ export class PageTable64 implements Disposable {
     const pages = PAGES_PER_LEVEL[level];
     if (offsetIn(lo, level) !== 0) throw new PagingError('NotAligned', `VA ${hex(va)} is not aligned to ${hex(size)}`);
     if (frame % pages !== 0) throw new PagingError('NotAligned', `PA ${hex(pa)} is not aligned to ${hex(size)}`);
-    this.jLen = 0;
-    if (this.jSaved.size !== 0) this.jSaved.clear();
+    this.journal.reset();
     try {
-      this.mapLeaf(hi, lo, frame, flags, level);
+      this.mapLeaf(hi, lo, frame, flags, level, false);
     } catch (e) {
       this.rollback();
       throw e;
@@ -367,8 +367,10 @@ export class PageTable64 implements Disposable {
         throw new PagingError('InvalidAddress', `PA range ends past ${this.meta.paBits} bits`);
       }
     }
-    this.jLen = 0;
-    if (this.jSaved.size !== 0) this.jSaved.clear();
+    this.journal.reset();
+    const pte = this.pte;
+    let lastTable = -1;
+    let tableVpn = -1;
     try {
       while (pages > 0) {
         const vhi = Math.floor(vpn / 1048576);
@@ -384,7 +386,22 @@ export class PageTable64 implements Disposable {
           if (vpn % 262144 === 0 && frame % 262144 === 0 && pages >= 262144) level = 2;
           else if (vpn % 512 === 0 && frame % 512 === 0 && pages >= 512) level = 1;
         }
-        this.mapLeaf(vhi >>> 0, vlo >>> 0, frame, flags, level);
+        if (level === 0 && lastTable >= 0 && vpn - (vpn % 512) === tableVpn) {
+          // Same last-level table as the previous 4K step: no walk from the root.
+          const w = lastTable + (vpn % 512) * 2;
+          const words = this.handler.words;
+          const elo = words[w];
+          const ehi = words[w + 1];
+          if (pte.present(elo, ehi)) throw new PagingError('AlreadyMapped', `VA ${hex(this.vpnToVa(vpn))} is already mapped`);
+          pte.encodePage(frame, flags, false);
+          this.journal.record(w, elo, ehi, -1);
+          words[w] = pte.lo;
+          words[w + 1] = pte.hi;
+        } else {
+          this.mapLeaf(vhi >>> 0, vlo >>> 0, frame, flags, level, true);
+          lastTable = level === 0 ? this.leafTable : -1;
+          tableVpn = vpn - (vpn % 512);
+        }
         const step = PAGES_PER_LEVEL[level];
         vpn += step;
         pages -= step;
@@ -579,12 +596,14 @@ export class PageTable64 implements Disposable {
   }
 
   private checkFlags(flags: MappingFlags): void {
+    if (flags === this.okFlags) return;
     if (!Number.isInteger(flags) || flags < 0 || (flags & ~MAPPING_FLAGS_ALL) !== 0) {
       throw new PagingError('UnsupportedFlags', `unknown flag bits in ${flags}`);
     }
     if ((flags & 7) === 0) throw new PagingError('UnsupportedFlags', 'a mapping needs READ, WRITE or EXECUTE');
     const why = this.pte.checkFlags(flags);
     if (why !== undefined) throw new PagingError('UnsupportedFlags', `${this.meta.name}: ${why}`);
+    this.okFlags = flags;
   }
 
   private checkSize(size: PageSize): number {
@@ -674,8 +693,16 @@ export class PageTable64 implements Disposable {
     return level === 0 ? frame : frame - (frame % PAGES_PER_LEVEL[level]);
   }
 
-  /** Writes one leaf at `level`, creating tables on the way; every write goes to the journal. */
-  private mapLeaf(hi: number, lo: number, frame: number, flags: MappingFlags, target: number): void {
+  /**
+   * Writes one leaf at `level`, creating tables on the way. Every table link
+   * goes to the journal, the leaf too when `journalLeaf` (a region's later
+   * step may still fail).
+   */
+  private rollback(): void {
+    this.journal.rollback(this.handler, (frame) => frameToPa(frame, 0));
+  }
+
+  private mapLeaf(hi: number, lo: number, frame: number, flags: MappingFlags, target: number, journalLeaf: boolean): void {
     const h = this.handler;
     const pte = this.pte;
     let table = this.root;
@@ -692,9 +719,10 @@ export class PageTable64 implements Disposable {
           throw new PagingError('AlreadyMapped', `VA ${hex(fromHalves(hi, lo))} is already mapped`);
         }
         pte.encodePage(frame, flags, level > 0);
-        this.journal(w, elo, ehi, -1);
+        if (journalLeaf) this.journal.record(w, elo, ehi, -1);
         words[w] = pte.lo;
         words[w + 1] = pte.hi;
+        this.leafTable = base;
         return;
       }
       if (pte.table(elo, ehi)) {
@@ -714,63 +742,13 @@ export class PageTable64 implements Disposable {
       }
       words = h.words;
       const at = h.frameWord(table) + (index << 1);
-      this.journal(at, elo, ehi, next);
-      this.clearFrame(words, nb);
+      this.journal.record(at, elo, ehi, next);
+      this.journal.clearFrame(words, nb);
       pte.encodeTable(next);
       words[at] = pte.lo;
       words[at + 1] = pte.hi;
       table = next;
     }
-  }
-
-  /** Zeroes a new table frame; a frame that held data is saved first so a rollback can restore it. */
-  private clearFrame(words: Uint32Array, base: number): void {
-    for (let i = base; i < base + 1024; i++) {
-      if (words[i] !== 0) {
-        this.jSaved.set(this.jLen - 1, words.slice(base, base + 1024));
-        words.fill(0, base, base + 1024);
-        return;
-      }
-    }
-  }
-
-  private journal(w: number, lo: number, hi: number, frame: number): void {
-    const n = this.jLen;
-    if (n === this.jWord.length) {
-      const grow = <T extends Float64Array | Uint32Array>(a: T, make: (n: number) => T): T => {
-        const b = make(n * 2);
-        b.set(a);
-        return b;
-      };
-      this.jWord = grow(this.jWord, (k) => new Float64Array(k));
-      this.jLo = grow(this.jLo, (k) => new Uint32Array(k));
-      this.jHi = grow(this.jHi, (k) => new Uint32Array(k));
-      this.jFrame = grow(this.jFrame, (k) => new Float64Array(k));
-    }
-    this.jWord[n] = w;
-    this.jLo[n] = lo;
-    this.jHi[n] = hi;
-    this.jFrame[n] = frame;
-    this.jLen = n + 1;
-  }
-
-  /** Undoes the journal, newest first: old entries back, allocated tables freed. */
-  private rollback(): void {
-    const h = this.handler;
-    for (let i = this.jLen - 1; i >= 0; i--) {
-      const words = h.words;
-      const w = this.jWord[i];
-      words[w] = this.jLo[i];
-      words[w + 1] = this.jHi[i];
-      const frame = this.jFrame[i];
-      if (frame >= 0) {
-        const saved = this.jSaved.get(i);
-        if (saved !== undefined) h.words.set(saved, h.frameWord(frame));
-        h.deallocFrames(frameToPa(frame, 0), 1);
-      }
-    }
-    this.jLen = 0;
-    if (this.jSaved.size !== 0) this.jSaved.clear();
   }
 
   /**
