@@ -15,8 +15,10 @@ export interface ArchCase {
   name: string;
   levels: 3 | 4 | 5;
   vaBits: number;
-  /** `sign-extend`: high half starts at 2^64 - 2^(vaBits-1); `top-bits` (AArch64): bits vaBits..63 equal. */
-  vaCheck: 'sign-extend' | 'top-bits';
+  /** `sign-extend`: high half starts at 2^64 - 2^(vaBits-1); `top-bits-*` (AArch64 TTBR0 / TTBR1): bits vaBits..63 all 0 / all 1. */
+  vaCheck: 'sign-extend' | 'top-bits-lower' | 'top-bits-upper';
+  /** The halves of the address space one table translates. */
+  halves: ReadonlyArray<'low' | 'high'>;
   paBits: number;
   create(h: PagingHandler): PageTable64;
   fromRoot(h: PagingHandler, root: number | bigint): PageTable64;
@@ -29,8 +31,11 @@ export interface ArchCase {
 /** Memory type kept as DEVICE, else UNCACHED, else nothing. */
 const memType = (f: number) => (f & DEV ? DEV : f & UC ? UC : 0);
 
+const both = ['low', 'high'] as const;
+
 const x86 = {
   vaCheck: 'sign-extend' as const,
+  halves: both,
   paBits: 52,
   // No write-only or execute-only pages: every present page is readable; PCD|PWT reads back as UNCACHED.
   rejects: () => false,
@@ -38,6 +43,7 @@ const x86 = {
 };
 const riscv = {
   vaCheck: 'sign-extend' as const,
+  halves: both,
   paBits: 56,
   // W without R is reserved; DEVICE/UNCACHED have no encoding without Svpbmt or XuanTie bits.
   rejects: (f: number) => (f & W) !== 0 && (f & R) === 0,
@@ -46,13 +52,13 @@ const riscv = {
 const aarch64 = {
   levels: 4 as const,
   vaBits: 48,
-  vaCheck: 'top-bits' as const,
   paBits: 48,
   // A descriptor without READ would be invalid.
   rejects: (f: number) => (f & R) === 0,
 };
 const loongarch = {
   vaCheck: 'sign-extend' as const,
+  halves: both,
   paBits: 48,
   // NR makes READ-less pages real.
   rejects: () => false,
@@ -67,19 +73,33 @@ export const ARCHES: ArchCase[] = [
   { name: 'riscv Sv48', levels: 4, vaBits: 48, ...riscv, create: (h) => Sv48PageTable.create(h), fromRoot: (h, r) => Sv48PageTable.fromRoot(h, r) },
   { name: 'riscv Sv57', levels: 5, vaBits: 57, ...riscv, create: (h) => Sv57PageTable.create(h), fromRoot: (h, r) => Sv57PageTable.fromRoot(h, r) },
   {
-    name: 'aarch64 EL1',
+    // One table per TTBR: TTBR0_EL1 translates the lower range only.
+    name: 'aarch64 EL1 TTBR0',
     ...aarch64,
+    vaCheck: 'top-bits-lower',
+    halves: ['low'],
     normalize: (f) => (f & (R | W | X | U)) | memType(f),
-    create: (h) => A64PageTable.create(h),
-    fromRoot: (h, r) => A64PageTable.fromRoot(h, r),
+    create: (h) => A64PageTable.create(h, { range: 'lower' }),
+    fromRoot: (h, r) => A64PageTable.fromRoot(h, r, { range: 'lower' }),
   },
   {
+    name: 'aarch64 EL1 TTBR1',
+    ...aarch64,
+    vaCheck: 'top-bits-upper',
+    halves: ['high'],
+    normalize: (f) => (f & (R | W | X | U)) | memType(f),
+    create: (h) => A64PageTable.create(h, { range: 'upper' }),
+    fromRoot: (h, r) => A64PageTable.fromRoot(h, r, { range: 'upper' }),
+  },
+  {
+    // EL2 without VHE has TTBR0_EL2 only, and no EL0 permissions: USER is not encoded.
     name: 'aarch64 EL2',
     ...aarch64,
-    // The EL2 regime has no EL0 permissions: USER is not encoded.
+    vaCheck: 'top-bits-lower',
+    halves: ['low'],
     normalize: (f) => (f & (R | W | X)) | memType(f),
-    create: (h) => A64PageTable.create(h, { regime: 'el2' }),
-    fromRoot: (h, r) => A64PageTable.fromRoot(h, r, { regime: 'el2' }),
+    create: (h) => A64PageTable.create(h, { regime: 'el2', range: 'lower' }),
+    fromRoot: (h, r) => A64PageTable.fromRoot(h, r, { regime: 'el2', range: 'lower' }),
   },
   { name: 'loongarch64 4-level', levels: 4, vaBits: 48, ...loongarch, create: (h) => LA64PageTable.create(h), fromRoot: (h, r) => LA64PageTable.fromRoot(h, r) },
   {
@@ -95,6 +115,16 @@ export const ARCHES: ArchCase[] = [
 /** Whether `flags` can be mapped on `arch` (the walker rejects unknown bits and no-access everywhere). */
 export function accepts(arch: ArchCase, flags: number): boolean {
   return (flags & ~0x3f) === 0 && (flags & 7) !== 0 && !arch.rejects(flags);
+}
+
+/** First VA of the first half the table translates. */
+export function firstVa(arch: ArchCase): bigint {
+  return arch.halves[0] === 'low' ? 0n : highHalfStart(arch);
+}
+
+/** One past the last VA the table translates (2^64 when it has the high half). */
+export function endVa(arch: ArchCase): bigint {
+  return arch.halves.includes('high') ? 1n << 64n : lowHalfEnd(arch);
 }
 
 /** First VA of the high half (as a bigint). */

@@ -14,9 +14,12 @@ import { MWorld, ModelError } from './model.js';
 const G = 1n << 30n;
 const SPAN = [1, 512, 262144, 134217728, 68719476736];
 
-/** VA bases every arch has: low start, 1 GiB, top of the low half, high half start, top of the space. */
+/** Five VA bases in the halves the table translates: each half's start, 1 GiB in, its top 1 GiB. */
 function bases(arch: ArchCase): bigint[] {
-  return [0n, G, lowHalfEnd(arch) - G, highHalfStart(arch), (1n << 64n) - G];
+  const out: bigint[] = [];
+  if (arch.halves.includes('low')) out.push(0n, G, lowHalfEnd(arch) - G);
+  if (arch.halves.includes('high')) out.push(highHalfStart(arch), highHalfStart(arch) + G, (1n << 64n) - G);
+  return out.concat(out).slice(0, 5);
 }
 
 const PA_BASE = [G, 1n << 32n, (1n << 40n) + G, (1n << 47n) - 4n * G];
@@ -72,7 +75,7 @@ function realLeaves(pt: PageTable64): Array<[bigint, bigint, number, number]> {
 /** The VA the walker reports for a table position (sign-extended above the arch's width). */
 function positionVa(arch: ArchCase, vpn: number): bigint {
   const va = BigInt(vpn) << 12n;
-  return va >= lowHalfEnd(arch) ? va | highHalfStart(arch) : va;
+  return va >= lowHalfEnd(arch) || !arch.halves.includes('low') ? va | highHalfStart(arch) : va;
 }
 
 function run(arch: ArchCase, capacity: number, ops: Op[], order: boolean): void {

@@ -4,7 +4,7 @@
  * model-based test runs it side by side with the real walker.
  */
 import type { ArchCase } from './arches.js';
-import { accepts, lowHalfEnd } from './arches.js';
+import { accepts, endVa, lowHalfEnd } from './arches.js';
 
 /** A leaf: a page or block. Immutable, so a shared reference is a copy. */
 export interface MLeaf {
@@ -91,7 +91,7 @@ export class MWorld {
     const start = BigInt(vpn) << 12n;
     const end = start + (BigInt(pages) << 12n);
     const lowEnd = lowHalfEnd(this.arch);
-    if (start < lowEnd ? end > lowEnd : end > 1n << 64n) throw new ModelError('InvalidAddress');
+    if (start < lowEnd ? end > lowEnd : end > endVa(this.arch)) throw new ModelError('InvalidAddress');
   }
 
   /** The leaf covering `vpn` and its level, or the level of the hole. */

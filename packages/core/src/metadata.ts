@@ -10,10 +10,13 @@ import type { GenericPTE } from './pte.js';
 /**
  * How a virtual address is checked before any walk:
  * - `sign-extend`: bits `vaBits-1 .. 63` all equal (x86_64, RISC-V, LoongArch);
- * - `top-bits`: bits `vaBits .. 63` all equal, so both the TTBR0 and the
- *   TTBR1 range are valid (AArch64).
+ * - `top-bits`: bits `vaBits .. 63` all equal, so one table takes both the
+ *   TTBR0 and the TTBR1 range, which alias each other (AArch64, as upstream);
+ * - `top-bits-lower` / `top-bits-upper`: bits `vaBits .. 63` all 0 (a TTBR0
+ *   table) / all 1 (a TTBR1 table), and `walk`/`mappings` report VAs in
+ *   that range.
  */
-export type VaCheck = 'sign-extend' | 'top-bits';
+export type VaCheck = 'sign-extend' | 'top-bits' | 'top-bits-lower' | 'top-bits-upper';
 
 /** A TLB-flush hook: one VA, or `undefined` for a full flush. */
 export type FlushTlb = (va: VirtAddr | undefined) => void;

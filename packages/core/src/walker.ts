@@ -134,6 +134,9 @@ export class PageTable64 implements Disposable {
   private readonly root: number;
   private readonly top: number;
   private readonly vaMask: number;
+  // The two values the VA's top bits (under vaMask) may take.
+  private readonly vaLow: number;
+  private readonly vaHigh: number;
   private readonly paFrameLimit: number;
   private readonly owned: boolean;
   private readonly borrowed = new Uint8Array(512);
@@ -171,6 +174,8 @@ export class PageTable64 implements Disposable {
     this.top = meta.levels - 1;
     const topBit = meta.vaCheck === 'sign-extend' ? meta.vaBits - 1 : meta.vaBits;
     this.vaMask = ~0 << (topBit - 32);
+    this.vaLow = meta.vaCheck === 'top-bits-upper' ? this.vaMask : 0;
+    this.vaHigh = meta.vaCheck === 'top-bits-lower' ? 0 : this.vaMask;
     this.paFrameLimit = 2 ** (meta.paBits - 12);
     const rootFrame = this.checkPa(root, 'root table');
     if (rootFrame % 1 !== 0) throw new PagingError('NotAligned', `root table PA ${hex(root)} is not 4 KiB aligned`);
@@ -568,7 +573,7 @@ export class PageTable64 implements Disposable {
 
   private canonical(hi: number): boolean {
     const m = hi & this.vaMask;
-    return m === 0 || m === this.vaMask;
+    return m === this.vaLow || m === this.vaHigh;
   }
 
   private nonCanonical(hi: number, lo: number): PagingError {
@@ -805,8 +810,9 @@ export class PageTable64 implements Disposable {
 
   /** The VA of a page number, sign-extended above the arch's VA width. */
   private vpnToVa(vpn: number): VirtAddr {
-    const topBit = this.meta.vaCheck === 'sign-extend' ? this.meta.vaBits - 1 : this.meta.vaBits;
-    if (vpn < 2 ** (topBit - 12)) {
+    const check = this.meta.vaCheck;
+    const topBit = check === 'sign-extend' ? this.meta.vaBits - 1 : this.meta.vaBits;
+    if (check !== 'top-bits-upper' && (vpn < 2 ** (topBit - 12) || check !== 'sign-extend')) {
       return (vpn < SAFE_FRAME_LIMIT ? vpn * 4096 : BigInt(vpn) << 12n) as VirtAddr;
     }
     const low = BigInt(vpn) << 12n;
