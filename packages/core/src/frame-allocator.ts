@@ -17,7 +17,7 @@ export class FrameAllocator {
 
   constructor(
     private readonly start: number,
-    private readonly end: number,
+    end: number,
   ) {
     this.used = new Uint8Array(Math.max(0, end - start));
   }

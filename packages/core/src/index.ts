@@ -15,5 +15,6 @@ export * from './page-size.js';
 export * from './pte.js';
 export * from './ram.js';
 export * from './soft-tlb.js';
+export * from './sparse.js';
 export * from './tlb.js';
 export * from './walker.js';

@@ -21,7 +21,7 @@ import { PagingError } from './error.js';
 import { MAPPING_FLAGS_ALL, type MappingFlags } from './flags.js';
 import type { PagingHandler } from './handler.js';
 import type { FlushTlb, PagingMetaData } from './metadata.js';
-import { PageSize, isPageSize, levelPageSize, pageSizeLevel } from './page-size.js';
+import { type PageSize, isPageSize, levelPageSize, pageSizeLevel } from './page-size.js';
 import type { GenericPTE } from './pte.js';
 import { UndoJournal } from './journal.js';
 import { TlbFlusher } from './tlb.js';
