@@ -128,6 +128,31 @@ describe.each(ARCHES)('$name', (arch) => {
     expect(pt.query(canon(endVa(arch) - 1n))?.paddr).toBe(0xbf_ffff);
   });
 
+  it('fills every entry of a last-level table and of the root', () => {
+    const { ram, pt } = setup(arch, 16 << 20);
+    pt.mapRegion(at(arch, 0x20_0000), 0x40_0000, 0x20_0000, RW, false); // 512 pages: one full last-level table
+    expect(pt.query(at(arch, 0x3f_f000))?.paddr).toBe(0x5f_f000);
+    const rootSpan = 1n << BigInt(12 + 9 * (arch.levels - 1));
+    let roots = 0;
+    for (let i = 0n; i < 512n; i++) {
+      const va = i * rootSpan + 0x1000n;
+      const inLow = va < lowHalfEnd(arch);
+      const full = inLow ? va : va - (1n << BigInt(12 + 9 * arch.levels)) + (1n << 64n);
+      if (!arch.halves.includes(inLow ? 'low' : 'high')) continue;
+      if (i === 0n) continue; // holds the full table above
+      pt.map(canon(full), 0x1000, PageSize.Size4K, F.READ);
+      roots++;
+    }
+    const leaves: number[] = [];
+    pt.walk((e) => {
+      if (e.depth === 0) leaves.push(e.index);
+    });
+    expect(leaves.length).toBe(roots + 1);
+    expect([...pt.mappings()].length).toBe(roots + 1);
+    pt.destroy();
+    expect(ram.framesInUse).toBe(0);
+  });
+
   it('fails a region on allocation failure with RAM and frames exactly as before', () => {
     for (const spare of [0, 1, 2, 4]) {
       const frames = arch.levels + spare; // the root and one path of tables, then a few spare

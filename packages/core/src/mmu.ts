@@ -9,7 +9,6 @@
 
 import type { PhysAddr, VirtAddr } from '@page-table/memory-addr';
 import type { MappingFlags } from './flags.js';
-import type { PageSize } from './page-size.js';
 
 /** The kind of a memory access. */
 export const Access = {
@@ -30,8 +29,8 @@ export interface Translation {
   readonly fault?: undefined;
   /** Physical address of the access (with the in-page offset). */
   readonly paddr: PhysAddr;
-  /** Size of the leaf that mapped it. */
-  readonly size: PageSize;
+  /** Size in bytes of the leaf that mapped it (a `PageSize`, or another size the arch has, e.g. a 64 KiB NAPOT page or a 512 GiB leaf). */
+  readonly size: number;
   /** Effective permissions after every level and control-register rule. */
   readonly flags: MappingFlags;
 }

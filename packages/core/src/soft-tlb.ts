@@ -119,10 +119,13 @@ export class SoftTlb {
    */
   flushVa(hi: number, lo: number, asid?: number, includeGlobal = true): void {
     for (let s = 0; s < this.entries; s++) {
-      if (!this.valid[s] || this.vaHi[s] !== hi >>> 0) continue;
+      if (!this.valid[s]) continue;
+      // Same leaf: the VA bits above the leaf's size agree (a 512 GiB or larger leaf spans several high words).
       const shift = 12 + 9 * this.level[s];
-      const pageBits = shift >= 32 ? 0 : (~0 << (shift - 12)) >>> 0;
-      const same = shift >= 32 ? true : ((this.vpnLo[s] ^ (lo >>> 12)) & pageBits) === 0;
+      const same =
+        shift >= 32
+          ? this.vaHi[s] >>> (shift - 32) === hi >>> (shift - 32)
+          : this.vaHi[s] === hi >>> 0 && ((this.vpnLo[s] ^ (lo >>> 12)) & ((~0 << (shift - 12)) >>> 0)) === 0;
       if (!same) continue;
       if (this.global[s] ? includeGlobal : asid === undefined || this.asid[s] === asid) this.valid[s] = 0;
     }

@@ -450,20 +450,36 @@ export class PageTable64 implements Disposable {
 
   // ------------------------------------------------------------ inspection
 
-  /** Visits every present entry depth-first in VA order: table links before their contents. */
+  /**
+   * Visits every present entry depth-first in VA order: table links before
+   * their contents. A table reached a second time (aliased by two entries,
+   * or a cycle in hostile tables) is reported but not walked again, so a walk
+   * always ends.
+   */
   walk(visitor: (entry: WalkEntry) => void): void {
     this.live();
     this.walkTable(this.root, this.top, 0, visitor, new Set());
   }
 
-  /** Leaf mappings in VA order, with runs of contiguous VA and PA, equal flags and page size merged (like `info mem`). */
+  /**
+   * Leaf mappings in VA order, with runs of contiguous VA and PA, equal flags
+   * and page size merged (like `info mem`). Lazy: memory does not grow with
+   * the number of leaves. Like {@link walk}, a table is visited once.
+   */
   *mappings(): Generator<Mapping, void, undefined> {
     this.live();
+    // A run never crosses from the low half into the high half: their positions touch, their VAs do not.
+    const halfStart = this.meta.vaCheck === 'sign-extend' ? 2 ** (this.meta.vaBits - 13) : -1;
     let run: { vpn: number; frame: number; pages: number; level: number; flags: MappingFlags } | undefined;
-    const leaves: Array<[number, number, number, MappingFlags]> = [];
-    this.collectLeaves(this.root, this.top, 0, leaves, new Set());
-    for (const [vpn, frame, level, flags] of leaves) {
-      if (run && run.level === level && run.flags === flags && run.vpn + run.pages === vpn && run.frame + run.pages === frame) {
+    for (const [vpn, frame, level, flags] of this.leaves(this.root, this.top, 0, new Set())) {
+      if (
+        run &&
+        run.level === level &&
+        run.flags === flags &&
+        run.vpn + run.pages === vpn &&
+        run.frame + run.pages === frame &&
+        vpn !== halfStart
+      ) {
         run.pages += PAGES_PER_LEVEL[level];
         continue;
       }
@@ -858,13 +874,13 @@ export class PageTable64 implements Disposable {
     }
   }
 
-  private collectLeaves(
+  /** Leaves under `table` in VA order, lazily: [position VPN, frame, level, flags]. */
+  private *leaves(
     table: number,
     level: number,
     vpnBase: number,
-    out: Array<[number, number, number, MappingFlags]>,
     seen: Set<number>,
-  ): void {
+  ): Generator<[number, number, number, MappingFlags], void, undefined> {
     if (seen.has(table)) return;
     seen.add(table);
     const h = this.handler;
@@ -877,8 +893,8 @@ export class PageTable64 implements Disposable {
       const lo = words[base + 2 * i];
       const hi = words[base + 2 * i + 1];
       const vpn = vpnBase + i * span;
-      if (level > 0 && pte.table(lo, hi)) this.collectLeaves(pte.frame(lo, hi), level - 1, vpn, out, seen);
-      else if (level <= 2 && pte.present(lo, hi)) out.push([vpn, this.leafFrame(lo, hi, level), level, pte.decodeFlags(lo, hi)]);
+      if (level > 0 && pte.table(lo, hi)) yield* this.leaves(pte.frame(lo, hi), level - 1, vpn, seen);
+      else if (level <= 2 && pte.present(lo, hi)) yield [vpn, this.leafFrame(lo, hi, level), level, pte.decodeFlags(lo, hi)];
     }
   }
 

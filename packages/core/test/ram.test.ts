@@ -58,3 +58,25 @@ describe('FrameAllocator', () => {
     expect(a.inUse).toBe(10);
   });
 });
+
+describe('SoftTlb', () => {
+  it('drops every cached page of a leaf by any VA inside it, including leaves wider than 4 GiB', async () => {
+    const { SoftTlb } = await import('../src/index.js');
+    const tlb = new SoftTlb(64);
+    tlb.insert(0x1, 0x0020_0000, 1, false, 0x100, 1, 7); // a page of a 2 MiB leaf
+    tlb.insert(0x80, 0x1234_5000, 2, false, 0x200, 3, 7); // a page of a 512 GiB leaf (VA 0x80_1234_5000)
+    tlb.insert(0x2, 0x5000, 3, true, 0x300, 0, 7); // a global 4 KiB page
+    expect(tlb.lookup(0x1, 0x0020_0abc, 1)).toBeGreaterThanOrEqual(0);
+    tlb.flushVa(0x1, 0x003f_f000); // same 2 MiB leaf, another page
+    expect(tlb.lookup(0x1, 0x0020_0000, 1)).toBe(-1);
+    tlb.flushVa(0xff, 0); // same 512 GiB leaf (0x80..0xff), another high word
+    expect(tlb.lookup(0x80, 0x1234_5000, 2)).toBe(-1);
+    tlb.flushNonGlobal();
+    expect(tlb.lookup(0x2, 0x5000, 9)).toBeGreaterThanOrEqual(0); // global: any ASID, kept
+    tlb.flushVa(0x2, 0x5000, 3, false);
+    expect(tlb.lookup(0x2, 0x5000, 3)).toBeGreaterThanOrEqual(0);
+    tlb.flushVa(0x2, 0x5000);
+    expect(tlb.lookup(0x2, 0x5000, 3)).toBe(-1);
+    expect([tlb.hits, tlb.misses]).toEqual([3, 3]);
+  });
+});

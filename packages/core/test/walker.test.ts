@@ -159,3 +159,16 @@ describe('PageTable64 basics', () => {
     expect(calls).toEqual([0x1000, undefined]);
   });
 });
+
+describe('mappings() at the canonical hole', () => {
+  it('never merges the last page of the low half with the first of the high half', () => {
+    const ram = new RamHandler({ base: 0, size: 16 << 20 });
+    const pt = new PageTable64(TOY4, ram, PageTable64.allocRoot(ram), true);
+    pt.map(0x7fff_ffff_f000, 0x10_0000, PageSize.Size4K, RW);
+    pt.map(0xffff_8000_0000_0000n, 0x10_1000, PageSize.Size4K, RW);
+    expect([...pt.mappings()].map((m) => [m.va, m.size])).toEqual([
+      [0x7fff_ffff_f000, 0x1000],
+      [0xffff_8000_0000_0000n, 0x1000],
+    ]);
+  });
+});

@@ -1,0 +1,128 @@
+/**
+ * Command-line parsing on `node:util`'s `parseArgs`, with its errors turned
+ * into one-line usage errors, and the options the image commands share.
+ *
+ * @module
+ */
+
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { usageError } from './errors.js';
+import type { ImageSpec } from './image.js';
+import { type Mode, resolveMode } from './modes.js';
+import { parseU64 } from './numbers.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** Parsed options: strings and booleans by name, and the positionals. */
+export interface Parsed {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+}
+
+/** `parseArgs` in strict mode; its errors become usage errors naming the command. */
+export function parse(command: string, args: readonly string[], options: Options, positionals = false): Parsed {
+  try {
+    const r = parseArgs({ args: [...args], options, allowPositionals: positionals, strict: true });
+    return { values: r.values as Parsed['values'], positionals: r.positionals };
+  } catch (e) {
+    throw usageError(describeParseError(command, e));
+  }
+}
+
+function describeParseError(command: string, e: unknown): string {
+  const code = (e as { code?: unknown }).code;
+  const message = e instanceof Error ? e.message : String(e);
+  const quoted = /'([^']*)'/.exec(message)?.[1] ?? '';
+  const help = `(see ptm ${command} --help)`;
+  switch (code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option '${quoted}' for ptm ${command} ${help}`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return /argument missing/.test(message)
+        ? `option ${quoted.split(' ')[0]} needs a value ${help}`
+        : `option ${quoted.split(' ')[0]} takes no value ${help}`;
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `unexpected argument '${quoted}' for ptm ${command} ${help}`;
+    default:
+      return `${message.split('\n')[0]} ${help}`;
+  }
+}
+
+/** `--arch` and `--levels`, shared by every command. */
+export const MODE_OPTIONS = {
+  arch: { type: 'string' },
+  levels: { type: 'string' },
+} as const satisfies Options;
+
+/** The options of `dump`, `translate` and `stats`. */
+export const IMAGE_OPTIONS = {
+  ...MODE_OPTIONS,
+  image: { type: 'string' },
+  'ram-base': { type: 'string' },
+  root: { type: 'string' },
+  upper: { type: 'boolean' },
+  'cache-frames': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies Options;
+
+/** A string option's value, or undefined. */
+export function str(p: Parsed, name: string): string | undefined {
+  const v = p.values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** A boolean option's value. */
+export function flag(p: Parsed, name: string): boolean {
+  return p.values[name] === true;
+}
+
+/** A small positive integer option (`--levels`, `--cache-frames`), or undefined when absent. */
+export function intOption(p: Parsed, name: string, max: number): number | undefined {
+  const text = str(p, name);
+  if (text === undefined) return undefined;
+  if (!/^[0-9]+$/.test(text) || Number(text) < 1 || Number(text) > max) {
+    throw usageError(`--${name}: '${text}' is not a whole number from 1 to ${max}`);
+  }
+  return Number(text);
+}
+
+/** The mode `--arch` / `--levels` select; `--arch` is required when `required`. */
+export function modeOption(p: Parsed, command: string, required: true): Mode;
+export function modeOption(p: Parsed, command: string, required: false): Mode | undefined;
+export function modeOption(p: Parsed, command: string, required: boolean): Mode | undefined {
+  const arch = str(p, 'arch');
+  const levels = intOption(p, 'levels', 5);
+  if (arch === undefined) {
+    if (required) throw usageError(`ptm ${command} needs --arch (see ptm ${command} --help)`);
+    if (levels !== undefined) throw usageError('--levels needs --arch');
+    return undefined;
+  }
+  return resolveMode(arch, levels);
+}
+
+/** The image, base and root of an image command, and whether VAs print in the AArch64 upper range. */
+export interface ImageArgs {
+  mode: Mode;
+  spec: ImageSpec;
+  upper: boolean;
+  json: boolean;
+}
+
+/** Reads and checks the shared options of `dump`, `translate` and `stats`. */
+export function imageArgs(p: Parsed, command: string): ImageArgs {
+  const mode = modeOption(p, command, true);
+  const file = str(p, 'image');
+  if (file === undefined || file === '') throw usageError(`ptm ${command} needs --image FILE (see ptm ${command} --help)`);
+  const rootText = str(p, 'root');
+  if (rootText === undefined) throw usageError(`ptm ${command} needs --root PA (see ptm ${command} --help)`);
+  const root = parseU64(rootText, '--root');
+  const baseText = str(p, 'ram-base');
+  const ramBase = baseText === undefined ? 0n : parseU64(baseText, '--ram-base');
+  const upper = flag(p, 'upper');
+  if (upper && !mode.splitHalves) {
+    throw usageError(`--upper is for aarch64 TTBR1 tables; ${mode.meta.name} VAs are already sign-extended`);
+  }
+  const cacheFrames = intOption(p, 'cache-frames', 1 << 20);
+  return { mode, spec: { file, ramBase, root, cacheFrames }, upper, json: flag(p, 'json') };
+}
