@@ -1,6 +1,8 @@
 /**
  * LoongArch64 page tables for `@page-table/core`: the entry codec, the 3- and
- * 4-level paging modes and the PWCL/PWCH values an OS programs for them.
+ * 4-level paging modes and the PWCL/PWCH values an OS programs for them; and
+ * `LA64Mmu`, the emulator MMU (access-checked translation with the exact
+ * faults, the TLB, its refill and its maintenance instructions).
  *
  * @module
  */
@@ -24,3 +26,25 @@ export {
   pwch,
   pwcl,
 } from './registers.js';
+export {
+  LA64AdeSubcode,
+  LA64Ecode,
+  type LA64Fault,
+  type LA64FaultName,
+  estatCode,
+  estatWithFault,
+  faultFromEstat,
+  formatLA64Fault,
+  la64Fault,
+  la64FaultName,
+  tlbehiVppn,
+} from './fault.js';
+export {
+  type LA64DebugTranslation,
+  LA64Mmu,
+  type LA64MmuOptions,
+  type LA64MmuRegisters,
+  type LA64TranslationPath,
+} from './mmu.js';
+export { type LA64WalkLayout, la64WalkLayout } from './refill.js';
+export type { LA64TlbEntry, LA64TlbEntryInfo, LA64TlbGeometry } from './tlb.js';

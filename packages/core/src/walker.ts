@@ -95,20 +95,32 @@ const PAGES_PER_LEVEL = [1, 512, 262144, 134217728, 68719476736, 35184372088832]
 /** In-page offset mask of the VA's low half for a leaf at each level. */
 const OFFSET_MASK = [0xfff, 0x1f_ffff, 0x3fff_ffff];
 
+/**
+ * `x mod m` for a non-negative integer-valued double and a power of two `m`.
+ * `%` on doubles beyond int32 is a runtime call in V8; division by a power
+ * of two is exact, so this stays in registers.
+ */
+function mod(x: number, m: number): number {
+  return x - Math.floor(x / m) * m;
+}
+
+/** Whether a frame number (possibly fractional for an unaligned PA) is a whole frame. */
+function whole(frame: number): boolean {
+  return Math.floor(frame) === frame;
+}
+
 /** Index of `va` (hi, lo) in a table at `level`. */
 function entryIndex(hi: number, lo: number, level: number): number {
-  switch (level) {
-    case 0:
-      return (lo >>> 12) & 511;
-    case 1:
-      return (lo >>> 21) & 511;
-    case 2:
-      return ((lo >>> 30) | (hi << 2)) & 511;
-    case 3:
-      return (hi >>> 7) & 511;
-    default:
-      return (hi >>> 16) & 511;
-  }
+  // A conditional chain, not a switch: V8 keeps it inline in the walk loops.
+  return level === 0
+    ? (lo >>> 12) & 511
+    : level === 1
+      ? (lo >>> 21) & 511
+      : level === 2
+        ? ((lo >>> 30) | (hi << 2)) & 511
+        : level === 3
+          ? (hi >>> 7) & 511
+          : (hi >>> 16) & 511;
 }
 
 function hex(x: number | bigint): string {
@@ -178,7 +190,7 @@ export class PageTable64 implements Disposable {
     this.vaHigh = meta.vaCheck === 'top-bits-lower' ? 0 : this.vaMask;
     this.paFrameLimit = 2 ** (meta.paBits - 12);
     const rootFrame = this.checkPa(root, 'root table');
-    if (rootFrame % 1 !== 0) throw new PagingError('NotAligned', `root table PA ${hex(root)} is not 4 KiB aligned`);
+    if (!whole(rootFrame)) throw new PagingError('NotAligned', `root table PA ${hex(root)} is not 4 KiB aligned`);
     if (handler.frameWord(rootFrame) < 0) {
       throw new PagingError('InvalidAddress', `root table PA ${hex(root)} is outside physical memory`);
     }
@@ -247,7 +259,7 @@ export class PageTable64 implements Disposable {
     this.lastHi = ehi;
     this.lastLevel = level;
     let frame = this.pte.frame(elo, ehi);
-    if (level !== 0) frame -= frame % PAGES_PER_LEVEL[level];
+    if (level !== 0) frame -= mod(frame, PAGES_PER_LEVEL[level]);
     if (frame >= SAFE_FRAME_LIMIT) throw new PagingError('InvalidAddress', 'PA above 2^53: use query()');
     return frame * 4096 + (lo & OFFSET_MASK[level]);
   }
@@ -278,7 +290,7 @@ export class PageTable64 implements Disposable {
     const frame = this.checkPa(pa, 'pa');
     const pages = PAGES_PER_LEVEL[level];
     if (offsetIn(lo, level) !== 0) throw new PagingError('NotAligned', `VA ${hex(va)} is not aligned to ${hex(size)}`);
-    if (frame % pages !== 0) throw new PagingError('NotAligned', `PA ${hex(pa)} is not aligned to ${hex(size)}`);
+    if (mod(frame, pages) !== 0) throw new PagingError('NotAligned', `PA ${hex(pa)} is not aligned to ${hex(size)}`);
     this.journal.reset();
     try {
       this.mapLeaf(hi, lo, frame, flags, level, false);
@@ -317,7 +329,7 @@ export class PageTable64 implements Disposable {
     const frame = this.checkPa(pa, 'pa');
     const w = this.lookupOrThrow(va);
     const level = this.stopLevel;
-    if (frame % PAGES_PER_LEVEL[level] !== 0) {
+    if (mod(frame, PAGES_PER_LEVEL[level]) !== 0) {
       throw new PagingError('NotAligned', `PA ${hex(pa)} is not aligned to the ${hex(levelPageSize(level))} mapping`);
     }
     this.pte.encodePage(frame, flags, level > 0);
@@ -367,7 +379,7 @@ export class PageTable64 implements Disposable {
     let paFrame = 0;
     if (fn === undefined) {
       paFrame = this.checkPa(pa as AddrLike, 'pa');
-      if (paFrame % 1 !== 0) throw new PagingError('NotAligned', `PA ${hex(pa as AddrLike)} is not 4 KiB aligned`);
+      if (!whole(paFrame)) throw new PagingError('NotAligned', `PA ${hex(pa as AddrLike)} is not 4 KiB aligned`);
       if (paFrame + pages > this.paFrameLimit) {
         throw new PagingError('InvalidAddress', `PA range ends past ${this.meta.paBits} bits`);
       }
@@ -379,21 +391,22 @@ export class PageTable64 implements Disposable {
     try {
       while (pages > 0) {
         const vhi = Math.floor(vpn / 1048576);
-        const vlo = (vpn % 1048576) * 4096;
+        const vlo = mod(vpn, 1048576) * 4096;
         let frame = paFrame;
         if (fn !== undefined) {
           const target = fn(this.vpnToVa(vpn));
           frame = this.checkPa(target, 'pa');
-          if (frame % 1 !== 0) throw new PagingError('NotAligned', `PA ${hex(target)} for VA ${hex(vlo)} is not 4 KiB aligned`);
+          if (!whole(frame)) throw new PagingError('NotAligned', `PA ${hex(target)} for VA ${hex(vlo)} is not 4 KiB aligned`);
         }
         let level = 0;
         if (allowHuge) {
-          if (vpn % 262144 === 0 && frame % 262144 === 0 && pages >= 262144) level = 2;
-          else if (vpn % 512 === 0 && frame % 512 === 0 && pages >= 512) level = 1;
+          if (pages >= 262144 && mod(vpn, 262144) === 0 && mod(frame, 262144) === 0) level = 2;
+          else if (pages >= 512 && mod(vpn, 512) === 0 && mod(frame, 512) === 0) level = 1;
         }
-        if (level === 0 && lastTable >= 0 && vpn - (vpn % 512) === tableVpn) {
+        const slot = mod(vpn, 512);
+        if (level === 0 && lastTable >= 0 && vpn - slot === tableVpn) {
           // Same last-level table as the previous 4K step: no walk from the root.
-          const w = lastTable + (vpn % 512) * 2;
+          const w = lastTable + slot * 2;
           const words = this.handler.words;
           const elo = words[w];
           const ehi = words[w + 1];
@@ -405,7 +418,7 @@ export class PageTable64 implements Disposable {
         } else {
           this.mapLeaf(vhi >>> 0, vlo >>> 0, frame, flags, level, true);
           lastTable = level === 0 ? this.leafTable : -1;
-          tableVpn = vpn - (vpn % 512);
+          tableVpn = vpn - slot;
         }
         const step = PAGES_PER_LEVEL[level];
         vpn += step;
@@ -711,7 +724,7 @@ export class PageTable64 implements Disposable {
   /** Leaf address as a frame number, aligned down to the leaf's size (bits below it are attributes, e.g. x86 PAT). */
   private leafFrame(lo: number, hi: number, level: number): number {
     const frame = this.pte.frame(lo, hi);
-    return level === 0 ? frame : frame - (frame % PAGES_PER_LEVEL[level]);
+    return level === 0 ? frame : frame - mod(frame, PAGES_PER_LEVEL[level]);
   }
 
   /**
@@ -782,11 +795,11 @@ export class PageTable64 implements Disposable {
     const pte = this.pte;
     while (vpn < end) {
       const hi = Math.floor(vpn / 1048576) >>> 0;
-      const lo = ((vpn % 1048576) * 4096) >>> 0;
+      const lo = (mod(vpn, 1048576) * 4096) >>> 0;
       const w = this.lookup(hi, lo);
       const level = this.stopLevel;
       const span = PAGES_PER_LEVEL[level];
-      const first = vpn - (vpn % span);
+      const first = vpn - mod(vpn, span);
       if (w < 0) {
         vpn = first + span;
         continue;
@@ -820,7 +833,7 @@ export class PageTable64 implements Disposable {
     }
     for (let i = 0; i < pages; i++) {
       const v = vpn + i;
-      this.tlb.record(Math.floor(v / 1048576) >>> 0, ((v % 1048576) * 4096) >>> 0);
+      this.tlb.record(Math.floor(v / 1048576) >>> 0, (mod(v, 1048576) * 4096) >>> 0);
     }
   }
 
