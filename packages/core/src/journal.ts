@@ -22,16 +22,22 @@ export class UndoJournal {
   // Former contents of allocated frames that were not zero, by record index.
   private readonly saved = new Map<number, Uint32Array>();
 
-  /** Forgets everything recorded (the call succeeded, or a new one starts). */
+  /** Forgets everything recorded (the call succeeded, or a new one starts); a journal grown past 64 Ki records shrinks back. */
   reset(): void {
     this.length = 0;
     if (this.saved.size !== 0) this.saved.clear();
+    if (this.word.length > 65536) this.resize(64);
+  }
+
+  /** Makes room for `records` records at once, so a large region does not grow the journal step by step. */
+  reserve(records: number): void {
+    if (records > this.word.length) this.resize(records);
   }
 
   /** Records that entry `w` held (lo, hi) before, and that `frame` (or -1) was allocated for it. */
   record(w: number, lo: number, hi: number, frame: number): void {
     const n = this.length;
-    if (n === this.word.length) this.grow(n * 2);
+    if (n === this.word.length) this.resize(n * 2);
     this.word[n] = w;
     this.lo[n] = lo;
     this.hi[n] = hi;
@@ -67,9 +73,10 @@ export class UndoJournal {
     this.reset();
   }
 
-  private grow(size: number): void {
+  private resize(size: number): void {
+    const n = this.length;
     const copy = <T extends Float64Array | Uint32Array>(a: T, b: T): T => {
-      b.set(a);
+      if (n > 0) b.set(a.subarray(0, n));
       return b;
     };
     this.word = copy(this.word, new Float64Array(size));

@@ -385,27 +385,27 @@ export class PageTable64 implements Disposable {
       }
     }
     this.journal.reset();
+    // One record per leaf at most, plus the tables: 4K steps need room for every page.
+    this.journal.reserve(allowHuge ? 1024 : Math.min(pages, 1 << 20) + 64);
     const pte = this.pte;
+    // Word index of the last-level table of the previous 4K step, and the entry after it (-1: walk from the root).
     let lastTable = -1;
-    let tableVpn = -1;
+    let slot = -1;
     try {
       while (pages > 0) {
-        const vhi = Math.floor(vpn / 1048576);
-        const vlo = mod(vpn, 1048576) * 4096;
         let frame = paFrame;
         if (fn !== undefined) {
           const target = fn(this.vpnToVa(vpn));
           frame = this.checkPa(target, 'pa');
-          if (!whole(frame)) throw new PagingError('NotAligned', `PA ${hex(target)} for VA ${hex(vlo)} is not 4 KiB aligned`);
+          if (!whole(frame)) throw new PagingError('NotAligned', `PA ${hex(target)} for VA ${hex(this.vpnToVa(vpn))} is not 4 KiB aligned`);
         }
         let level = 0;
         if (allowHuge) {
           if (pages >= 262144 && mod(vpn, 262144) === 0 && mod(frame, 262144) === 0) level = 2;
           else if (pages >= 512 && mod(vpn, 512) === 0 && mod(frame, 512) === 0) level = 1;
         }
-        const slot = mod(vpn, 512);
-        if (level === 0 && lastTable >= 0 && vpn - slot === tableVpn) {
-          // Same last-level table as the previous 4K step: no walk from the root.
+        if (level === 0 && slot >= 0 && slot < 512) {
+          // The next entry of the last-level table the previous 4K step wrote: no walk from the root.
           const w = lastTable + slot * 2;
           const words = this.handler.words;
           const elo = words[w];
@@ -415,10 +415,11 @@ export class PageTable64 implements Disposable {
           this.journal.record(w, elo, ehi, -1);
           words[w] = pte.lo;
           words[w + 1] = pte.hi;
+          slot++;
         } else {
-          this.mapLeaf(vhi >>> 0, vlo >>> 0, frame, flags, level, true);
-          lastTable = level === 0 ? this.leafTable : -1;
-          tableVpn = vpn - slot;
+          this.mapLeaf(Math.floor(vpn / 1048576) >>> 0, (mod(vpn, 1048576) * 4096) >>> 0, frame, flags, level, true);
+          lastTable = this.leafTable;
+          slot = level === 0 ? mod(vpn, 512) + 1 : -1;
         }
         const step = PAGES_PER_LEVEL[level];
         vpn += step;
