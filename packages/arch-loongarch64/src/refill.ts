@@ -81,7 +81,8 @@ export function layoutProblem(pwcl: number, pwch: number): LA64WalkLayout | stri
 
 /** Index of a VA (hi, lo) in a table whose index field is `width` bits at `base` (width ≤ 25). */
 export function indexOf(hi: number, lo: number, base: number, width: number): number {
-  const mask = 2 ** width - 1;
+  // A shift, not `2 ** width`: exponentiation is a runtime call on this path.
+  const mask = ((1 << width) >>> 0) - 1;
   if (base >= 32) return (hi >>> (base - 32)) & mask;
   if (base + width <= 32) return (lo >>> base) & mask;
   return ((lo >>> base) | (hi << (32 - base))) & mask;
@@ -183,7 +184,9 @@ export class RefillWalker {
     const off = index * 8;
     const offFrame = Math.floor(off / 4096);
     // OR, not add, of the index into the base (the same for a table aligned to its size).
-    const frame = offFrame === 0 ? baseFrame : baseFrame - (baseFrame % 33554432) + ((baseFrame % 33554432) | offFrame);
+    // The frame's low 25 bits, as an integer: `%` on a double beyond int32 is a runtime call.
+    const low = (baseFrame >>> 0) & 0x1ff_ffff;
+    const frame = offFrame === 0 ? baseFrame : baseFrame - low + (low | offFrame);
     const w = this.mem.frameWord(frame);
     let lo = 0;
     let hi = 0;

@@ -137,7 +137,7 @@ export class La64Tlb {
   /** The entry translating `va48` for `asid` (STLB first, then MTLB), or -1. Changes nothing. */
   find(va48: number, asid: number): number {
     const vpn2 = Math.floor(va48 / POW2[this.stlbps + 1]);
-    const set = vpn2 % this.sets;
+    const set = (vpn2 >>> 0) & (this.sets - 1); // sets is a power of two; vpn2 >>> 0 keeps its low 32 bits exactly
     for (let w = 0, i = set; w < this.ways; w++, i += this.sets) {
       if (this.e[i] !== 0 && this.vpn2[i] === vpn2 && this.ps[i] === this.stlbps && (this.g[i] !== 0 || this.asid[i] === asid)) return i;
     }
@@ -154,7 +154,7 @@ export class La64Tlb {
    */
   victim(va48: number, ps: number): number {
     if (ps === this.stlbps) {
-      const set = Math.floor(va48 / POW2[ps + 1]) % this.sets;
+      const set = (Math.floor(va48 / POW2[ps + 1]) >>> 0) & (this.sets - 1);
       for (let w = 0, i = set; w < this.ways; w++, i += this.sets) if (this.e[i] === 0) return i;
       const w = this.rr[set];
       this.rr[set] = (w + 1) % this.ways;

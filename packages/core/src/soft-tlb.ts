@@ -26,6 +26,8 @@ export class SoftTlb {
   private readonly level: Uint8Array;
   private readonly frame: Float64Array;
   private readonly permBits: Uint32Array;
+  // Valid entries cached from leaves larger than 4 KiB: while there are none, flushVa checks one slot.
+  private wide = 0;
 
   /** `entries` must be a power of two. */
   constructor(readonly entries = 256) {
@@ -57,6 +59,8 @@ export class SoftTlb {
   insert(hi: number, lo: number, asid: number, global: boolean, frame: number, level: number, perm: number): number {
     const vpn = lo >>> 12;
     const s = (vpn ^ hi) & this.mask;
+    this.invalidate(s);
+    if (level !== 0) this.wide++;
     this.valid[s] = 1;
     this.vaHi[s] = hi;
     this.vpnLo[s] = vpn;
@@ -90,25 +94,31 @@ export class SoftTlb {
 
   /** Drops one slot. */
   drop(slot: number): void {
-    this.valid[slot] = 0;
+    this.invalidate(slot);
   }
 
   /** Drops everything. */
   flushAll(): void {
     this.valid.fill(0);
+    this.wide = 0;
+  }
+
+  private invalidate(s: number): void {
+    if (this.valid[s] !== 0 && this.level[s] !== 0) this.wide--;
+    this.valid[s] = 0;
   }
 
   /** Drops every entry that is not global (with `asid`: only those of that ASID). */
   flushNonGlobal(asid?: number): void {
     for (let s = 0; s < this.entries; s++) {
-      if (this.valid[s] && !this.global[s] && (asid === undefined || this.asid[s] === asid)) this.valid[s] = 0;
+      if (this.valid[s] && !this.global[s] && (asid === undefined || this.asid[s] === asid)) this.invalidate(s);
     }
   }
 
   /** Drops every entry of `asid`, global ones included only when asked. */
   flushAsid(asid: number, includeGlobal = false): void {
     for (let s = 0; s < this.entries; s++) {
-      if (this.valid[s] && this.asid[s] === asid && (includeGlobal || !this.global[s])) this.valid[s] = 0;
+      if (this.valid[s] && this.asid[s] === asid && (includeGlobal || !this.global[s])) this.invalidate(s);
     }
   }
 
@@ -118,7 +128,9 @@ export class SoftTlb {
    * global ones when `includeGlobal`.
    */
   flushVa(hi: number, lo: number, asid?: number, includeGlobal = true): void {
-    for (let s = 0; s < this.entries; s++) {
+    // Only 4 KiB entries cached: the page can sit in one slot only.
+    const one = this.wide === 0 ? ((lo >>> 12) ^ hi) & this.mask : -1;
+    for (let s = one < 0 ? 0 : one; s < (one < 0 ? this.entries : one + 1); s++) {
       if (!this.valid[s]) continue;
       // Same leaf: the VA bits above the leaf's size agree (a 512 GiB or larger leaf spans several high words).
       const shift = 12 + 9 * this.level[s];
@@ -127,7 +139,7 @@ export class SoftTlb {
           ? this.vaHi[s] >>> (shift - 32) === hi >>> (shift - 32)
           : this.vaHi[s] === hi >>> 0 && ((this.vpnLo[s] ^ (lo >>> 12)) & ((~0 << (shift - 12)) >>> 0)) === 0;
       if (!same) continue;
-      if (this.global[s] ? includeGlobal : asid === undefined || this.asid[s] === asid) this.valid[s] = 0;
+      if (this.global[s] ? includeGlobal : asid === undefined || this.asid[s] === asid) this.invalidate(s);
     }
   }
 }
