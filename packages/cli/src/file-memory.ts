@@ -104,7 +104,7 @@ export class FileMemory implements PagingHandler {
     return i >= 0 && i < this.frameCount;
   }
 
-  /** {@inheritDoc @page-table/core#PhysMemory.frameWord} */
+  /** {@inheritDoc @page-table/core!PhysMemory.frameWord} */
   frameWord(frame: number): number {
     if (frame === this.lastFrame) return this.lastWord;
     if (!this.has(frame) || this.fd < 0) return -1;

@@ -85,7 +85,7 @@ export class SparseRamHandler implements PagingHandler {
     return this.allocated.size;
   }
 
-  /** {@inheritDoc PhysMemory.frameWord} Touching a frame gives it a slot (zeroed). */
+  /** Index in {@link words} of frame `frame`'s first word, or -1 outside the space; touching a frame gives it a zeroed slot. */
   frameWord(frame: number): number {
     const slot = this.slots.get(frame);
     if (slot !== undefined) return slot * 1024;
@@ -116,7 +116,7 @@ export class SparseRamHandler implements PagingHandler {
     return frameToPa(frame);
   }
 
-  /** {@inheritDoc PagingHandler.deallocFrames} The frames keep their slots (and contents) for reuse. */
+  /** Releases frames from {@link allocFrames}; they keep their slots (and contents) for reuse. */
   deallocFrames(pa: PhysAddr, count: number): void {
     const frame = Number(toBigInt(pa) / FRAME);
     for (let f = frame; f < frame + count; f++) {
