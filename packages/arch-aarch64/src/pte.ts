@@ -142,6 +142,11 @@ export class A64PTE extends GenericPTE {
     return (lo & VALID) !== 0;
   }
 
+  /** At level 3 only `0b11` is a page: `0b01` there is reserved and faults (unlike upstream, which maps it). */
+  override page(lo: number, _hi: number): boolean {
+    return (lo & 3) === 3;
+  }
+
   /** VALID and NON_BLOCK (`0b11`): at levels 0..2, a link to the next table. */
   table(lo: number, _hi: number): boolean {
     return (lo & 3) === 3;

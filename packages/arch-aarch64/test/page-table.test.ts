@@ -300,3 +300,23 @@ function* walkTables(pt: A64PageTable): Generator<{ pa: number; level: number }>
   });
   yield* out;
 }
+
+describe('level-3 descriptors', () => {
+  it('treats a reserved 0b01 page descriptor as invalid: not mapped, and free to map over', () => {
+    const h = ram();
+    const pt = A64PageTable.create(h, { range: 'lower' });
+    pt.map(0x5000, 0x9000, Size4K, R | W);
+    let l3 = 0;
+    pt.walk((e) => {
+      if (e.level === 1 && !e.leaf) l3 = e.paddr as number;
+    });
+    const at = l3 + 5 * 8;
+    const entry = h.read64(at);
+    h.write64(at, entry & ~2n); // bits[1:0] = 0b01: reserved at level 3 (upstream reports it as a page)
+    expect(pt.query(0x5000)).toBeUndefined();
+    expect([...pt.mappings()]).toEqual([]);
+    expectPagingError(() => pt.unmap(0x5000), 'NotMapped');
+    pt.map(0x5000, 0xa000, Size4K, R);
+    expect(pt.query(0x5000)?.paddr).toBe(0xa000);
+  });
+});

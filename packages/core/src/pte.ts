@@ -36,6 +36,14 @@ export abstract class GenericPTE {
 
   /** Whether the entry is a present (valid) mapping or table link. */
   abstract present(lo: number, hi: number): boolean;
+  /**
+   * At the last level: whether the entry maps a 4 KiB page. The same as
+   * {@link present} unless the arch reserves some present encodings there
+   * (AArch64: a level-3 `0b01` descriptor is invalid).
+   */
+  page(lo: number, hi: number): boolean {
+    return this.present(lo, hi);
+  }
   /** At a non-last level: whether the entry points to a next-level table. */
   abstract table(lo: number, hi: number): boolean;
   /** At a non-last level: whether the entry is marked as a block (huge) leaf. */

@@ -410,7 +410,7 @@ export class PageTable64 implements Disposable {
           const words = this.handler.words;
           const elo = words[w];
           const ehi = words[w + 1];
-          if (pte.present(elo, ehi)) throw new PagingError('AlreadyMapped', `VA ${hex(this.vpnToVa(vpn))} is already mapped`);
+          if (pte.page(elo, ehi)) throw new PagingError('AlreadyMapped', `VA ${hex(this.vpnToVa(vpn))} is already mapped`);
           pte.encodePage(frame, flags, false);
           this.journal.record(w, elo, ehi, -1);
           words[w] = pte.lo;
@@ -697,7 +697,7 @@ export class PageTable64 implements Disposable {
       const elo = words[w];
       const ehi = words[w + 1];
       if (level === 0) {
-        if (!pte.present(elo, ehi)) w = -1;
+        if (!pte.page(elo, ehi)) w = -1;
         break;
       }
       if (pte.table(elo, ehi)) {
@@ -750,7 +750,7 @@ export class PageTable64 implements Disposable {
       const elo = words[w];
       const ehi = words[w + 1];
       if (level === target) {
-        if (pte.present(elo, ehi) || (level > 0 && pte.table(elo, ehi))) {
+        if (level === 0 ? pte.page(elo, ehi) : pte.present(elo, ehi) || pte.table(elo, ehi)) {
           throw new PagingError('AlreadyMapped', `VA ${hex(fromHalves(hi, lo))} is already mapped`);
         }
         pte.encodePage(frame, flags, level > 0);
@@ -869,7 +869,7 @@ export class PageTable64 implements Disposable {
       const lo = words[base + 2 * i];
       const hi = words[base + 2 * i + 1];
       const isTable = level > 0 && pte.table(lo, hi);
-      const isLeaf = !isTable && pte.present(lo, hi) && level <= 2;
+      const isLeaf = !isTable && level <= 2 && (level === 0 ? pte.page(lo, hi) : pte.present(lo, hi));
       if (!isTable && !isLeaf) continue;
       const vpn = vpnBase + i * span;
       const frame = isLeaf ? this.leafFrame(lo, hi, level) : pte.frame(lo, hi);
@@ -908,7 +908,7 @@ export class PageTable64 implements Disposable {
       const hi = words[base + 2 * i + 1];
       const vpn = vpnBase + i * span;
       if (level > 0 && pte.table(lo, hi)) yield* this.leaves(pte.frame(lo, hi), level - 1, vpn, seen);
-      else if (level <= 2 && pte.present(lo, hi)) yield [vpn, this.leafFrame(lo, hi, level), level, pte.decodeFlags(lo, hi)];
+      else if (level <= 2 && (level === 0 ? pte.page(lo, hi) : pte.present(lo, hi))) yield [vpn, this.leafFrame(lo, hi, level), level, pte.decodeFlags(lo, hi)];
     }
   }
 
