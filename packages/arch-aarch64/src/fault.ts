@@ -81,6 +81,14 @@ export interface A64Fault {
   readonly el: 0 | 1 | 2;
 }
 
+/** A fault status code (IFSC/DFSC) split into its fault kind and lookup level, as {@link decodeFsc} returns it. */
+export interface A64FaultStatus {
+  /** The fault family ({@link A64FaultKind}): FSC bits [5:2]. */
+  readonly kind: A64FaultKind;
+  /** The lookup level the fault is reported at, 0..3 in Arm numbering: FSC bits [1:0]. */
+  readonly level: number;
+}
+
 /** The fields of an ESR_ELx value, as {@link decodeEsr} returns them. */
 export interface A64EsrFields {
   /** EC, bits [31:26]. */
@@ -98,7 +106,7 @@ export interface A64EsrFields {
   /** The fault status code, ISS bits [5:0] (meaningful for aborts). */
   readonly fsc: number;
   /** The FSC decoded, or undefined for a code other than the {@link A64FaultKind} families at levels 0..3. */
-  readonly fault?: { readonly kind: A64FaultKind; readonly level: number };
+  readonly fault?: A64FaultStatus;
   /** WnR, ISS bit 6 (Data Aborts only). */
   readonly wnr: boolean;
   /** S1PTW, ISS bit 7: the fault was on a stage-2 translation of a stage-1 walk. */
@@ -150,7 +158,7 @@ export function faultStatusCode(kind: A64FaultKind, level: number): number {
  * are not a stage-1 walk fault at levels 0..3 (e.g. alignment faults, or
  * the level -1 codes of FEAT_LPA2).
  */
-export function decodeFsc(fsc: number): { readonly kind: A64FaultKind; readonly level: number } | undefined {
+export function decodeFsc(fsc: number): A64FaultStatus | undefined {
   if (!Number.isInteger(fsc) || fsc < 0 || fsc > 0x3f) return undefined;
   const kind = fsc & 0x3c;
   // Level 0 of the access-flag and permission families (0x08, 0x0c) is only

@@ -476,30 +476,37 @@ export class A64Mmu {
 
   // ------------------------------------------------------------ registers
 
-  /** TTBR0_EL1. Writing it needs no TLB flush (translations are ASID-tagged; stale ones of the same ASID stay until a TLBI, as on hardware). */
+  /** TTBR0_EL1: BADDR [47:1], the root table of the lower VA range, and ASID [63:48] (the current ASID unless TCR_EL1.A1). */
   get ttbr0(): A64RegValue {
     return fromHalves(this.r0Hi, this.r0Lo);
   }
+  /**
+   * MSR TTBR0_EL1: may switch the current ASID, and flushes no TLB entry
+   * (translations are ASID-tagged; stale ones of the same ASID stay until a
+   * TLBI, as on hardware).
+   */
   set ttbr0(v: A64RegValue) {
     [this.r0Hi, this.r0Lo] = toHalves(v, 'TTBR0_EL1');
     this.deriveAsid();
     this.dropMicro();
   }
 
-  /** TTBR1_EL1 (same rules as {@link ttbr0}). */
+  /** TTBR1_EL1: BADDR [47:1], the root table of the upper VA range, and ASID [63:48] (the current ASID when TCR_EL1.A1). */
   get ttbr1(): A64RegValue {
     return fromHalves(this.r1Hi, this.r1Lo);
   }
+  /** MSR TTBR1_EL1: as {@link ttbr0}, may switch the ASID and flushes no TLB entry. */
   set ttbr1(v: A64RegValue) {
     [this.r1Hi, this.r1Lo] = toHalves(v, 'TTBR1_EL1');
     this.deriveAsid();
     this.dropMicro();
   }
 
-  /** TCR_EL1. Writing a different value flushes the TLB (its fields may be cached in TLB entries; QEMU flushes too). */
+  /** TCR_EL1, the EL1&0 translation control: range sizes (T0SZ, T1SZ), walk enables, ASID size and source, TBI, HA/HD (see {@link A64MmuRegisters.tcr}). */
   get tcr(): A64RegValue {
     return fromHalves(this.tcrHi, this.tcrLo);
   }
+  /** MSR TCR_EL1: a different value flushes the whole TLB (its fields may be cached in TLB entries; QEMU flushes too); the same value changes nothing. */
   set tcr(v: A64RegValue) {
     const [hi, lo] = toHalves(v, 'TCR_EL1');
     if (hi === this.tcrHi && lo === this.tcrLo) return;
@@ -512,10 +519,11 @@ export class A64Mmu {
     this.dropMicro();
   }
 
-  /** SCTLR_EL1. A change of M flushes the TLB; WXN is re-evaluated on every access. */
+  /** SCTLR_EL1; the MMU reads M [0] (stage 1 on) and WXN [19] (writable implies execute-never). */
   get sctlr(): A64RegValue {
     return fromHalves(this.sctlrHi, this.sctlrLo);
   }
+  /** MSR SCTLR_EL1: a change of M flushes the whole TLB; WXN is re-evaluated on every access. Throws `RangeError` if EE [25] is set. */
   set sctlr(v: A64RegValue) {
     const [hi, lo] = toHalves(v, 'SCTLR_EL1');
     if (lo & SCTLR_EE) throw new RangeError('aarch64 MMU: SCTLR_EL1.EE (big-endian table walks) is not supported');
@@ -528,18 +536,20 @@ export class A64Mmu {
     this.dropMicro();
   }
 
-  /** MAIR_EL1 (read on every translation's flags; no flush). */
+  /** MAIR_EL1: eight 8-bit memory attributes, indexed by a descriptor's AttrIndx. */
   get mair(): A64RegValue {
     return fromHalves(this.mairHi, this.mairLo);
   }
+  /** MSR MAIR_EL1: read afresh for every translation's flags, so nothing is flushed. */
   set mair(v: A64RegValue) {
     [this.mairHi, this.mairLo] = toHalves(v, 'MAIR_EL1');
   }
 
-  /** The Exception level accesses are made at (0, 1, or 2 for the EL2 regime); permissions are re-evaluated per access, so no flush. */
+  /** The Exception level accesses are made at: 0 or 1 (EL1&0 regime), or 2 (the EL2 regime). */
   get el(): 0 | 1 | 2 {
     return this.curEl as 0 | 1 | 2;
   }
+  /** Changes the Exception level, as an exception entry or ERET does: throws `RangeError` for a level other than 0, 1 or 2; permissions are re-evaluated per access, so nothing is flushed. */
   set el(v: 0 | 1 | 2) {
     this.curEl = checkEl(v);
     this.deriveEarly();
@@ -547,29 +557,32 @@ export class A64Mmu {
     this.dropMicro();
   }
 
-  /** PSTATE.PAN (re-evaluated per access; no flush). */
+  /** PSTATE.PAN (FEAT_PAN): EL1 data accesses to EL0-accessible pages fault while it is set. */
   get pan(): boolean {
     return this.curPan;
   }
+  /** Sets PSTATE.PAN, as MSR PAN, #imm does: it is re-evaluated on every access, so nothing is flushed. */
   set pan(v: boolean) {
     this.curPan = v === true;
     this.derivePerms();
     this.dropMicro();
   }
 
-  /** TTBR0_EL2 (no flush, as {@link ttbr0}). */
+  /** TTBR0_EL2: BADDR [47:1], the root table of the EL2 regime's only range (no ASID with E2H = 0). */
   get ttbr0El2(): A64RegValue {
     return fromHalves(this.e2TtbrHi, this.e2TtbrLo);
   }
+  /** MSR TTBR0_EL2: flushes no TLB entry, as {@link ttbr0}; stale EL2 translations stay until a TLBI. */
   set ttbr0El2(v: A64RegValue) {
     [this.e2TtbrHi, this.e2TtbrLo] = toHalves(v, 'TTBR0_EL2');
     this.dropMicro();
   }
 
-  /** TCR_EL2 (E2H = 0). Writing a different value flushes the TLB. */
+  /** TCR_EL2 in its E2H = 0 layout: T0SZ, PS, TBI, HA/HD, HPD, TBID (see {@link A64MmuRegisters.tcrEl2}). */
   get tcrEl2(): A64RegValue {
     return fromHalves(this.e2TcrHi, this.e2TcrLo);
   }
+  /** MSR TCR_EL2: a different value flushes the whole TLB; the same value changes nothing. */
   set tcrEl2(v: A64RegValue) {
     const [hi, lo] = toHalves(v, 'TCR_EL2');
     if (hi === this.e2TcrHi && lo === this.e2TcrLo) return;
@@ -580,10 +593,11 @@ export class A64Mmu {
     this.dropMicro();
   }
 
-  /** SCTLR_EL2. A change of M flushes the TLB. */
+  /** SCTLR_EL2; the MMU reads M [0] (EL2 stage 1 on) and WXN [19]. */
   get sctlrEl2(): A64RegValue {
     return fromHalves(this.e2SctlrHi, this.e2SctlrLo);
   }
+  /** MSR SCTLR_EL2: a change of M flushes the whole TLB; WXN is re-evaluated per access. Throws `RangeError` if EE [25] is set. */
   set sctlrEl2(v: A64RegValue) {
     const [hi, lo] = toHalves(v, 'SCTLR_EL2');
     if (lo & SCTLR_EE) throw new RangeError('aarch64 MMU: SCTLR_EL2.EE (big-endian table walks) is not supported');
@@ -596,10 +610,11 @@ export class A64Mmu {
     this.dropMicro();
   }
 
-  /** MAIR_EL2. */
+  /** MAIR_EL2: the eight memory attributes of the EL2 regime, indexed by AttrIndx. */
   get mairEl2(): A64RegValue {
     return fromHalves(this.e2MairHi, this.e2MairLo);
   }
+  /** MSR MAIR_EL2: read afresh for every translation's flags, so nothing is flushed. */
   set mairEl2(v: A64RegValue) {
     [this.e2MairHi, this.e2MairLo] = toHalves(v, 'MAIR_EL2');
   }
@@ -1335,7 +1350,12 @@ function step(level: number, index: number, pa: number, hi: number, lo: number):
  * Xt[63:48] (RES0 for the all-ASID forms). TTL (Xt[47:44], FEAT_TTL) is a
  * hint and is ignored.
  */
-export function tlbiOperand(xt: A64RegValue): { readonly va: VirtAddr; readonly asid: number } {
+export function tlbiOperand(xt: A64RegValue): {
+  /** The page's VA: Xt[43:0] shifted left by 12, bits 63..56 copied from VA[55] so it selects the same range. */
+  readonly va: VirtAddr;
+  /** The ASID, Xt[63:48] (all 16 bits; the MMU ignores the upper 8 unless TCR_EL1.AS). */
+  readonly asid: number;
+} {
   const [hi, lo] = toHalves(xt, 'TLBI operand');
   // Xt[43:0] << 12: VA bits 55..12.
   const vhi = (((hi & 0xfff) << 12) | (lo >>> 20)) >>> 0;

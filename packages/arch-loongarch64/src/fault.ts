@@ -111,7 +111,12 @@ export function estatWithFault(estat: number, fault: LA64Fault): number {
 }
 
 /** Ecode and EsubCode of an ESTAT value. */
-export function estatCode(estat: number): { ecode: number; esubcode: number } {
+export function estatCode(estat: number): {
+  /** ESTAT.Ecode, bits 21:16: the exception code ({@link LA64Ecode}). */
+  ecode: number;
+  /** ESTAT.EsubCode, bits 30:22: the sub-code that tells apart exceptions sharing an Ecode (e.g. {@link LA64AdeSubcode}). */
+  esubcode: number;
+} {
   return { ecode: (estat >>> ECODE_SHIFT) & 0x3f, esubcode: (estat >>> ESUBCODE_SHIFT) & 0x1ff };
 }
 

@@ -662,7 +662,16 @@ export class LA64Mmu {
    * LDPTE rj, seq for the refill of `badv`: the value for TLBRELO0 (seq 0)
    * or TLBRELO1 (seq 1), and the PS it writes to TLBREHI.PS.
    */
-  ldpte(rj: AddrLike, seq: 0 | 1, badv: AddrLike): { elo: bigint; ps: number } {
+  ldpte(
+    rj: AddrLike,
+    seq: 0 | 1,
+    badv: AddrLike,
+  ): {
+    /** The 64-bit TLBRELO0 (seq 0) or TLBRELO1 (seq 1) value: the even or odd page's PTE, or half of a huge entry. */
+    elo: bigint;
+    /** The size of each half as log2 of its bytes, for TLBREHI.PS: PTbase for an ordinary PTE, half the huge page's span for a huge entry. */
+    ps: number;
+  } {
     const layout = this.layoutOrThrow();
     const [rh, rl] = reg64(rj, 'rj');
     const [vh, vl] = reg64(badv, 'badv');

@@ -335,10 +335,11 @@ export class X64Mmu {
   // ------------------------------------------------------------- registers
   // Each setter is the guest's write of that register, with its TLB effects.
 
-  /** CR0. Set = MOV to CR0: a change of PG flushes the TLB (SDM §4.10.4.1); WP is re-applied per access. */
+  /** CR0 as last written; the MMU reads PG (bit 31, paging on) and WP (bit 16, supervisor writes honour R/W). */
   get cr0(): number | bigint {
     return this.rCr0;
   }
+  /** MOV to CR0: a change of PG flushes every translation (SDM §4.10.4.1); WP is re-applied per access, so it flushes nothing. */
   set cr0(value: AddrLike) {
     this.rCr0 = regValue(value, 'cr0');
     const v = lo32(this.rCr0);
@@ -348,10 +349,11 @@ export class X64Mmu {
     this.derive();
   }
 
-  /** CR3 as last written, without the no-flush bit 63. Set = MOV to CR3, see {@link writeCr3}. */
+  /** CR3 as last written, without the no-flush bit 63: the root table's PA in bits M-1:12, the PCID in bits 11:0 when CR4.PCIDE = 1. */
   get cr3(): number | bigint {
     return this.rCr3;
   }
+  /** MOV to CR3: exactly {@link writeCr3}, which says which translations it drops. */
   set cr3(value: AddrLike) {
     this.writeCr3(value);
   }
@@ -373,14 +375,15 @@ export class X64Mmu {
     else if (!noFlush) this.tlb.flushNonGlobal(this.asid);
   }
 
-  /**
-   * CR4. Set = MOV to CR4: a change of PGE or PCIDE flushes every
-   * translation, global ones too (SDM §4.10.4.1), as does a paging-mode
-   * change (PAE, LA57); SMEP, SMAP, PKE and PKS are re-applied per access.
-   */
+  /** CR4 as last written; the MMU reads PAE, PGE, LA57, PCIDE, SMEP, SMAP, PKE and PKS ({@link X64Cr4}). */
   get cr4(): number | bigint {
     return this.rCr4;
   }
+  /**
+   * MOV to CR4: a change of PGE or PCIDE flushes every translation, global
+   * ones too (SDM §4.10.4.1), as does a paging-mode change (PAE, LA57);
+   * SMEP, SMAP, PKE and PKS are re-applied per access, so they flush nothing.
+   */
   set cr4(value: AddrLike) {
     this.rCr4 = regValue(value, 'cr4');
     const v = lo32(this.rCr4);
@@ -390,13 +393,14 @@ export class X64Mmu {
     this.derive();
   }
 
-  /**
-   * IA32_EFER. Set = WRMSR 0xC000_0080: a change of NXE (the meaning of bit
-   * 63 of every entry) or of LME / LMA flushes the TLB.
-   */
+  /** IA32_EFER (MSR 0xC000_0080) as last written; the MMU reads LME (bit 8), LMA (bit 10) and NXE (bit 11). */
   get efer(): number | bigint {
     return this.rEfer;
   }
+  /**
+   * WRMSR 0xC000_0080: a change of NXE (whether bit 63 of an entry is XD or
+   * reserved) or of LME / LMA (the paging mode) flushes every translation.
+   */
   set efer(value: AddrLike) {
     this.rEfer = regValue(value, 'efer');
     const v = lo32(this.rEfer);
@@ -406,49 +410,54 @@ export class X64Mmu {
     this.derive();
   }
 
-  /** Current privilege level 0..3 (3 = user-mode accesses). Re-applied per access; no flush. */
+  /** Current privilege level 0..3; at CPL 3 every access is a user-mode access (SDM §4.6). */
   get cpl(): number {
     return this.bCpl;
   }
+  /** A privilege change (e.g. SYSCALL, IRET): throws `RangeError` outside 0..3; rights are checked on every access, TLB hits included, so nothing is flushed. */
   set cpl(value: number) {
     this.bCpl = checkCpl(value);
     this.selectRights();
   }
 
-  /** RFLAGS (only AC is read, for SMAP). Re-applied per access; no flush. */
+  /** RFLAGS as last written; the MMU reads only AC (bit 18), which lifts SMAP for explicit supervisor accesses. */
   get rflags(): number | bigint {
     return this.rRflags;
   }
+  /** A write of RFLAGS (STAC, CLAC, POPF): AC is re-applied on every access, so nothing is flushed. */
   set rflags(value: AddrLike) {
     this.rRflags = regValue(value, 'rflags');
     this.bAc = (lo32(this.rRflags) & X64Rflags.AC) !== 0;
     this.selectRights();
   }
 
-  /** PKRU. Set = WRPKRU. Re-applied per access; no flush. */
+  /** PKRU: the access-disable (AD, bit 2k) and write-disable (WD, bit 2k+1) pair of each protection key k of user-mode pages, with CR4.PKE. */
   get pkru(): number | bigint {
     return this.rPkru;
   }
+  /** WRPKRU: the new key rights apply from the next access, TLB hits included, so nothing is flushed. */
   set pkru(value: AddrLike) {
     this.rPkru = regValue(value, 'pkru');
     this.bPkru = lo32(this.rPkru);
     this.buildRights();
   }
 
-  /** IA32_PKRS. Set = WRMSR 0x6E1. Re-applied per access; no flush. */
+  /** IA32_PKRS (MSR 0x6E1): the AD / WD pair of each protection key of supervisor-mode pages, as {@link pkru}, with CR4.PKS. */
   get pkrs(): number | bigint {
     return this.rPkrs;
   }
+  /** WRMSR 0x6E1: the new key rights apply from the next access, TLB hits included, so nothing is flushed. */
   set pkrs(value: AddrLike) {
     this.rPkrs = regValue(value, 'pkrs');
     this.bPkrs = lo32(this.rPkrs);
     this.buildRights();
   }
 
-  /** MAXPHYADDR (32..52). Changing it (a different CPU model) flushes the TLB. */
+  /** MAXPHYADDR, the physical-address width M in bits (32..52): paging-entry bits 51:M are reserved. */
   get maxPhyAddr(): number {
     return this.m;
   }
+  /** Models a CPU with another physical-address width: throws `RangeError` outside 32..52, else flushes every translation (their reserved-bit checks no longer hold). */
   set maxPhyAddr(value: number) {
     if (!Number.isInteger(value) || value < 32 || value > 52) throw new RangeError(`maxPhyAddr ${value} is outside 32..52`);
     this.m = value;

@@ -69,12 +69,20 @@ export const X64Cr3 = {
  * IA32_PKRS = 0, CPL 0. Used for every register the MMU is not given.
  */
 export const X64_RESET = {
+  /** CR0 = 0x6000_0010: CD (bit 30), NW (bit 29) and ET (bit 4) set, PE and PG clear — real mode, paging off. */
   cr0: 0x6000_0010,
+  /** CR3 = 0: no root table, PCID 0. */
   cr3: 0,
+  /** CR4 = 0: no PAE, PGE, LA57, PCIDE, SMEP, SMAP or protection keys. */
   cr4: 0,
+  /** IA32_EFER = 0: long mode off, NXE clear (bit 63 of an entry is reserved). */
   efer: 0,
+  /** CPL 0: supervisor-mode accesses. */
   cpl: 0,
+  /** RFLAGS = 0x2: only bit 1, which always reads as 1; AC clear. */
   rflags: 0x2,
+  /** PKRU = 0: every user-mode protection key allows all accesses. */
   pkru: 0,
+  /** IA32_PKRS = 0: every supervisor-mode protection key allows all accesses. */
   pkrs: 0,
 } as const;

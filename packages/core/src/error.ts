@@ -26,6 +26,7 @@ export type PagingErrorKind =
  * nothing: no entry was written and no frame was kept.
  */
 export class PagingError extends Error {
+  /** Always `'PagingError'`, so stack traces and logs name it; test with {@link isPagingError}, not the name. */
   override name = 'PagingError';
   /** What went wrong. */
   readonly kind: PagingErrorKind;

@@ -29,8 +29,11 @@ export class SoftTlb {
   // Valid entries cached from leaves larger than 4 KiB: while there are none, flushVa checks one slot.
   private wide = 0;
 
-  /** `entries` must be a power of two. */
-  constructor(readonly entries = 256) {
+  /** A TLB of `entries` slots, all invalid; throws `RangeError` unless `entries` is a power of two. */
+  constructor(
+    /** Number of slots, a power of two (default 256). The TLB is direct-mapped: each 4 KiB page has one slot, shared with the pages that hash to it. */
+    readonly entries = 256,
+  ) {
     if (entries < 1 || (entries & (entries - 1)) !== 0) throw new RangeError('TLB size must be a power of two');
     this.mask = entries - 1;
     this.valid = new Uint8Array(entries);

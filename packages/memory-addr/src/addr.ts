@@ -18,7 +18,10 @@ declare const addrKind: unique symbol;
  * not a `VirtAddr`) while the value stays a plain primitive. Name your own kinds
  * with it, as upstream's `def_usize_addr!` does (e.g. `Addr<'GPA'>`).
  */
-export type Addr<K extends string> = (number | bigint) & { readonly [addrKind]: K };
+export type Addr<K extends string> = (number | bigint) & {
+  /** The kind `K`, for the type checker only: no address value has this property at run time. */
+  readonly [addrKind]: K;
+};
 
 /** Any branded address, whatever its kind: the constraint of functions that keep the brand of their input. */
 export type AnyAddr = Addr<string>;
@@ -39,6 +42,7 @@ const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Thrown for a value that is not an address: not an integer, negative, unsafe as a number, or beyond 2^64-1. */
 export class AddressError extends RangeError {
+  /** Always `'AddressError'`, so stack traces and logs tell it from other `RangeError`s. */
   override name = 'AddressError';
 }
 

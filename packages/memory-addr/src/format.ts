@@ -7,8 +7,9 @@
 
 import { type AddrLike, toAddrValue } from './addr.js';
 
-/** Options for the formatters: `upper` prints the hex digits in uppercase (upstream `UpperHex`). */
+/** Options for the address formatters. */
 export interface FormatOptions {
+  /** Print the hex digits in uppercase, as upstream's `UpperHex` (the `0x` prefix stays lowercase). Default false. */
   readonly upper?: boolean;
 }
 
