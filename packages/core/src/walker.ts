@@ -11,11 +11,15 @@
  */
 
 import {
+  ADDR_MAX,
   type AddrLike,
   type PhysAddr,
   type VirtAddr,
   fromBigUnchecked,
   fromHalves,
+  split64,
+  splitHi,
+  splitLo,
 } from '@page-table/memory-addr';
 import { PagingError } from './error.js';
 import { MAPPING_FLAGS_ALL, type MappingFlags } from './flags.js';
@@ -590,9 +594,10 @@ export class PageTable64 implements Disposable {
       lo = va >>> 0;
       hi = (va / TWO32) >>> 0;
     } else if (typeof va === 'bigint') {
-      if (va < 0n || va > 0xffff_ffff_ffff_ffffn) throw new PagingError('InvalidAddress', `VA ${hex(va)} is outside 0..2^64-1`);
-      hi = Number(va >> 32n);
-      lo = Number(va & 0xffff_ffffn);
+      if (!(va >= 0n && va <= ADDR_MAX)) throw new PagingError('InvalidAddress', `VA ${hex(va)} is outside 0..2^64-1`);
+      split64(va);
+      hi = splitHi();
+      lo = splitLo();
     } else {
       throw new PagingError('InvalidAddress', `VA must be a number or bigint, got ${typeof va}`);
     }
@@ -619,8 +624,10 @@ export class PageTable64 implements Disposable {
       }
       frame = pa / 4096;
     } else if (typeof pa === 'bigint') {
-      if (pa < 0n || pa > 0xffff_ffff_ffff_ffffn) throw new PagingError('InvalidAddress', `${what} ${hex(pa)} is outside 0..2^64-1`);
-      frame = Number(pa >> 12n) + (pa & 0xfffn ? 0.5 : 0);
+      if (!(pa >= 0n && pa <= ADDR_MAX)) throw new PagingError('InvalidAddress', `${what} ${hex(pa)} is outside 0..2^64-1`);
+      split64(pa);
+      const lo = splitLo();
+      frame = splitHi() * 1048576 + (lo >>> 12) + ((lo & 0xfff) !== 0 ? 0.5 : 0);
     } else {
       throw new PagingError('InvalidAddress', `${what} must be a number or bigint, got ${typeof pa}`);
     }

@@ -136,3 +136,13 @@ describe('32-bit halves', () => {
     );
   });
 });
+
+describe('split64', () => {
+  it('splits bigints into exact 32-bit halves without bigint arithmetic', async () => {
+    const { split64, splitHi, splitLo } = await import('../src/index.js');
+    for (const v of [0n, 1n, 0xffff_ffffn, 0x1_0000_0000n, 0xffff_8000_0000_1234n, 0xffff_ffff_ffff_ffffn]) {
+      split64(v);
+      expect((BigInt(splitHi()) << 32n) | BigInt(splitLo())).toBe(v);
+    }
+  });
+});
