@@ -161,7 +161,7 @@ export class PageTable64 implements Disposable {
   // The VA being worked on, as halves (set by splitVa).
   private vhi = 0;
   private vlo = 0;
-  // Where the last lookup stopped: its level, and whether a leaf was found there.
+  // The level at which the last lookup stopped (at its leaf, or at the hole).
   private stopLevel = 0;
   // The last flag set that passed checkFlags (-1: none yet).
   private okFlags = -1;
@@ -265,7 +265,7 @@ export class PageTable64 implements Disposable {
     let frame = this.pte.frame(elo, ehi);
     if (level !== 0) frame -= mod(frame, PAGES_PER_LEVEL[level]);
     if (frame >= SAFE_FRAME_LIMIT) throw new PagingError('InvalidAddress', 'PA above 2^53: use query()');
-    return frame * 4096 + (lo & OFFSET_MASK[level]);
+    return frame * 4096 + offsetIn(lo, level);
   }
 
   /** Flags of the leaf found by the last successful {@link queryPa}. */
@@ -949,7 +949,7 @@ export class PageTable64 implements Disposable {
 
 /** In-page offset of the VA's low half for a leaf at `level`. */
 function offsetIn(lo: number, level: number): number {
-  return level === 0 ? lo & 0xfff : level === 1 ? lo & 0x1f_ffff : (lo & 0x3fff_ffff) >>> 0;
+  return lo & OFFSET_MASK[level];
 }
 
 function frameToPa(frame: number, offset: number): PhysAddr {
