@@ -14,6 +14,7 @@
 import {
   Access,
   type DebugTranslation,
+  entryIndex,
   MappingFlags,
   type MmuStats,
   type PageSize,
@@ -128,21 +129,6 @@ const MODE_LEVELS: Readonly<Record<number, number>> = { 0: 0, 8: 3, 9: 4, 10: 5 
 const MODE_NAMES: Readonly<Record<number, SvMode | 'Bare'>> = { 0: 'Bare', 8: 'Sv39', 9: 'Sv48', 10: 'Sv57' };
 const MAX_MODE: Readonly<Record<SvMode, number>> = { Sv39: SatpMode.Sv39, Sv48: SatpMode.Sv48, Sv57: SatpMode.Sv57 };
 
-/** Index of VA (hi, lo) in a table at `level`. */
-function entryIndex(hi: number, lo: number, level: number): number {
-  switch (level) {
-    case 0:
-      return (lo >>> 12) & 511;
-    case 1:
-      return (lo >>> 21) & 511;
-    case 2:
-      return ((lo >>> 30) | (hi << 2)) & 511;
-    case 3:
-      return (hi >>> 7) & 511;
-    default:
-      return (hi >>> 16) & 511;
-  }
-}
 
 /** Splits a 64-bit register value (number or bigint) into unsigned halves; throws on anything else. */
 function halves(x: number | bigint, what: string): [number, number] {

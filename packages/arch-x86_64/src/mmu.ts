@@ -12,6 +12,8 @@
 import {
   Access,
   type DebugTranslation,
+  entryIndex,
+  levelPageSize,
   MappingFlags,
   type MmuStats,
   type PageSize,
@@ -19,7 +21,6 @@ import {
   SoftTlb,
   type TranslateResult,
   type WalkStep,
-  levelPageSize,
 } from '@page-table/core';
 import { type AddrLike, type PhysAddr, type VirtAddr, fromHalves, hi32, lo32, toAddrValue } from '@page-table/memory-addr';
 import { X64PfError, type X64Fault, type X64FaultReason } from './fault.js';
@@ -194,21 +195,6 @@ function buildRights(s: RightsState): Uint8Array {
   return tab;
 }
 
-/** Index of VA (hi, lo) in a table at `level` (9 bits per level above the 12-bit offset). */
-function entryIndex(hi: number, lo: number, level: number): number {
-  switch (level) {
-    case 0:
-      return (lo >>> 12) & 511;
-    case 1:
-      return (lo >>> 21) & 511;
-    case 2:
-      return ((lo >>> 30) | (hi << 2)) & 511;
-    case 3:
-      return (hi >>> 7) & 511;
-    default:
-      return (hi >>> 16) & 511;
-  }
-}
 
 function hex(x: number | bigint): string {
   return `0x${x.toString(16)}`;

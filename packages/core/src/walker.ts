@@ -113,8 +113,12 @@ function whole(frame: number): boolean {
   return Math.floor(frame) === frame;
 }
 
-/** Index of `va` (hi, lo) in a table at `level`. */
-function entryIndex(hi: number, lo: number, level: number): number {
+/**
+ * Index of a VA, given as unsigned 32-bit halves, in a 512-entry table at
+ * `level` (0 = the 4 KiB page table; 9 VA bits per level above the 12-bit
+ * page offset). Shared by the walker and the arch MMUs.
+ */
+export function entryIndex(hi: number, lo: number, level: number): number {
   // A conditional chain, not a switch: V8 keeps it inline in the walk loops.
   return level === 0
     ? (lo >>> 12) & 511
