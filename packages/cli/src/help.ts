@@ -29,13 +29,15 @@ export const HELP: Readonly<Record<string, string>> = {
 Usage:
   ptm [demo] [--arch NAME] [--json] [--save-image FILE]
   ptm dump      --arch NAME --image FILE [--ram-base PA] --root PA [--json]
-  ptm translate --arch NAME --image FILE [--ram-base PA] --root PA [--json] VA...
+  ptm translate --arch NAME --image FILE [--ram-base PA] --root PA [--json]
+                [--access r|w|x] [--user] [privilege and register options] VA...
   ptm stats     --arch NAME --image FILE [--ram-base PA] --root PA [--json]
 
 Commands:
   demo        build a kernel-like layout for every paging mode and show it (the default)
   dump        list the mappings of the tables in a RAM image, like QEMU's "info mem"
-  translate   walk VAs through the tables entry by entry
+  translate   walk VAs through the tables entry by entry; with --access, the
+              fault an access takes (#PF, page fault, abort, PME, ...)
   stats       count table frames per level and mapped bytes per page size and flags
   help CMD    the help of a command (also: ptm CMD --help)
   --version   the version of ptm
@@ -80,11 +82,67 @@ ${IMAGE}
 ${ARCHES}`,
 
   translate: `Usage: ptm translate --arch NAME --image FILE [--ram-base PA] --root PA [--json] VA...
+       ptm translate ... [--access r|w|x] [--user | PRIVILEGE] [REGISTERS] VA...
 
 Translates each VA as the MMU would, showing every entry read: its level,
 index, physical address and raw value; then the PA, flags and page size, or
 where the walk stops and why (not present at a level, a table outside the
 image, a non-canonical VA).
+
+With --access, --user or any privilege or register option below, the arch's
+emulator MMU checks the access: its debug walk (which writes nothing, so the
+image is never changed) shows every entry it read, the effective permissions,
+and the PA, page size and flags, or the exact fault the access takes:
+  x86_64       #PF (vector 14) with its error code (P W U RSVD I/D PK) and
+               CR2, or #GP(0) for a non-canonical VA
+  riscv        the exception code (12/13/15 page fault, 1/5/7 access fault),
+               its name and tval
+  aarch64      the ESR (EC, FSC decoded, WnR) and FAR
+  loongarch64  Ecode/EsubCode (PIL PIS PIF PME PNR PNX PPI ADEF ADEM) and
+               BADV, or TLBR when the access takes a TLB refill
+
+Access options:
+  --access r|w|x       read (the default), write or execute (instruction fetch)
+  --user               the arch's user mode: CPL 3, U-mode, EL0, PLV3
+                       (the default is the kernel's: CPL 0, S-mode, EL1, PLV0)
+
+x86_64 (CR3 = --root):
+  --cpl 0..3           current privilege level (3 = user-mode accesses)
+  --cr0 N              default 0x80010011: PG, WP, ET, PE
+  --cr4 N              default 0x20: PAE; 0x1020 with --levels 5 (LA57)
+  --efer N             default 0xd00: NXE, LMA, LME
+  --rflags N           default 0x2 (AC, bit 18, lifts CR4.SMAP)
+  --pkru N             default 0x0 (read with CR4.PKE, bit 22)
+
+riscv:
+  --priv u|s|m         privilege mode (default s)
+  --satp N             default: the --arch mode, ASID 0, PPN = --root >> 12
+  --mstatus N          default 0x0 (MPRV bit 17, SUM 18, MXR 19, MPP 12:11)
+  --svadu              hardware A/D updating (default Svade: A = 0, or a
+                       store to D = 0, is a page fault)
+
+aarch64 (TTBR0_EL1 = --root, or TTBR1_EL1 with --upper; the other TTBR is 0):
+  --el 0..2            Exception level (default 1); 2 is the EL2 regime
+                       without VHE, with TTBR0_EL2 = --root
+  --tcr N              TCR_EL1 (TCR_EL2 at EL2); default 0x5b5903510: two
+                       48-bit ranges, 4 KiB granule, IPS 48 bits, EPD1 (with
+                       --upper 0x5b5103590: EPD0); at EL2 0x80853510
+  --sctlr N            SCTLR_EL1 (SCTLR_EL2); default 0x30d01805 (M = 1),
+                       at EL2 0x30c51835
+  --mair N             MAIR_EL1 (MAIR_EL2); default 0x44ff04, the layout the
+                       codec writes
+  --pan                PSTATE.PAN = 1 (EL1 data accesses to EL0 pages fault)
+
+loongarch64 (PGDL = PGDH = --root):
+  --plv 0..3           privilege level (default the PLV of --crmd, 0)
+  --crmd N             default 0x10: PG = 1, DA = 0 (--plv, --user set PLV)
+  --pwcl N             default 0x13e4d52c (PT 12, Dir1 21, Dir2 30; 9 bits each)
+  --pwch N             default 0x267 (Dir3 39), 0x0 with --levels 3
+  --ptw on|off         on (default): a TLB miss is refilled by the MMU as
+                       Linux's handler does it; off: it is the TLB refill
+                       exception (TLBR)
+
+Register values are hex or decimal, up to 64 bits.
 
 ${IMAGE}
 

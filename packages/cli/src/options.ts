@@ -37,10 +37,13 @@ function describeParseError(command: string, e: unknown): string {
   switch (code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
       return `unknown option '${quoted}' for ptm ${command} ${help}`;
-    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return /argument missing/.test(message)
-        ? `option ${quoted.split(' ')[0]} needs a value ${help}`
-        : `option ${quoted.split(' ')[0]} takes no value ${help}`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+      const name = quoted.split(' ')[0];
+      if (/argument missing/.test(message)) return `option ${name} needs a value ${help}`;
+      // `--cpl -1`: a value that starts with a dash reads as an option.
+      if (/ambiguous/.test(message)) return `option ${name} needs a value; write a value that starts with '-' as ${name}=-… ${help}`;
+      return `option ${name} takes no value ${help}`;
+    }
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
       return `unexpected argument '${quoted}' for ptm ${command} ${help}`;
     default:

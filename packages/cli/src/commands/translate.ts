@@ -1,37 +1,137 @@
 /**
  * `ptm translate`: VAs walked through the tables of a RAM image, entry by
- * entry.
+ * entry; with `--access` (or any privilege or register option), each access
+ * checked by the arch's emulator MMU, with the fault it would take.
  *
  * @module
  */
 
 import { shortFlags } from '@page-table/core';
+import { type AccessOutcome, type AccessProbe, accessName, createAccessProbe, sizeName } from '../access.js';
 import type { Context } from '../context.js';
 import { usageError } from '../errors.js';
 import { flagNames, pageSizeName, permPaint } from '../mappings.js';
+import { MMU_OPTIONS, mmuRequest } from '../mmu-options.js';
 import { hex, hexPad, parseU64 } from '../numbers.js';
 import { IMAGE_OPTIONS, imageArgs, parse } from '../options.js';
 import { renderTable } from '../table.js';
 import { type Translation, type WalkStep, translateVa } from '../translate.js';
 import { headerLine, jsonEnvelope, jsonText, withImage } from './common.js';
 
+/** The options of `ptm translate`: the image's, and the MMU's. */
+export const TRANSLATE_OPTIONS = { ...IMAGE_OPTIONS, ...MMU_OPTIONS } as const;
+
 /** Runs `ptm translate` with the arguments after the command name; returns the exit status. */
 export function translateCommand(ctx: Context, argv: readonly string[]): number {
-  const p = parse('translate', argv, IMAGE_OPTIONS, true);
+  const p = parse('translate', argv, TRANSLATE_OPTIONS, true);
   const args = imageArgs(p, 'translate');
+  const request = mmuRequest(p, args.mode.arch);
   if (p.positionals.length === 0) throw usageError('ptm translate needs at least one VA (see ptm translate --help)');
   const vas = p.positionals.map((t) => parseU64(t, 'VA'));
   return withImage(ctx, args, 'translating', (img) => {
     const results = vas.map((va) => translateVa(args.mode, img.memory, img.root, va));
+    const probe = request === undefined ? undefined : createAccessProbe(args.mode, img.memory, img.root, args.upper, request);
+    const outcomes = probe === undefined ? undefined : vas.map((va) => probe.run(va));
     if (args.json) {
-      ctx.print(jsonText({ ...jsonEnvelope('translate', args, img), translations: results.map(translationJson) }));
+      ctx.print(
+        jsonText({
+          ...jsonEnvelope('translate', args, img),
+          mmu: probe === undefined ? null : mmuJson(probe),
+          translations: results.map((t, i) => ({ ...translationJson(t), access: outcomes === undefined ? null : accessJson(outcomes[i]) })),
+        }),
+      );
       return 0;
     }
     const lines = [headerLine(ctx, args, img)];
-    for (const t of results) lines.push('', ...translationLines(ctx, t));
+    if (probe !== undefined && outcomes !== undefined) {
+      lines.push(mmuLine(ctx, probe));
+      for (const o of outcomes) lines.push('', ...accessLines(ctx, probe, o));
+    } else {
+      for (const t of results) lines.push('', ...translationLines(ctx, t));
+    }
     ctx.print(lines);
     return 0;
   });
+}
+
+/** The JSON of the MMU's setup (schema in the README). */
+export function mmuJson(probe: AccessProbe): Record<string, unknown> {
+  return {
+    access: accessName(probe.access),
+    privilege: probe.privilege,
+    user: probe.user,
+    registers: Object.fromEntries(probe.registers.map(([name, v]) => [name, typeof v === 'boolean' ? v : hex(v)])),
+  };
+}
+
+/** The JSON of one access checked by the MMU (schema in the README). */
+export function accessJson(o: AccessOutcome): Record<string, unknown> {
+  return {
+    ok: o.ok !== undefined,
+    pa: o.ok ? hex(o.ok.pa) : null,
+    size: o.ok ? hex(o.ok.size) : null,
+    pageSize: o.ok ? sizeName(o.ok.size) : null,
+    flags: o.ok ? flagNames(o.ok.flags) : null,
+    permissions: o.permissions === undefined ? null : flagNames(o.permissions),
+    fault: o.fault === undefined ? null : { ...o.fault.json, summary: o.fault.summary },
+    stop: o.stop ?? null,
+    update: o.update === undefined ? null : { entryPa: hex(o.update.entryPa), before: hex(o.update.before), after: hex(o.update.after) },
+    walk: o.steps.map((s) => ({
+      level: s.level,
+      table: s.table,
+      index: s.index,
+      entryPa: hex(s.entryPa),
+      entry: hex(s.entry),
+      kind: s.kind ?? null,
+    })),
+    details: o.details,
+  };
+}
+
+/** `MMU write at CPL 0 · CR0 0x80010011 · CR3 0x100000 · …`: the access, its privilege and the registers. */
+function mmuLine(ctx: Context, probe: AccessProbe): string {
+  const { style } = ctx;
+  const regs = probe.registers.map(([name, v]) => `${name} ${typeof v === 'boolean' ? (v ? 'on' : 'off') : hex(v)}`);
+  return `${style.dim('MMU')} ${style.bold(`${accessName(probe.access)} at ${probe.privilege}`)}${style.dim(' · ')}${regs.join(style.dim(' · '))}`;
+}
+
+/** The human form of one access: the outcome, the fault's fields, the permissions, then the entries the MMU read. */
+function accessLines(ctx: Context, probe: AccessProbe, o: AccessOutcome): string[] {
+  const { style } = ctx;
+  const perm = permPaint(style);
+  const head = `VA ${style.bold(hex(o.va))} ${accessName(probe.access)} ${style.dim('→')} `;
+  const lines: string[] = [];
+  const info: Array<[string, string]> = [];
+  if (o.ok) {
+    lines.push(
+      `${head}PA ${style.bold(hex(o.ok.pa))}  ${o.via ?? `${sizeName(o.ok.size)} page`}  ${perm(shortFlags(o.ok.flags))}  ${flagNames(o.ok.flags).join('|') || '(none)'}`,
+    );
+  } else if (o.fault) {
+    lines.push(`${head}${style.red(o.fault.summary)}`);
+    info.push(...o.fault.detail);
+    if (o.stop !== undefined) info.push(['stop', o.stop]);
+    info.push(['permissions', o.permissions === undefined ? 'none (no page reached)' : `${perm(shortFlags(o.permissions))}  ${flagNames(o.permissions).join('|') || '(none)'}`]);
+  }
+  if (o.update !== undefined) info.push(['would write', `${hexPad(o.update.after, 16)} over ${hexPad(o.update.before, 16)} at ${hex(o.update.entryPa)}`]);
+  const width = Math.max(0, ...info.map(([k]) => k.length));
+  for (const [k, v] of info) lines.push(`  ${style.dim(k.padEnd(width))}  ${v}`);
+  if (o.steps.length === 0) return lines;
+  const withKind = o.steps.some((s) => s.kind !== undefined);
+  const rows = o.steps.map((s) => [s.table, String(s.index), hex(s.entryPa), hexPad(s.entry, 16), ...(withKind ? [s.kind ?? ''] : [])]);
+  lines.push(
+    ...renderTable(
+      [
+        { header: 'table' },
+        { header: 'index', align: 'right' },
+        { header: 'entry at' },
+        { header: 'entry' },
+        ...(withKind ? [{ header: 'kind', paint: (t: string) => (t === 'invalid' || t === 'reserved' ? style.red(t) : t) }] : []),
+      ],
+      rows,
+      style.dim,
+    ),
+  );
+  return lines;
 }
 
 /** The JSON form of one translation (schema in the README). */
