@@ -690,13 +690,22 @@ export class A64Mmu {
       this.lastAccess = access;
       return this.dBase + (lo & 0xfff);
     }
-    return this.miss(hi, lo, vpn, access);
+    // The PA comes back in a field: a PA above 2^31 returned from a call is a heap number, allocated per miss.
+    return this.miss(hi, lo, vpn, access) < 0 ? -1 : this.missPa;
   }
 
-  /** Past the micro-TLBs: the MMU-off path, the VA checks, the TLB, the walk (kept apart so the hit path stays small). */
+  /** The PA found by the last successful {@link miss}. */
+  private missPa = 0;
+
+  /** Past the micro-TLBs: the MMU-off path, the VA checks, the TLB, the walk (kept apart so the hit path stays small). 0 with the PA in `missPa`, or -1. */
   private miss(hi: number, lo: number, vpn: number, access: number): number {
     const e2 = this.curEl === 2;
-    if (!(e2 ? this.e2On : this.mmuOn)) return this.flat(hi, lo, access);
+    if (!(e2 ? this.e2On : this.mmuOn)) {
+      const flat = this.flat(hi, lo, access);
+      if (flat < 0) return -1;
+      this.missPa = flat;
+      return 0;
+    }
     const r = e2 ? EL2 : (hi >>> 23) & 1;
     if (!this.inRange(hi, lo, r, access) || this.rEarly[r] !== 0) return this.fail(A64FaultKind.Translation, 0, hi, lo, access);
     // The TLB tag: VA with the top byte replaced by bit 55 (the same for every
@@ -705,7 +714,6 @@ export class A64Mmu {
     const tlb = this.tlb;
     let perm: number;
     let level: number;
-    let base: number;
     if (tlb !== undefined) {
       const s = tlb.lookup(tag, lo, this.curAsid);
       if (s >= 0) {
@@ -713,28 +721,29 @@ export class A64Mmu {
         if ((this.permLut[perm & 15] >>> access) & 1) {
           this.stats.hits++;
           level = 3 - tlb.levelOf(s);
-          base = tlb.frameOf(s) * 4096;
-          this.fillMicro(hi, vpn, access, perm, level, base);
-          return base + (lo & 0xfff);
+          const frame = tlb.frameOf(s);
+          this.fillMicro(hi, vpn, access, perm, level, frame);
+          this.missPa = frame * 4096 + (lo & 0xfff);
+          return 0;
         }
         // Not permitted by the cached entry: walk again (the descriptor may
         // have been relaxed, or a store must set the dirty state), as QEMU does.
       }
     }
     this.stats.misses++;
-    const pa = this.walk(hi, lo, r, access, false, undefined);
-    if (pa < 0) return this.fail(this.wKind, this.wLevel, hi, lo, access);
+    if (this.walkFrame(hi, lo, r, access, false, undefined) < 0) return this.fail(this.wKind, this.wLevel, hi, lo, access);
     perm = this.wPerm;
     level = this.wLevel;
     if (tlb !== undefined) {
       tlb.insert(tag, lo, this.curAsid, this.wGlobal || e2, this.wFrame, 3 - level, perm);
-      this.fillMicro(hi, vpn, access, perm, level, this.wFrame * 4096);
+      this.fillMicro(hi, vpn, access, perm, level, this.wFrame);
     } else {
       this.lastPerm = perm;
       this.lastLevel = level;
       this.lastAccess = access;
     }
-    return pa;
+    this.missPa = this.wFrame * 4096 + (lo & 0xfff);
+    return 0;
   }
 
   /** Whether the VA's bits above the range's input size are all VA[55] (range 1) or all 0 (ranges 0 and 2), TBI aside. */
@@ -745,8 +754,10 @@ export class A64Mmu {
     return (hi & mh) === (r === 1 ? mh : 0) && (lo & ml) === (r === 1 ? ml : 0);
   }
 
-  private fillMicro(hi: number, vpn: number, access: number, perm: number, level: number, base: number): void {
+  // Takes the 4 KiB frame, not the PA: a PA above 2^31 passed to a call is a heap number, allocated per miss.
+  private fillMicro(hi: number, vpn: number, access: number, perm: number, level: number, frame: number): void {
     const ok = this.permLut[perm & 15];
+    const base = frame * 4096;
     if (access === Access.Execute) {
       this.iHi = hi;
       this.iVpn = vpn;
@@ -1065,6 +1076,11 @@ export class A64Mmu {
    * `debug` makes no write; `steps` (debug only) collects each descriptor.
    */
   private walk(hi: number, lo: number, r: number, access: number, debug: boolean, steps: A64WalkStep[] | undefined): number {
+    return this.walkFrame(hi, lo, r, access, debug, steps) < 0 ? -1 : this.wFrame * 4096 + (lo & 0xfff);
+  }
+
+  /** {@link walk} returning 0 on success: a PA above 2^31 returned from a call is a heap number, allocated per miss. */
+  private walkFrame(hi: number, lo: number, r: number, access: number, debug: boolean, steps: A64WalkStep[] | undefined): number {
     if (this.rEpd[r]) return this.stop(A64FaultKind.Translation, 0, WHY_EPD);
     const e2 = r === EL2;
     const thi = r === 0 ? this.r0Hi : r === 1 ? this.r1Hi : this.e2TtbrHi;
@@ -1078,15 +1094,16 @@ export class A64Mmu {
     const startMask = this.rStartMask[r];
     const tableBytes = (startMask + 1) * 8;
     // BADDR below the table's size is RES0 (and bit 0 is CnP): masked, as QEMU does.
-    let table = baddr - (baddr % tableBytes);
+    let table = Math.floor(baddr / tableBytes) * tableBytes; // not `baddr % tableBytes`: `%` on a double is a runtime call
     let tattr = 0; // PXNTable | UXNTable << 1 | APTable << 2, OR-ed down the walk
     const mem = this.mem;
     for (;;) {
       const index = level === this.rStart[r] ? indexAt(hi, lo, level) & startMask : indexAt(hi, lo, level);
       const pa = table + index * 8;
-      const fw = mem.frameWord(Math.floor(pa / 4096));
+      const pf = Math.floor(pa / 4096);
+      const fw = mem.frameWord(pf);
       if (fw < 0) return this.stop(A64FaultKind.ExternalAbortOnWalk, level, WHY_SEA);
-      const w = fw + ((pa % 4096) >>> 2);
+      const w = fw + ((pa - pf * 4096) >>> 2); // not `pa % 4096`: a runtime call on a double
       let words = mem.words;
       let dlo = words[w];
       let dhi = words[w + 1];
@@ -1132,11 +1149,12 @@ export class A64Mmu {
           continue;
         }
         const pages = LEAF_PAGES[level];
-        const frame = oa - (oa % pages) + (level === 3 ? 0 : level === 2 ? (lo >>> 12) & 511 : (lo >>> 12) & 0x3ffff);
+        // Block base by division (pages is a power of two), not `oa % pages`: a runtime call on a double.
+        const frame = (level === 3 ? oa : Math.floor(oa / pages) * pages + (level === 2 ? (lo >>> 12) & 511 : (lo >>> 12) & 0x3ffff));
         this.wFrame = frame;
         this.wLevel = level;
         this.wGlobal = e2 || (dlo & NG) === 0;
-        return frame * 4096 + (lo & 0xfff);
+        return 0;
       }
     }
   }

@@ -25,7 +25,7 @@ import { type AddrLike, type PhysAddr, type VirtAddr, fromHalves, hi32, lo32, to
 import { LA64AdeSubcode, LA64Ecode, type LA64Fault, la64Fault } from './fault.js';
 import { type LA64WalkLayout, RefillWalker, layoutProblem, reg64 } from './refill.js';
 import { PWCH_4LEVEL, PWCL_4LEVEL } from './registers.js';
-import { La64Tlb, type LA64TlbEntry, type LA64TlbEntryInfo, type LA64TlbGeometry, pow2, ppnOf } from './tlb.js';
+import { La64Tlb, type LA64TlbEntry, type LA64TlbEntryInfo, type LA64TlbGeometry, pow2, ppnFrameOf } from './tlb.js';
 
 /**
  * What an `LA64Mmu` is built from: the CPU's CSRs as raw values (numbers or
@@ -191,7 +191,7 @@ export class LA64Mmu {
   /** After a faulting {@link translatePa}: low 32 bits of BADV. */
   faultVaLo = 0;
 
-  private crmd = CRMD_DA;
+  private crmdValue = CRMD_DA;
   private plv = 0;
   private direct = true;
   private readonly directFlags = new Int32Array(3);
@@ -199,17 +199,17 @@ export class LA64Mmu {
   private pgdlLo = 0;
   private pgdhHi = 0;
   private pgdhLo = 0;
-  private pwcl = PWCL_4LEVEL;
-  private pwch = PWCH_4LEVEL;
+  private pwclValue = PWCL_4LEVEL;
+  private pwchValue = PWCH_4LEVEL;
   private layout: LA64WalkLayout | string;
-  private asid = 0;
+  private asidValue = 0;
   private readonly dmwHi = new Uint32Array(4);
   private readonly dmwLo = new Uint32Array(4);
   private readonly dmwVseg = new Int32Array(4);
   private readonly dmwPlv = new Uint8Array(4);
   private readonly dmwFlags = new Int32Array(4);
   private dmwOn = false;
-  private misc = 0;
+  private miscValue = 0;
 
   private readonly tlb: La64Tlb;
   private readonly soft: SoftTlb;
@@ -238,28 +238,34 @@ export class LA64Mmu {
     const softEntries = options.softTlbEntries ?? 1024;
     this.soft = new SoftTlb(softEntries);
     this.walker = new RefillWalker(mem, this.palen);
-    this.pwcl = reg64(options.pwcl ?? PWCL_4LEVEL, 'pwcl')[1];
-    this.pwch = reg64(options.pwch ?? PWCH_4LEVEL, 'pwch')[1];
-    this.layout = layoutProblem(this.pwcl, this.pwch);
+    this.pwclValue = reg64(options.pwcl ?? PWCL_4LEVEL, 'pwcl')[1];
+    this.pwchValue = reg64(options.pwch ?? PWCH_4LEVEL, 'pwch')[1];
+    this.layout = layoutProblem(this.pwclValue, this.pwchValue);
     if (typeof this.layout === 'string') throw new RangeError(`loongarch64: unsupported page-walk layout: ${this.layout}`);
     this.tlb.stlbps = options.stlbps === undefined ? this.layout.ptBase : reg64(options.stlbps, 'stlbps')[1] & 0x3f;
-    this.setCrmd(options.crmd ?? CRMD_DA);
-    this.setPgdl(options.pgdl ?? 0);
-    this.setPgdh(options.pgdh ?? 0);
-    this.setAsid(options.asid ?? 0);
-    this.setDmw(0, options.dmw0 ?? 0);
-    this.setDmw(1, options.dmw1 ?? 0);
-    this.setDmw(2, options.dmw2 ?? 0);
-    this.setDmw(3, options.dmw3 ?? 0);
-    this.setMisc(options.misc ?? 0);
+    this.crmd = options.crmd ?? CRMD_DA;
+    this.pgdl = options.pgdl ?? 0;
+    this.pgdh = options.pgdh ?? 0;
+    this.asid = options.asid ?? 0;
+    this.writeDmw(0, options.dmw0 ?? 0);
+    this.writeDmw(1, options.dmw1 ?? 0);
+    this.writeDmw(2, options.dmw2 ?? 0);
+    this.writeDmw(3, options.dmw3 ?? 0);
+    this.misc = options.misc ?? 0;
   }
 
   // ------------------------------------------------------------ registers
+  // Each setter is the guest's CSRWR of that register, with its TLB effects.
+  // Values are 64-bit (a negative number or bigint is taken as two's complement); anything else throws `RangeError`.
 
-  /** CRMD written: PLV, DA/PG and DATF/DATM take effect at once (nothing is flushed; the manual does not flush either). */
-  setCrmd(value: AddrLike): void {
+  /** CRMD: PLV (1:0), DA (3), PG (4), DATF (6:5), DATM (8:7). */
+  get crmd(): number {
+    return this.crmdValue;
+  }
+  /** CRMD written: PLV, DA/PG and DATF/DATM take effect at once; nothing is flushed (the manual does not flush either, and TLB hits re-check the PLV). */
+  set crmd(value: AddrLike) {
     const v = reg64(value, 'crmd')[1];
-    this.crmd = v;
+    this.crmdValue = v;
     this.plv = v & 3;
     // DA=1, PG=0 is direct translation; the combinations the manual leaves undefined are treated as mapped (as QEMU).
     this.direct = (v & CRMD_DA) !== 0 && (v & CRMD_PG) === 0;
@@ -271,75 +277,119 @@ export class LA64Mmu {
     this.directFlags[EXECUTE] = rw | matFlags(datf);
   }
 
-  /** PGDL written (the root for VA bit 63 = 0). */
-  setPgdl(value: AddrLike): void {
+  /** PGDL, the root for VAs with bit 63 = 0 (bits 11:0 read 0). */
+  get pgdl(): bigint {
+    return (BigInt(this.pgdlHi >>> 0) << 32n) | BigInt(this.pgdlLo >>> 0);
+  }
+  /** PGDL written: used by the next refill walk; nothing is flushed (TLB entries already filled stay until INVTLB). */
+  set pgdl(value: AddrLike) {
     const [hi, lo] = reg64(value, 'pgdl');
     this.pgdlHi = hi;
     this.pgdlLo = (lo & 0xffff_f000) >>> 0;
   }
 
-  /** PGDH written (the root for VA bit 63 = 1). */
-  setPgdh(value: AddrLike): void {
+  /** PGDH, the root for VAs with bit 63 = 1 (bits 11:0 read 0). */
+  get pgdh(): bigint {
+    return (BigInt(this.pgdhHi >>> 0) << 32n) | BigInt(this.pgdhLo >>> 0);
+  }
+  /** PGDH written: as {@link pgdl}, nothing is flushed. */
+  set pgdh(value: AddrLike) {
     const [hi, lo] = reg64(value, 'pgdh');
     this.pgdhHi = hi;
     this.pgdhLo = (lo & 0xffff_f000) >>> 0;
   }
 
+  /** PWCL: PTbase, PTwidth, Dir1/Dir2 base and width, PTEWidth. */
+  get pwcl(): number {
+    return this.pwclValue;
+  }
   /**
-   * PWCL written. Any value is accepted, as by the CSR (a guest writes PWCL
-   * and PWCH one at a time); if the pair is a layout this model cannot walk
-   * (see `la64WalkLayout`), the next walk, LDDIR or LDPTE throws a
-   * `RangeError` saying why. {@link setPwc} checks at once.
+   * PWCL written; nothing is flushed. Any value is accepted, as by the CSR
+   * (a guest writes PWCL and PWCH one at a time); if the pair is a layout
+   * this model cannot walk (see `la64WalkLayout`), the next walk, LDDIR or
+   * LDPTE throws a `RangeError` saying why. {@link setPwc} checks at once.
    */
-  setPwcl(value: AddrLike): void {
-    this.pwcl = reg64(value, 'pwcl')[1];
-    this.layout = layoutProblem(this.pwcl, this.pwch);
+  set pwcl(value: AddrLike) {
+    this.pwclValue = reg64(value, 'pwcl')[1];
+    this.layout = layoutProblem(this.pwclValue, this.pwchValue);
   }
 
-  /** PWCH written; as {@link setPwcl}. */
-  setPwch(value: AddrLike): void {
-    this.pwch = reg64(value, 'pwch')[1];
-    this.layout = layoutProblem(this.pwcl, this.pwch);
+  /** PWCH: Dir3/Dir4 base and width. */
+  get pwch(): number {
+    return this.pwchValue;
+  }
+  /** PWCH written; as {@link pwcl}, nothing is flushed and the layout is checked by the next walk. */
+  set pwch(value: AddrLike) {
+    this.pwchValue = reg64(value, 'pwch')[1];
+    this.layout = layoutProblem(this.pwclValue, this.pwchValue);
   }
 
-  /** PWCL and PWCH together; throws `RangeError` (changing nothing) for a layout this model cannot walk. */
+  /** PWCL and PWCH together; throws `RangeError` (changing nothing) for a layout this model cannot walk. Nothing is flushed. */
   setPwc(pwcl: AddrLike, pwch: AddrLike): void {
     const l = reg64(pwcl, 'pwcl')[1];
     const h = reg64(pwch, 'pwch')[1];
     const layout = layoutProblem(l, h);
     if (typeof layout === 'string') throw new RangeError(`loongarch64: unsupported page-walk layout: ${layout}`);
-    this.pwcl = l;
-    this.pwch = h;
+    this.pwclValue = l;
+    this.pwchValue = h;
     this.layout = layout;
   }
 
-  /** ASID written: bits 9:0 select the address space (TLB entries are tagged; nothing is flushed). */
-  setAsid(value: AddrLike): void {
-    this.asid = reg64(value, 'asid')[1] & 0x3ff;
+  /** ASID.ASID (bits 9:0): the current address space. */
+  get asid(): number {
+    return this.asidValue;
+  }
+  /** ASID written: bits 9:0 select the address space; TLB entries are ASID-tagged, so nothing is flushed. */
+  set asid(value: AddrLike) {
+    this.asidValue = reg64(value, 'asid')[1] & 0x3ff;
   }
 
-  /** DMWn written (n = 0..3): VSEG (63:60), MAT (5:4), PLV0..3 enables (3:0). */
-  setDmw(n: number, value: AddrLike): void {
-    if (!Number.isInteger(n) || n < 0 || n > 3) throw new RangeError(`loongarch64: DMW index must be 0..3, got ${n}`);
-    const [hi, lo] = reg64(value, `dmw${n}`);
-    this.dmwHi[n] = hi;
-    this.dmwLo[n] = lo;
-    this.dmwVseg[n] = hi >>> 28;
-    this.dmwPlv[n] = lo & 0xf;
-    this.dmwFlags[n] =
-      MappingFlags.READ |
-      MappingFlags.WRITE |
-      (n < 2 ? MappingFlags.EXECUTE : 0) |
-      (lo & 8 ? MappingFlags.USER : 0) |
-      matFlags((lo >>> 4) & 3);
-    this.dmwOn = (this.dmwPlv[0] | this.dmwPlv[1] | this.dmwPlv[2] | this.dmwPlv[3]) !== 0;
+  /** DMW0: PLV0..3 enables (3:0), MAT (5:4), VSEG (63:60); a window for fetches and data. */
+  get dmw0(): bigint {
+    return this.readDmw(0);
+  }
+  /** DMW0 written: takes effect at once; windows are not cached in the TLB, so nothing is flushed. */
+  set dmw0(value: AddrLike) {
+    this.writeDmw(0, value);
   }
 
+  /** DMW1: as {@link dmw0}. */
+  get dmw1(): bigint {
+    return this.readDmw(1);
+  }
+  /** DMW1 written: as {@link dmw0}, nothing is flushed. */
+  set dmw1(value: AddrLike) {
+    this.writeDmw(1, value);
+  }
+
+  /** DMW2: as {@link dmw0}, for data accesses only. */
+  get dmw2(): bigint {
+    return this.readDmw(2);
+  }
+  /** DMW2 written: as {@link dmw0}, nothing is flushed. */
+  set dmw2(value: AddrLike) {
+    this.writeDmw(2, value);
+  }
+
+  /** DMW3: as {@link dmw2}. */
+  get dmw3(): bigint {
+    return this.readDmw(3);
+  }
+  /** DMW3 written: as {@link dmw0}, nothing is flushed. */
+  set dmw3(value: AddrLike) {
+    this.writeDmw(3, value);
+  }
+
+  /** STLBPS.PS (5:0): the page size of the STLB. */
+  get stlbps(): number {
+    return this.tlb.stlbps;
+  }
   /**
-   * STLBPS written. A new page size invalidates the whole STLB (its entries
-   * were placed for the old size; the manual expects software to flush it).
+   * STLBPS written. A new page size invalidates the whole STLB and the
+   * software TLB (STLB entries were placed for the old size; the manual
+   * expects software to flush it); the same size flushes nothing.
    */
-  setStlbps(value: AddrLike): void {
+  set stlbps(value: AddrLike) {
     const ps = reg64(value, 'stlbps')[1] & 0x3f;
     if (ps === this.tlb.stlbps) return;
     this.tlb.stlbps = ps;
@@ -347,24 +397,28 @@ export class LA64Mmu {
     this.soft.flushAll();
   }
 
-  /** MISC written: DWPL0..2 (bits 16..18) take effect at once. */
-  setMisc(value: AddrLike): void {
-    this.misc = reg64(value, 'misc')[1];
+  /** MISC: DWPL0..2 (bits 16..18) disable the D-bit store check at PLV0..2. */
+  get misc(): number {
+    return this.miscValue;
+  }
+  /** MISC written: DWPL0..2 take effect at once (TLB hits re-check them), so nothing is flushed. */
+  set misc(value: AddrLike) {
+    this.miscValue = reg64(value, 'misc')[1];
   }
 
   /** The CSRs as the MMU holds them. */
   get registers(): LA64MmuRegisters {
     const big = (hi: number, lo: number) => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
     return {
-      crmd: this.crmd,
-      pgdl: big(this.pgdlHi, this.pgdlLo),
-      pgdh: big(this.pgdhHi, this.pgdhLo),
-      pwcl: this.pwcl,
-      pwch: this.pwch,
-      asid: this.asid,
+      crmd: this.crmdValue,
+      pgdl: this.pgdl,
+      pgdh: this.pgdh,
+      pwcl: this.pwclValue,
+      pwch: this.pwchValue,
+      asid: this.asidValue,
       dmw: [0, 1, 2, 3].map((i) => big(this.dmwHi[i], this.dmwLo[i])) as unknown as readonly [bigint, bigint, bigint, bigint],
       stlbps: this.tlb.stlbps,
-      misc: this.misc,
+      misc: this.miscValue,
     };
   }
 
@@ -407,39 +461,51 @@ export class LA64Mmu {
       this.lastSizeLog2 = this.palen;
       return (hi & this.paHiMask) * TWO32 + lo;
     }
-    if (this.dmwOn) {
-      const seg = hi >>> 28;
-      const bit = 1 << this.plv;
-      const n = access === EXECUTE ? 2 : 4;
-      for (let i = 0; i < n; i++) {
-        if ((this.dmwPlv[i] & bit) !== 0 && this.dmwVseg[i] === seg) {
-          this.lastDirect = this.dmwFlags[i];
-          this.lastSizeLog2 = this.palen;
-          return (hi & this.paHiMask) * TWO32 + lo;
-        }
-      }
+    // The window search is a call: under 460 bytes of bytecode this method is inlined, and its PA is not boxed as a heap number.
+    const dmw = this.dmwOn ? this.dmwIndex(hi, access) : -1;
+    if (dmw >= 0) {
+      this.lastDirect = this.dmwFlags[dmw];
+      this.lastSizeLog2 = this.palen;
+      return (hi & this.paHiMask) * TWO32 + lo;
     }
     const top = (hi | 0) >> this.legalShift;
     if (top !== 0 && top !== -1) {
       return this.fail(hi, lo, LA64Ecode.ADE, access === EXECUTE ? LA64AdeSubcode.ADEF : LA64AdeSubcode.ADEM, false);
     }
-    let perm: number;
-    let frame: number;
-    const slot = this.soft.lookup(hi, lo, this.asid);
-    if (slot >= 0) {
-      this.stats.hits++;
-      perm = this.soft.perm(slot);
-      frame = this.soft.frameOf(slot);
-    } else {
-      if (!this.slow(hi, lo)) return this.fail(hi, lo, LA64Ecode.PIL + access, 0, true);
-      perm = this.sPerm;
-      frame = this.sFrame;
-    }
+    const slot = this.soft.lookup(hi, lo, this.asidValue);
+    // The PA of a miss comes back in a field: a PA above 2^31 returned from a call is a heap number, allocated per miss.
+    if (slot < 0) return this.miss(hi, lo, access) < 0 ? -1 : this.missPa;
+    this.stats.hits++;
+    const perm = this.soft.perm(slot);
     const code = this.check(perm, access);
     if (code !== 0) return this.fail(hi, lo, code, 0, false);
     this.lastPerm = perm;
     this.lastDirect = -1;
-    return frame * 4096 + (lo & 0xfff);
+    return this.soft.frameOf(slot) * 4096 + (lo & 0xfff);
+  }
+
+  /** The direct-mapped window that translates VA[63:32] `hi` for `access` at the current PLV, or -1. */
+  private dmwIndex(hi: number, access: Access): number {
+    const seg = hi >>> 28;
+    const bit = 1 << this.plv;
+    const n = access === EXECUTE ? 2 : 4;
+    for (let i = 0; i < n; i++) if ((this.dmwPlv[i] & bit) !== 0 && this.dmwVseg[i] === seg) return i;
+    return -1;
+  }
+
+  /** The PA found by the last successful {@link miss}. */
+  private missPa = 0;
+
+  /** A software-TLB miss: the TLB (refilled when `ptw`), then the checks. 0 with the PA in `missPa`, or -1 (the fault recorded). */
+  private miss(hi: number, lo: number, access: Access): number {
+    if (!this.slow(hi, lo)) return this.fail(hi, lo, LA64Ecode.PIL + access, 0, true);
+    const perm = this.sPerm;
+    const code = this.check(perm, access);
+    if (code !== 0) return this.fail(hi, lo, code, 0, false);
+    this.lastPerm = perm;
+    this.lastDirect = -1;
+    this.missPa = this.sFrame * 4096 + (lo & 0xfff);
+    return 0;
   }
 
   /** The fault of the last faulting translation, as a record (allocates). */
@@ -513,7 +579,7 @@ export class LA64Mmu {
       walkNote = this.describeWalk(layout, steps);
     }
     const va48 = (hi & this.vaHiMask) * TWO32 + lo;
-    let index = this.tlb.find(va48, this.asid);
+    let index = this.tlb.find(va48, this.asidValue);
     let path: LA64TranslationPath = 'tlb';
     let stop: string;
     if (index >= 0) {
@@ -526,7 +592,7 @@ export class LA64Mmu {
       // What the refill would write, in the TLB's scratch slot (not architecturally visible).
       const w = this.walker;
       index = this.tlb.scratch;
-      this.tlb.write(index, va48, this.walkPs, this.asid, this.walkLo0, this.walkHi0, w.outLo, w.outHi, false, this.walkSize);
+      this.tlb.write(index, va48, this.walkPs, this.asidValue, this.walkLo0, this.walkHi0, w.outLo, w.outHi, false, this.walkSize);
       path = 'walk';
       stop = `TLB miss: the refill loads ${walkNote}`;
     }
@@ -610,7 +676,7 @@ export class LA64Mmu {
   /** TLBSRCH: the index of the entry matching `ehi` (TLBEHI's VA) for `asid` (default the current ASID), or -1 (TLBIDX.NE = 1). */
   tlbsrch(ehi: AddrLike, asid?: number): number {
     const [hi, lo] = reg64(ehi, 'ehi');
-    const a = asid === undefined ? this.asid : asid & 0x3ff;
+    const a = asid === undefined ? this.asidValue : asid & 0x3ff;
     return this.tlb.find((hi & this.vaHiMask) * TWO32 + lo, a);
   }
 
@@ -682,6 +748,27 @@ export class LA64Mmu {
 
   // -------------------------------------------------------------- private
 
+  /** DMWn as stored. */
+  private readDmw(n: number): bigint {
+    return (BigInt(this.dmwHi[n] >>> 0) << 32n) | BigInt(this.dmwLo[n] >>> 0);
+  }
+
+  /** DMWn written (n = 0..3): VSEG (63:60), MAT (5:4), PLV0..3 enables (3:0). */
+  private writeDmw(n: number, value: AddrLike): void {
+    const [hi, lo] = reg64(value, `dmw${n}`);
+    this.dmwHi[n] = hi;
+    this.dmwLo[n] = lo;
+    this.dmwVseg[n] = hi >>> 28;
+    this.dmwPlv[n] = lo & 0xf;
+    this.dmwFlags[n] =
+      MappingFlags.READ |
+      MappingFlags.WRITE |
+      (n < 2 ? MappingFlags.EXECUTE : 0) |
+      (lo & 8 ? MappingFlags.USER : 0) |
+      matFlags((lo >>> 4) & 3);
+    this.dmwOn = (this.dmwPlv[0] | this.dmwPlv[1] | this.dmwPlv[2] | this.dmwPlv[3]) !== 0;
+  }
+
   private fail(hi: number, lo: number, ecode: number, esubcode: number, refill: boolean): number {
     this.faultEcode = ecode;
     this.faultEsubcode = esubcode;
@@ -699,7 +786,7 @@ export class LA64Mmu {
     const eplv = (perm >>> 2) & 3;
     if ((perm & P_RPLV) !== 0 ? this.plv !== eplv : this.plv > eplv) return LA64Ecode.PPI;
     if (access === READ && (perm & P_NR) !== 0) return LA64Ecode.PNR;
-    if (access === WRITE && (perm & P_D) === 0 && (this.plv === 3 || ((this.misc >>> (16 + this.plv)) & 1) === 0)) {
+    if (access === WRITE && (perm & P_D) === 0 && (this.plv === 3 || ((this.miscValue >>> (16 + this.plv)) & 1) === 0)) {
       return LA64Ecode.PME;
     }
     return 0;
@@ -728,7 +815,7 @@ export class LA64Mmu {
   /** Effective flags of a cached page word at the current PLV and MISC. */
   private permFlags(perm: number): MappingFlags {
     if ((perm & P_V) === 0) return 0;
-    const writable = (perm & P_D) !== 0 || (this.plv < 3 && ((this.misc >>> (16 + this.plv)) & 1) !== 0);
+    const writable = (perm & P_D) !== 0 || (this.plv < 3 && ((this.miscValue >>> (16 + this.plv)) & 1) !== 0);
     return (
       ((perm & P_NR) === 0 ? MappingFlags.READ : 0) |
       (writable ? MappingFlags.WRITE : 0) |
@@ -741,7 +828,7 @@ export class LA64Mmu {
   /** TLB lookup after a software-TLB miss, refilling by a walk when `ptw`. False: refill exception. */
   private slow(hi: number, lo: number): boolean {
     const va48 = (hi & this.vaHiMask) * TWO32 + lo;
-    let i = this.tlb.find(va48, this.asid);
+    let i = this.tlb.find(va48, this.asidValue);
     if (i < 0) {
       this.stats.misses++;
       if (!this.ptw) return false;
@@ -750,7 +837,7 @@ export class LA64Mmu {
       const w = this.walker;
       i = this.tlb.victim(va48, this.walkPs);
       if (this.tlb.e[i] !== 0) this.dropSoft(i);
-      this.tlb.write(i, va48, this.walkPs, this.asid, this.walkLo0, this.walkHi0, w.outLo, w.outHi, false, this.walkSize);
+      this.tlb.write(i, va48, this.walkPs, this.asidValue, this.walkLo0, this.walkHi0, w.outLo, w.outHi, false, this.walkSize);
     } else {
       this.stats.hits++;
     }
@@ -810,8 +897,9 @@ export class LA64Mmu {
     const hl = odd ? t.lo1[i] : t.lo0[i];
     const hh = odd ? t.hi1[i] : t.hi0[i];
     const perm = (hl & 0x3f) | ((hh >>> 29) << 6) | (t.sizeLog2[i] << 9);
-    const vaMod = ps < 32 ? lo % pow2(ps) : (hi % pow2(ps - 32)) * TWO32 + lo;
-    const frame = (ppnOf(hl, hh, ps) + vaMod - (vaMod % 4096)) / 4096;
+    // The VA's 4 KiB frame within the page, by masks and shifts: `%` on a double beyond int32 is a runtime call.
+    const vaFrame = ps < 32 ? ((lo & (pow2(ps) - 1)) >>> 12) : ((hi & (pow2(ps - 32) - 1)) >>> 0) * 1048576 + (lo >>> 12);
+    const frame = ppnFrameOf(hl, hh, ps) + vaFrame;
     this.sPerm = perm;
     this.sFrame = frame;
     if (insert) {
@@ -832,7 +920,7 @@ export class LA64Mmu {
     const level = softLevel(ps);
     const base = t.vpn2[i] * pow2(ps + 1);
     let hi = Math.floor(base / TWO32);
-    const lo = base % TWO32;
+    const lo = base - hi * TWO32; // not `base % TWO32`: a runtime call on a double
     if (hi > this.vaHiMask >>> 1) hi = (hi | ~this.vaHiMask) >>> 0;
     this.soft.flushVa(hi, lo);
     if (level === 0) this.soft.flushVa(hi, lo + 4096);
@@ -854,7 +942,7 @@ export class LA64Mmu {
     return {
       va48: (hi & this.vaHiMask) * TWO32 + lo,
       ps,
-      asid: entry.asid === undefined ? this.asid : entry.asid & 0x3ff,
+      asid: entry.asid === undefined ? this.asidValue : entry.asid & 0x3ff,
       lo0,
       hi0,
       lo1,
@@ -872,7 +960,7 @@ export class LA64Mmu {
     this.checkIndex(index);
     const t = this.tlb;
     const clear = (i: number) => {
-      if (t.e[i] !== 0 && (!onlyCurrentAsid || (t.g[i] === 0 && t.asid[i] === this.asid))) this.drop(i);
+      if (t.e[i] !== 0 && (!onlyCurrentAsid || (t.g[i] === 0 && t.asid[i] === this.asidValue))) this.drop(i);
     };
     if (index < t.mtlbStart) {
       const set = index % t.sets;

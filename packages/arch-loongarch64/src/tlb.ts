@@ -97,6 +97,8 @@ export class La64Tlb {
   readonly sizeLog2: Uint8Array;
   private readonly rr: Uint8Array;
   private mtlbRr = 0;
+  // One past the highest MTLB slot written with E = 1 (all above have E = 0): a miss scans only up to it, not all of the MTLB.
+  private mtlbEnd: number;
   private readonly hiMask: number;
 
   constructor(geometry: LA64TlbGeometry, palen: number) {
@@ -113,6 +115,7 @@ export class La64Tlb {
     this.mtlbStart = sets * ways;
     this.size = this.mtlbStart + mtlb;
     this.scratch = this.size;
+    this.mtlbEnd = this.mtlbStart;
     const n = this.size + 1;
     this.e = new Uint8Array(n);
     this.vpn2 = new Float64Array(n);
@@ -141,7 +144,10 @@ export class La64Tlb {
     for (let w = 0, i = set; w < this.ways; w++, i += this.sets) {
       if (this.e[i] !== 0 && this.vpn2[i] === vpn2 && this.ps[i] === this.stlbps && (this.g[i] !== 0 || this.asid[i] === asid)) return i;
     }
-    for (let i = this.mtlbStart; i < this.size; i++) {
+    let end = this.mtlbEnd;
+    while (end > this.mtlbStart && this.e[end - 1] === 0) end--;
+    this.mtlbEnd = end;
+    for (let i = this.mtlbStart; i < end; i++) {
       if (this.matches(i, va48, asid)) return i;
     }
     return -1;
@@ -174,6 +180,7 @@ export class La64Tlb {
   write(i: number, va48: number, ps: number, asid: number, lo0: number, hi0: number, lo1: number, hi1: number, ne: boolean, sizeLog2 = ps): void {
     const g = lo0 & lo1 & 0x40;
     this.e[i] = ne ? 0 : 1;
+    if (!ne && i >= this.mtlbEnd && i < this.size) this.mtlbEnd = i + 1;
     this.vpn2[i] = Math.floor(va48 / POW2[ps + 1]);
     this.ps[i] = ps;
     this.g[i] = g ? 1 : 0;
@@ -191,10 +198,15 @@ export class La64Tlb {
   }
 }
 
-/** The PA field of a half aligned down to 2^ps, as a number. */
-export function ppnOf(lo: number, hi: number, ps: number): number {
-  const pa = (hi & 0xffff) * 4294967296 + ((lo & 0xffff_f000) >>> 0);
-  return ps >= 48 ? 0 : pa - (pa % POW2[ps]);
+/**
+ * The PA field of a half aligned down to 2^ps, as a 4 KiB frame number (a
+ * frame, not a PA: a value above 2^31 returned from a call is a heap number).
+ */
+export function ppnFrameOf(lo: number, hi: number, ps: number): number {
+  // Masks on the halves, not `pa % 2^ps`: `%` on a double beyond int32 is a runtime call.
+  if (ps >= 48) return 0;
+  if (ps >= 32) return ((hi & 0xffff & ~(POW2[ps - 32] - 1)) >>> 0) * 1048576;
+  return (hi & 0xffff) * 1048576 + ((lo & 0xffff_f000 & ~(POW2[ps] - 1)) >>> 12);
 }
 
 /** 2^i for i in 0..65. */

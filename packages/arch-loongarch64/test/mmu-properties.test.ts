@@ -108,7 +108,7 @@ describe('LA64Mmu properties', () => {
           for (const va of probes(levels, mapped, offsets)) {
             const q = pt.query(va);
             for (const [access, plv] of accesses) {
-              mmu.setCrmd(pg(plv));
+              mmu.crmd = pg(plv);
               const r = mmu.translate(va, access);
               if (q === undefined) {
                 expect(r.fault).toMatchObject({ ecode: LA64Ecode.PIL + access, badv: toVa(va) });
@@ -214,7 +214,7 @@ describe('LA64Mmu properties', () => {
           const before = ram.bytes.slice();
           const all = probes(levels, mapped, [0x777]);
           for (const [access, plv, k] of accesses) {
-            mmu.setCrmd(pg(plv));
+            mmu.crmd = pg(plv);
             mmu.translate(all[k % all.length], access);
           }
           expect(sameBytes(ram.bytes, before)).toBe(true);

@@ -33,7 +33,7 @@ describe('README: Emulator MMU', () => {
 
     // The hot path: a number, -1 on a fault (details in fields).
     if (mmu.translatePa(0x12_0abc, Access.Execute) < 0) console.log(mmu.faultEcode); // → 6 (PNX)
-    mmu.setCrmd(0x10); // the guest entered the kernel (PLV0): re-checked on the next access, nothing flushed
+    mmu.crmd = 0x10; // the guest entered the kernel (PLV0): re-checked on the next access, nothing flushed
     console.log(mmu.translatePaHalves(0x9000_0000, 0x8_0abc, Access.Read).toString(16)); // → 80abc (DMW0)
     console.log(mmu.translatePa(0x5f_fff8, Access.Write).toString(16)); // → 7ffff8 (one PS = 20 pair)
 

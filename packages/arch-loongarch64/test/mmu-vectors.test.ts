@@ -71,14 +71,14 @@ describe('MMU.md §5.7 vectors (base L0)', () => {
   it('L5: RPLV=0: a PLV3 page is reachable from PLV0 and PLV3', () => {
     const { mmu } = l0();
     expect(mmu.translate(0x7000, Read)).toEqual({ paddr: 0x70000, size: PageSize.Size4K, flags: R | W | X | U });
-    mmu.setCrmd(pg(3)); // privilege is re-checked on the cached entry
+    mmu.crmd = pg(3); // privilege is re-checked on the cached entry
     expect(mmu.translate(0x7000, Read)).toMatchObject({ paddr: 0x70000 });
   });
 
   it('L6: RPLV=1: the PLV3 page 0xA000 is reachable from PLV3 only (QEMU 7.2: PLV0 too, LDPTE drops bit 63)', () => {
     const { mmu } = l0();
     expect(mmu.translate(0xa000, Read).fault?.name).toBe('PPI');
-    mmu.setCrmd(pg(3));
+    mmu.crmd = pg(3);
     expect(mmu.translate(0xa000, Read)).toMatchObject({ paddr: 0xa0000 });
   });
 
@@ -118,7 +118,7 @@ describe('MMU.md §5.7 vectors (base L0)', () => {
     ram.write64(0x12008, 0x0000_0000_0020_11d3n);
     expect(mmu.translate(0x20_0000, Read)).toMatchObject({ paddr: 0x20_0000 });
     expect(mmu.tlbrd(mmu.tlbsrch(0x20_0000))).toMatchObject({ g: true, elo0: 0x20_0053n, elo1: 0x30_0053n });
-    mmu.setAsid(5); // global: any ASID matches
+    mmu.asid = 5; // global: any ASID matches
     expect(mmu.translate(0x20_0abc, Read)).toMatchObject({ paddr: 0x20_0abc });
     expect(mmu.stats.misses).toBe(1);
   });
@@ -142,7 +142,7 @@ describe('MMU.md §5.7 vectors (base L0)', () => {
       size: 2 ** 48,
       flags: R | W | X,
     });
-    mmu.setCrmd(pg(3));
+    mmu.crmd = pg(3);
     expect(mmu.translate(0x9000_0000_0004_0123n, Read).fault).toEqual({
       ecode: 8,
       esubcode: 1,

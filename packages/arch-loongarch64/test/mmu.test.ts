@@ -45,13 +45,34 @@ describe('LA64Mmu: construction and registers', () => {
   it('takes numbers and bigints, keeps what the CSRs keep, and rejects non-integers', () => {
     const mmu = new LA64Mmu(l0Ram(), { crmd: 0x10n, pgdl: 0x1_2345_6fffn, asid: 0xfff, dmw1: 0x8000_0000_0000_0019n });
     expect(mmu.registers).toMatchObject({ crmd: 0x10, pgdl: 0x1_2345_6000n, asid: 0x3ff, dmw: [0n, 0x8000_0000_0000_0019n, 0n, 0n] });
-    mmu.setCrmd(-0x7fff_fff0); // a signed value is taken as two's complement
+    mmu.crmd = -0x7fff_fff0; // a signed value is taken as two's complement
     expect(mmu.registers.crmd).toBe(0x8000_0010);
-    mmu.setPgdh(-4096n);
+    mmu.pgdh = -4096n;
     expect(mmu.registers.pgdh).toBe(0xffff_ffff_ffff_f000n);
-    expect(() => mmu.setCrmd(2 ** 64)).toThrow(RangeError);
-    expect(() => mmu.setPgdh(1.5)).toThrow(RangeError);
-    expect(() => mmu.setDmw(4, 0)).toThrow(RangeError);
+    expect(() => {
+      mmu.crmd = 2 ** 64;
+    }).toThrow(RangeError);
+    expect(() => {
+      mmu.pgdh = 1.5;
+    }).toThrow(RangeError);
+    // Each CSR reads back as a property, as `registers` shows it.
+    mmu.dmw2 = 0x9000_0000_0000_0011n;
+    mmu.misc = 1 << 17;
+    mmu.stlbps = 21;
+    const r = mmu.registers;
+    expect([mmu.crmd, mmu.pgdl, mmu.pgdh, mmu.pwcl, mmu.pwch, mmu.asid, mmu.stlbps, mmu.misc]).toEqual([
+      r.crmd,
+      r.pgdl,
+      r.pgdh,
+      r.pwcl,
+      r.pwch,
+      r.asid,
+      r.stlbps,
+      r.misc,
+    ]);
+    expect([mmu.dmw0, mmu.dmw1, mmu.dmw2, mmu.dmw3]).toEqual(r.dmw);
+    expect(mmu.dmw2).toBe(0x9000_0000_0000_0011n);
+    expect(mmu.stlbps).toBe(21);
     expect(() => new LA64Mmu(l0Ram(), { palen: 52 })).toThrow(RangeError);
     expect(() => mmu.translate(0x1000, 3 as Access)).toThrow(RangeError);
   });
@@ -75,14 +96,14 @@ describe('LA64Mmu: construction and registers', () => {
     expect(la64WalkLayout(0x13e4_d52c, 0x267 | (1 << 24)).levels).toEqual([3, 2, 1]); // v1.1 HPTW_En ignored
   });
 
-  it('setPwcl / setPwch accept a transient layout; the next walk throws; setPwc checks at once', () => {
+  it('pwcl / pwch accept a transient layout; the next walk throws; setPwc checks at once', () => {
     const { mmu } = l0();
-    mmu.setPwcl(0x13e4_d52c | (2 << 30)); // a negative int32, as bit operations make it: taken as 32 bits
+    mmu.pwcl = 0x13e4_d52c | (2 << 30); // a negative int32, as bit operations make it: taken as 32 bits
     expect(() => mmu.translate(0x4000, Read)).toThrow(/PTEWidth=2/);
     expect(() => mmu.lddir(0x10000, 3, 0x4000)).toThrow(RangeError);
     expect(() => mmu.setPwc(0x13e4_d52c, pwch({ dir3Base: 30, dir3Width: 9 }))).toThrow(/overlaps/);
     expect(mmu.registers.pwch).toBe(0x267);
-    mmu.setPwcl(0x13e4_d52c);
+    mmu.pwcl = 0x13e4_d52c;
     expect(mmu.translate(0x4000, Read)).toMatchObject({ paddr: 0x40000 });
   });
 });
@@ -116,15 +137,15 @@ describe('LA64Mmu: the hot path', () => {
   it('privilege changes need no flush: PLV, RPLV and MISC.DWPL are checked on every hit', () => {
     const { mmu } = l0();
     expect(mmu.translatePa(0x4000, Read)).toBe(0x40000);
-    mmu.setCrmd(pg(3));
+    mmu.crmd = pg(3);
     expect(mmu.translatePa(0x4000, Read)).toBe(-1);
     expect(mmu.faultEcode).toBe(LA64Ecode.PPI);
-    mmu.setCrmd(pg(0));
+    mmu.crmd = pg(0);
     expect(mmu.translatePa(0x5000, Write)).toBe(-1); // D=0
-    mmu.setMisc(1 << 16); // DWPL0: no D check at PLV0
+    mmu.misc = 1 << 16; // DWPL0: no D check at PLV0
     expect(mmu.translatePa(0x5000, Write)).toBe(0x50000);
     expect(mmu.lastFlags).toBe(R | W | X);
-    mmu.setCrmd(pg(1));
+    mmu.crmd = pg(1);
     expect(mmu.translatePa(0x5000, Write)).toBe(-1); // DWPL1 clear
     expect(mmu.stats.misses).toBe(1);
   });
@@ -132,7 +153,7 @@ describe('LA64Mmu: the hot path', () => {
   it('the TLB is tagged by ASID; a global entry matches every ASID', () => {
     const { mmu } = l0({ asid: 1 });
     expect(mmu.translatePa(0x4000, Read)).toBe(0x40000);
-    mmu.setAsid(2);
+    mmu.asid = 2;
     expect(mmu.translatePa(0x4000, Read)).toBe(0x40000);
     expect(mmu.stats.misses).toBe(2); // a second entry, for ASID 2
     expect(mmu.tlbsrch(0x4000, 1)).not.toBe(mmu.tlbsrch(0x4000, 2));
@@ -149,7 +170,7 @@ describe('LA64Mmu: the hot path', () => {
     const { mmu } = l0({ dmw2: 0xa000_0000_0000_0008n | (2n << 4n), crmd: pg(3) });
     expect(mmu.translate(0xa000_0000_0001_0000n, Read)).toEqual({ paddr: 0x10000, size: 2 ** 48, flags: R | W | U | UNCACHED });
     expect(mmu.translate(0xa000_0000_0001_0000n, Execute).fault?.name).toBe('ADEF');
-    mmu.setDmw(1, 0xa000_0000_0000_0009n); // PLV0 and PLV3, MAT 0
+    mmu.dmw1 = 0xa000_0000_0000_0009n; // PLV0 and PLV3, MAT 0
     expect(mmu.translate(0xa000_0000_0001_0000n, Execute)).toMatchObject({ paddr: 0x10000, flags: R | W | X | U | DEVICE });
   });
 
@@ -266,7 +287,7 @@ describe('LA64Mmu: debugTranslate', () => {
     expect(d.perms).toBe(0);
     expect(d.steps.at(-2)).toEqual({ level: 0, index: 6, entryPaddr: 0x13030, entry: 0x6_0193n });
     expect(d.stop).toMatch(/TLB entry \d+ matches .*PIF: the page is invalid \(V=0\)/);
-    mmu.setCrmd(pg(3));
+    mmu.crmd = pg(3);
     expect(mmu.debugTranslate(0x4000).stop).toMatch(/PPI: CRMD.PLV=3 is above the page's PLV 0/);
     expect(mmu.debugTranslate(0xa000, Write).result).toMatchObject({ paddr: 0xa000 * 16 });
   });
@@ -280,7 +301,7 @@ describe('LA64Mmu: debugTranslate', () => {
     expect(huge.stop).toMatch(/huge entry at Dir1 \(bit 6\): split into two 2\^20-byte halves/);
     expect(mmu.debugTranslate(0x9000_0000_0000_1000n)).toMatchObject({ path: 'dmw', dmw: 0, result: { paddr: 0x1000 } });
     expect(mmu.debugTranslate(0x10_0000_0000_0000n, Execute)).toMatchObject({ path: 'address-error', result: { fault: { name: 'ADEF' } } });
-    mmu.setCrmd(0x8);
+    mmu.crmd = 0x8;
     expect(mmu.debugTranslate(0x10_0000_0000_0000n)).toMatchObject({ path: 'direct', result: { paddr: 0 } });
     expect(mmu.stats).toEqual({ hits: 0, misses: 0, faults: 0 });
   });
@@ -311,7 +332,7 @@ describe('LA64Mmu: TLB maintenance', () => {
       [6, 9, 0x4000, [true, true, true]],
     ] as const) {
       const { mmu, a, b, g } = filled();
-      mmu.setAsid(1);
+      mmu.asid = 1;
       expect(mmu.translatePa(0x4000, Read)).toBe(0x40000); // cached in the software TLB too
       expect(mmu.invtlb(op, asid, va)).toBe(true);
       expect(live(mmu, a, b, g), `invtlb ${op}, ${asid}, 0x${va.toString(16)}`).toEqual(expected);
@@ -327,7 +348,7 @@ describe('LA64Mmu: TLB maintenance', () => {
     const { mmu, a, b, g } = filled();
     const h = mmu.tlbfill({ ehi: 0x20_0000, elo0: 0x20_0013n, elo1: 0x30_0013n, ps: 20, asid: 1 });
     expect(h).toBeGreaterThanOrEqual(2048);
-    mmu.setAsid(1);
+    mmu.asid = 1;
     mmu.tlbclr(a % 256); // the set of 0x4000
     expect(live(mmu, a, b, g, h)).toEqual([false, true, true, true]);
     mmu.tlbclr(2048);
@@ -341,7 +362,7 @@ describe('LA64Mmu: TLB maintenance', () => {
 
   it('TLBWR replaces an entry in place (stale software-TLB pages go with it); NE writes E=0', () => {
     const { mmu, a } = filled();
-    mmu.setAsid(1);
+    mmu.asid = 1;
     expect(mmu.translatePa(0x4000, Read)).toBe(0x40000);
     mmu.tlbwr(a, { ehi: 0x4000, elo0: 0xc_0013n, elo1: 0xd_0013n, ps: 20, asid: 1 }); // an STLB slot keeps STLBPS
     expect(mmu.tlbrd(a)?.ps).toBe(12);
@@ -395,7 +416,7 @@ describe('LA64Mmu: TLB maintenance', () => {
     const { mmu } = l0();
     mmu.translatePa(0x4000, Read);
     mmu.translatePa(0x20_0000, Read);
-    mmu.setStlbps(14);
+    mmu.stlbps = 14;
     expect(mmu.tlbsrch(0x4000)).toBe(-1);
     expect(mmu.tlbsrch(0x20_0000)).toBeGreaterThanOrEqual(2048);
     expect(mmu.translatePa(0x4000, Read)).toBe(0x40000); // refilled into the MTLB (PS 12 ≠ 14)

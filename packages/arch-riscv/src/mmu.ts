@@ -98,6 +98,15 @@ export interface RiscvDebugTranslation extends DebugTranslation<RiscvFault> {
   readonly priv: RiscvPriv;
   /** The A/D update `translate` would write, if any. */
   readonly adUpdate?: RiscvAdUpdate;
+  /**
+   * Effective permissions of the leaf the walk reached, at the effective
+   * privilege under SUM and MXR — also when the access asked about faulted
+   * after reaching it (permission, misaligned superpage, Svade A/D, PMP).
+   * Absent when no leaf was reached, and for untranslated (Bare / M-mode) accesses.
+   */
+  readonly permissions?: MappingFlags;
+  /** Size of the leaf the walk reached, when it reached one (64 KiB for a Svnapot leaf). */
+  readonly leafSize?: PageSize;
 }
 
 const TWO32 = 4294967296;
@@ -121,6 +130,9 @@ const MSTATUS_MPP_SHIFT = 11;
 const MSTATUS_MPRV = 1 << 17;
 const MSTATUS_SUM = 1 << 18;
 const MSTATUS_MXR = 1 << 19;
+/** The `mstatus` bits `sstatus` shows (RV64): SIE, SPIE, UBE, SPP, VS, FS, XS, SUM, MXR (low word); UXL, SD (high word). */
+const SSTATUS_LO = 0x000d_e762;
+const SSTATUS_HI = 0x8000_0003;
 /** `menvcfg.ADUE` (bit 61) and `PBMTE` (bit 62), as high-word bits. */
 const MENVCFG_ADUE_HI = 1 << 29;
 const MENVCFG_PBMTE_HI = 1 << 30;
@@ -222,6 +234,7 @@ export class RiscvMmu {
   private wBefore = 0n;
   private wAfter = 0n;
   private wAd = false;
+  private wLeaf = false;
   private bigView: BigUint64Array | undefined;
 
   /** An MMU over `mem` in the state `options` gives; throws `RangeError` for a value no hart can hold. */
@@ -238,40 +251,31 @@ export class RiscvMmu {
     const asidBits = options.asidBits ?? 16;
     if (!Number.isInteger(asidBits) || asidBits < 0 || asidBits > 16) throw new RangeError(`RiscvMmu: asidBits ${asidBits} is outside 0..16`);
     this.asidMask = (1 << asidBits) - 1;
-    if (!this.setSatp(options.satp ?? 0)) {
+    if (!this.writeSatp(options.satp ?? 0)) {
       throw new RangeError(`RiscvMmu: satp ${hex(options.satp ?? 0)} selects a MODE this hart does not implement`);
     }
     this.fillHitTable();
-    this.setMstatus(options.mstatus ?? 0);
-    this.setPriv(options.priv ?? 3);
+    this.mstatus = options.mstatus ?? 0;
+    this.priv = options.priv ?? 3;
   }
 
   // ------------------------------------------------------------ registers
+  // Each setter is the guest's CSR write, with its TLB effects.
 
-  /**
-   * Writes `satp`. As the spec's WARL rule says, a value whose MODE is not
-   * implemented is ignored entirely (returns false); ASID bits above ASIDLEN
-   * read as zero. Nothing is flushed: the TLB is ASID-tagged, and the guest
-   * fences after reusing an ASID (spec: writing satp implies no invalidation).
-   */
-  setSatp(value: number | bigint): boolean {
-    const [hi, lo] = halves(value, 'satp');
-    const mode = hi >>> 28;
-    const levels = MODE_LEVELS[mode];
-    if (levels === undefined || mode > this.maxMode) return false;
-    this.modeValue = mode;
-    this.levels = levels;
-    this.vaMask = levels === 0 ? 0 : ~0 << (9 * levels + 11 - 32);
-    this.asidValue = (hi >>> 12) & 0xffff & this.asidMask;
-    this.satpPpnHi = hi & 0xfff;
-    this.satpPpnLo = lo;
-    this.rootFrame = this.satpPpnHi * TWO32 + lo;
-    return true;
-  }
-
-  /** `satp` as it reads back (legalized ASID). */
+  /** `satp` as it reads back: MODE [63:60], ASID [59:44] (legalized to ASIDLEN bits), PPN [43:0]. */
   get satp(): bigint {
     return (BigInt(this.modeValue) << 60n) | (BigInt(this.asidValue) << 44n) | big(this.satpPpnHi, this.satpPpnLo);
+  }
+  /**
+   * CSRW satp. As the spec's WARL rule says, a value whose MODE this hart
+   * does not implement (1..7, 11+, or above `maxMode`) is ignored entirely:
+   * read {@link satp} back to see whether the write took. ASID bits above
+   * ASIDLEN read as zero. Nothing is flushed: the TLB is ASID-tagged, and the
+   * guest fences after reusing an ASID (spec: writing satp implies no
+   * invalidation). Throws `RangeError` for a value that is not a 64-bit integer.
+   */
+  set satp(value: number | bigint) {
+    this.writeSatp(value);
   }
 
   /** `satp.MODE`: 0 Bare, 8 Sv39, 9 Sv48, 10 Sv57 (compare with `SatpMode`). */
@@ -284,12 +288,16 @@ export class RiscvMmu {
     return this.asidValue;
   }
 
+  /** `mstatus` as stored (MPP legalized); the MMU reads MPP [12:11], MPRV [17], SUM [18] and MXR [19]. */
+  get mstatus(): bigint {
+    return big(this.mstatusHi, this.mstatusLo);
+  }
   /**
-   * Writes `mstatus`; the MMU uses MPP, MPRV, SUM and MXR and takes effect
-   * on the next access (TLB hits re-check them, nothing is flushed). MPP is
-   * WARL: the reserved value 2 keeps the previous MPP.
+   * CSRW mstatus: MPP, MPRV, SUM and MXR take effect on the next access (TLB
+   * hits re-check them, so nothing is flushed). MPP is WARL: the reserved
+   * value 2 keeps the previous MPP. Other bits are stored but unused.
    */
-  setMstatus(value: number | bigint): void {
+  set mstatus(value: number | bigint) {
     const [hi, lo] = halves(value, 'mstatus');
     let mpp = (lo >>> MSTATUS_MPP_SHIFT) & 3;
     if (mpp === 2) mpp = this.mpp;
@@ -306,37 +314,54 @@ export class RiscvMmu {
     }
   }
 
-  /** `mstatus` as stored (MPP legalized). */
-  get mstatus(): bigint {
-    return big(this.mstatusHi, this.mstatusLo);
+  /** `sstatus`, the S-mode view of `mstatus`: its SIE, SPIE, UBE, SPP, VS, FS, XS, SUM, MXR, UXL and SD bits. */
+  get sstatus(): bigint {
+    return big(this.mstatusHi & SSTATUS_HI, this.mstatusLo & SSTATUS_LO);
   }
-
-  /** Writes `sstatus`, the S-mode view of `mstatus`: only SUM and MXR concern the MMU (the rest of `mstatus` is kept). */
-  setSstatus(value: number | bigint): void {
-    const [, lo] = halves(value, 'sstatus');
-    const keep = this.mstatusLo & ~(MSTATUS_SUM | MSTATUS_MXR);
-    this.setMstatus(big(this.mstatusHi, (keep | (lo & (MSTATUS_SUM | MSTATUS_MXR))) >>> 0));
-  }
-
-  /** Sets the current privilege (0 U, 1 S, 3 M) after a trap, `mret` or `sret`. */
-  setPriv(priv: RiscvPriv): void {
-    if (priv !== 0 && priv !== 1 && priv !== 3) throw new RangeError(`RiscvMmu: privilege ${String(priv)} is not 0 (U), 1 (S) or 3 (M)`);
-    this.privValue = priv;
+  /**
+   * CSRW sstatus: writes the `mstatus` bits `sstatus` shows and keeps the
+   * others (MPP, MPRV...). Of these only SUM and MXR concern the MMU; as for
+   * {@link mstatus}, they take effect on the next access and nothing is flushed.
+   */
+  set sstatus(value: number | bigint) {
+    const [hi, lo] = halves(value, 'sstatus');
+    this.mstatus = big(
+      ((this.mstatusHi & ~SSTATUS_HI) | (hi & SSTATUS_HI)) >>> 0,
+      ((this.mstatusLo & ~SSTATUS_LO) | (lo & SSTATUS_LO)) >>> 0,
+    );
   }
 
   /** Current privilege: 0 U, 1 S, 3 M. */
   get priv(): RiscvPriv {
     return this.privValue;
   }
+  /**
+   * A privilege change (trap, `mret`, `sret`): throws `RangeError` for
+   * anything but 0 (U), 1 (S) or 3 (M). The TLB is not privilege-tagged and
+   * hits re-check the privilege, so nothing is flushed.
+   */
+  set priv(priv: RiscvPriv) {
+    if (priv !== 0 && priv !== 1 && priv !== 3) throw new RangeError(`RiscvMmu: privilege ${String(priv)} is not 0 (U), 1 (S) or 3 (M)`);
+    this.privValue = priv;
+  }
 
   /**
-   * Writes `menvcfg` of a hart that implements Svadu and Svpbmt: ADUE
-   * (bit 61) selects hardware A/D updating, PBMTE (bit 62) enables PBMT.
-   * Flushes the TLB when PBMTE changes (cached entries were checked under the
-   * old rule). Do not call it for a hart without these extensions: their
-   * bits are read-only zero there.
+   * `menvcfg` as the MMU holds it: ADUE (bit 61) and PBMTE (bit 62), from
+   * the last write or the `svadu` / `svpbmt` options; every other bit reads
+   * as zero (not modelled).
    */
-  setMenvcfg(value: number | bigint): void {
+  get menvcfg(): bigint {
+    return (this.svadu ? 1n << 61n : 0n) | (this.svpbmt ? 1n << 62n : 0n);
+  }
+  /**
+   * CSRW menvcfg on a hart that implements Svadu and Svpbmt: ADUE (bit 61)
+   * selects hardware A/D updating, PBMTE (bit 62) enables PBMT. A change of
+   * PBMTE flushes the whole TLB (cached entries were checked under the old
+   * rule); a change of ADUE flushes nothing (hits re-walk when A/D must be
+   * set). Do not write it for a hart without these extensions: their bits
+   * are read-only zero there.
+   */
+  set menvcfg(value: number | bigint) {
     const [hi] = halves(value, 'menvcfg');
     this.svadu = (hi & MENVCFG_ADUE_HI) !== 0;
     const pbmte = (hi & MENVCFG_PBMTE_HI) !== 0;
@@ -402,9 +427,12 @@ export class RiscvMmu {
       }
     }
     this.stats.misses++;
-    do pa = this.walk(hi, lo, access, p, false, undefined);
-    while (pa === -2);
-    if (pa < 0) return this.fail(this.wCause, hi, lo);
+    // walkFrame, not walk: a PA above 2^31 returned from a call is a heap number, allocated per miss.
+    let r: number;
+    do r = this.walkFrame(hi, lo, access, p, false, undefined);
+    while (r === -2);
+    if (r < 0) return this.fail(this.wCause, hi, lo);
+    pa = this.wFrame * 4096 + (lo & 0xfff);
     tlb.insert(hi, lo, this.asidValue, this.wGlobal, this.wFrame, this.wLevel, this.wPerm);
     if (this.wLevel >= 3) this.bigCached = true;
     this.lastPerm = this.wPerm;
@@ -452,6 +480,8 @@ export class RiscvMmu {
    * outcome and where and why it stopped — always a fresh walk (the TLB is
    * neither consulted nor filled), no A/D write (reported as `adUpdate`), no
    * counter or fault field changed: guest RAM is byte-identical afterwards.
+   * When the walk reached a leaf, `permissions` and `leafSize` describe it,
+   * also when the access then faulted.
    */
   debugTranslate(va: AddrLike, access: Access = Access.Read): RiscvDebugTranslation {
     const [hi, lo] = splitVa(va, 'va');
@@ -481,17 +511,27 @@ export class RiscvMmu {
       return fault(pageFaultCause(access), `VA not canonical for ${mode} (bits 63..${top + 1} must equal bit ${top})`, mode);
     }
     const pa = this.walk(hi, lo, access, p, true, steps);
-    if (pa < 0) return fault(this.wCause as RiscvCause, `${this.wWhy} at level ${this.wLevel} (entry ${hex(this.wEntryPa)})`, mode);
+    // The leaf reached, if any: its effective permissions and size, reported on success and fault alike.
+    const perm = this.wPerm;
+    const leaf = this.wLeaf
+      ? {
+          permissions: this.effectiveFlags(perm, p),
+          leafSize: ((perm & PERM_NAPOT) !== 0 ? NAPOT_SIZE : SIZES[this.wLevel]) as PageSize,
+        }
+      : {};
+    if (pa < 0) {
+      return { ...fault(this.wCause as RiscvCause, `${this.wWhy} at level ${this.wLevel} (entry ${hex(this.wEntryPa)})`, mode), ...leaf };
+    }
     const adUpdate: RiscvAdUpdate | undefined = this.wAd
       ? { entryPaddr: this.wEntryPa as PhysAddr, before: this.wBefore, after: this.wAfter }
       : undefined;
+    const ad = adUpdate === undefined ? {} : { adUpdate };
     if (this.pmp !== undefined && !this.pmp(pa, access, p)) {
-      return { ...fault(accessFaultCause(access), 'PMP/PMA denies the access', mode), adUpdate };
+      return { ...fault(accessFaultCause(access), 'PMP/PMA denies the access', mode), ...leaf, ...ad };
     }
-    const perm = this.wPerm;
     const size = ((perm & PERM_NAPOT) !== 0 ? NAPOT_SIZE : SIZES[this.wLevel]) as PageSize;
     const result = { paddr: pa as PhysAddr, size, flags: this.effectiveFlags(perm, p) };
-    return adUpdate === undefined ? { va: vaddr, steps, result, mode, priv: p } : { va: vaddr, steps, result, mode, priv: p, adUpdate };
+    return { va: vaddr, steps, result, mode, priv: p, ...leaf, ...ad };
   }
 
   // ------------------------------------------------------------ SFENCE.VMA
@@ -526,6 +566,22 @@ export class RiscvMmu {
   }
 
   // ------------------------------------------------------------ internals
+
+  /** The `satp` write: false (nothing changed) for a MODE this hart does not implement. */
+  private writeSatp(value: number | bigint): boolean {
+    const [hi, lo] = halves(value, 'satp');
+    const mode = hi >>> 28;
+    const levels = MODE_LEVELS[mode];
+    if (levels === undefined || mode > this.maxMode) return false;
+    this.modeValue = mode;
+    this.levels = levels;
+    this.vaMask = levels === 0 ? 0 : ~0 << (9 * levels + 11 - 32);
+    this.asidValue = (hi >>> 12) & 0xffff & this.asidMask;
+    this.satpPpnHi = hi & 0xfff;
+    this.satpPpnLo = lo;
+    this.rootFrame = this.satpPpnHi * TWO32 + lo;
+    return true;
+  }
 
   private flushAll(): void {
     this.tlb.flushAll();
@@ -606,12 +662,19 @@ export class RiscvMmu {
    * nothing is written and every entry read is pushed to `trace`.
    */
   private walk(hi: number, lo: number, access: Access, p: number, dry: boolean, trace: WalkStep[] | undefined): number {
+    const r = this.walkFrame(hi, lo, access, p, dry, trace);
+    return r < 0 ? r : this.wFrame * 4096 + (lo & 0xfff);
+  }
+
+  /** {@link walk} returning 0 on success, the 4 KiB frame in `wFrame`. */
+  private walkFrame(hi: number, lo: number, access: Access, p: number, dry: boolean, trace: WalkStep[] | undefined): number {
     const mem = this.mem;
     const pf = pageFaultCause(access);
     let frame = this.rootFrame;
     let level = this.levels - 1;
     let global = false;
     this.wAd = false;
+    this.wLeaf = false;
     for (;;) {
       const idx = entryIndex(hi, lo, level);
       const base = mem.frameWord(frame);
@@ -651,11 +714,18 @@ export class RiscvMmu {
       }
       if ((elo & PTE_G) !== 0) global = true;
       // Svnapot: only a level-0 leaf with ppn[3:0] = 1000 (64 KiB) is defined.
-      if (napot && (level !== 0 || ppn % 16 !== 8)) return this.stop(pf, 'reserved NAPOT encoding', level);
+      // ppn[3:0] from the low word, and below divisions by powers of two: `%` on a double is a runtime call.
+      if (napot && (level !== 0 || ((elo >>> 10) & 15) !== 8)) return this.stop(pf, 'reserved NAPOT encoding', level);
+      // A leaf: what the debug walk reports as its permissions, whatever follows.
+      if (dry) {
+        this.wLeaf = true;
+        this.wLevel = level;
+        this.wPerm = (elo & 0xff) | (napot ? PERM_NAPOT : 0) | (pbmt << PERM_PBMT_SHIFT);
+      }
       // Step 5: R/W/X/U against the privilege, SUM and MXR.
       if (!this.permits(elo, access, p)) return this.stop(pf, this.denial(elo, access, p), level);
       // Step 6: superpage alignment.
-      if (level > 0 && ppn % PAGES[level] !== 0) return this.stop(pf, 'misaligned superpage', level);
+      if (level > 0 && Math.floor(ppn / PAGES[level]) * PAGES[level] !== ppn) return this.stop(pf, 'misaligned superpage', level);
       // Step 7: A/D.
       const store = access === Access.Write;
       if ((elo & PTE_A) === 0 || (store && (elo & PTE_D) === 0)) {
@@ -673,13 +743,13 @@ export class RiscvMmu {
       }
       // Step 8: the PA.
       const vpn = hi * 1048576 + (lo >>> 12);
-      const frame4k = napot ? ppn - (ppn % 16) + (vpn % 16) : ppn + (vpn % PAGES[level]);
+      const frame4k = napot ? ppn - 8 + ((lo >>> 12) & 15) : level === 0 ? ppn : ppn + (vpn - Math.floor(vpn / PAGES[level]) * PAGES[level]);
       if (frame4k >= SAFE_FRAME_LIMIT) return this.stop(accessFaultCause(access), 'PA at or above 2^53 (outside physical memory)', level);
       this.wLevel = level;
       this.wFrame = frame4k;
       this.wGlobal = global;
       this.wPerm = (elo & 0xff) | (napot ? PERM_NAPOT : 0) | (pbmt << PERM_PBMT_SHIFT);
-      return frame4k * 4096 + (lo & 0xfff);
+      return 0;
     }
   }
 

@@ -77,8 +77,8 @@ describe('properties', () => {
           for (const a of accesses) {
             const base = a.random || mapped.length === 0 ? canonicalVa(mode, a.seed, a.seed % 2n === 0n, 1n) : mapped[a.pick % mapped.length];
             const va = a.random ? base : base - BigInt(a.offset % 4096);
-            mmu.setPriv(a.cpu.priv);
-            mmu.setMstatus((a.cpu.sum ? SUM : 0) | (a.cpu.mxr ? MXR : 0));
+            mmu.priv = a.cpu.priv;
+            mmu.mstatus = (a.cpu.sum ? SUM : 0) | (a.cpu.mxr ? MXR : 0);
             const q = pt.query(va);
             for (let round = 0; round < 2; round++) {
               // Round 1 may be served by the TLB.
@@ -149,11 +149,11 @@ describe('properties', () => {
                 pt.remap(slotVa(o.slot), o.frame * 0x20_0000, o.flags);
                 break;
               case 'asid':
-                m.setSatp(pt.satp(o.asid));
+                m.satp = pt.satp(o.asid);
                 break;
               case 'cpu':
-                m.setPriv(o.cpu.priv);
-                m.setMstatus((o.cpu.sum ? SUM : 0) | (o.cpu.mxr ? MXR : 0));
+                m.priv = o.cpu.priv;
+                m.mstatus = (o.cpu.sum ? SUM : 0) | (o.cpu.mxr ? MXR : 0);
                 break;
               case 'touch':
                 m.translatePa(slotVa(o.slot, o.page), o.access);
@@ -200,8 +200,8 @@ describe('properties', () => {
             mmu.sfenceVma(va0);
             continue;
           }
-          mmu.setPriv(s.cpu.priv);
-          mmu.setMstatus((s.cpu.sum ? SUM : 0) | (s.cpu.mxr ? MXR : 0));
+          mmu.priv = s.cpu.priv;
+          mmu.mstatus = (s.cpu.sum ? SUM : 0) | (s.cpu.mxr ? MXR : 0);
           const page = leaf.level === 0 ? 0 : s.page; // a 4K leaf covers one page
           const va = va0 + page * 0x1000;
           const pa = mmu.translatePa(va, s.access);
@@ -257,7 +257,7 @@ describe('properties', () => {
         (writes, mode, rawVa, highBits, access, cpu, ext) => {
           const { ram, mmu } = r0({ ...ext, priv: cpu.priv, mstatus: (cpu.sum ? SUM : 0) | (cpu.mxr ? MXR : 0) });
           for (const w of writes) ram.write64(w.frame + w.index * 8, w.value);
-          mmu.setSatp((mode << 60n) | (R0_SATP & 0xfff_ffff_ffffn));
+          mmu.satp = (mode << 60n) | (R0_SATP & 0xfff_ffff_ffffn);
           // Mostly small VAs (the tables above), sometimes the high half or anything.
           const va = rawVa % 3n === 0n ? rawVa : (rawVa & 0x7f_ffff_ffffn) | highBits;
           mmu.translatePa(0x5000, Access.Read);

@@ -24,14 +24,14 @@ describe('MMU.md §3.7 vectors (R0: Sv39, root 0x8000_0000, S-mode)', () => {
   it('R3: S load 0x6010 -> 13 with SUM=0, PA 0x8000_6010 with SUM=1', () => {
     const { mmu } = r0();
     check(mmu, 0x6010, Read, { cause: 13 });
-    mmu.setMstatus(SUM);
+    mmu.mstatus = SUM;
     check(mmu, 0x6010, Read, { pa: 0x8000_6010 });
   });
 
   it('R4: with SUM=1, S fetch 0x6010 -> 12; U fetch -> PA', () => {
     const { mmu } = r0({ mstatus: SUM });
     check(mmu, 0x6010, Execute, { cause: 12 });
-    mmu.setPriv(0);
+    mmu.priv = 0;
     check(mmu, 0x6010, Execute, { pa: 0x8000_6010 });
   });
 
@@ -46,7 +46,7 @@ describe('MMU.md §3.7 vectors (R0: Sv39, root 0x8000_0000, S-mode)', () => {
     const { mmu } = r0();
     check(mmu, 0x8000, Read, { cause: 13 });
     check(mmu, 0x8000, Execute, { pa: 0x8000_8000 });
-    mmu.setMstatus(MXR);
+    mmu.mstatus = MXR;
     check(mmu, 0x8000, Read, { pa: 0x8000_8000 });
   });
 
@@ -160,12 +160,14 @@ describe('MMU.md §3.7 vectors (R0: Sv39, root 0x8000_0000, S-mode)', () => {
   it('R18: Sv48 (MODE 9, extra root level): load 0x0000_8000_0000_0000 -> 13', () => {
     const { ram, mmu } = r0();
     ram.write64(0x8000_3000, 0x2000_0001n); // new root[0] -> the Sv39 root as level 2
-    expect(mmu.setSatp((9n << 60n) | 0x8_0003n)).toBe(true);
+    mmu.satp = (9n << 60n) | 0x8_0003n;
+    expect(mmu.satp).toBe((9n << 60n) | 0x8_0003n);
     check(mmu, 0x8000_0000_0000, Read, { cause: 13 });
     // The rest of R0 is reachable one level down.
     check(mmu, 0x5123, Read, { pa: 0x8000_5123 });
     check(mmu, 0x8000_1234, Read, { pa: 0xc000_1234 });
     expect(mmu.debugTranslate(0x5123).steps.map((s) => s.level)).toEqual([3, 2, 1, 0]);
-    expect(mmu.setSatp(R0_SATP)).toBe(true);
+    mmu.satp = R0_SATP;
+    expect(mmu.satp).toBe(R0_SATP);
   });
 });

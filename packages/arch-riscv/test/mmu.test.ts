@@ -69,54 +69,66 @@ describe('registers', () => {
 
   it('ignores a satp write with an unimplemented MODE (WARL), and honours maxMode', () => {
     const { mmu } = r0();
-    expect(mmu.setSatp(11n << 60n)).toBe(false); // Sv64: not implemented
-    expect(mmu.setSatp((1n << 60n) | 5n)).toBe(false);
+    mmu.satp = 11n << 60n; // Sv64: not implemented
+    expect(mmu.satp).toBe(R0_SATP);
+    mmu.satp = (1n << 60n) | 5n;
     expect(mmu.satp).toBe(R0_SATP);
     const sv39only = r0({ maxMode: 'Sv39' }).mmu;
-    expect(sv39only.setSatp(9n << 60n)).toBe(false);
+    sv39only.satp = 9n << 60n;
     expect(sv39only.mode).toBe(8);
+    expect(() => {
+      mmu.satp = -1;
+    }).toThrow(RangeError);
     expect(() => new RiscvMmu(new RamHandler({ size: 0x1000 }), { satp: 10n << 60n, maxMode: 'Sv48' })).toThrow(RangeError);
     expect(() => new RiscvMmu(new RamHandler({ size: 0x1000 }), { satp: -1 })).toThrow(RangeError);
   });
 
   it('legalizes the ASID to asidBits and reads satp back', () => {
     const { mmu } = r0({ asidBits: 4 });
-    mmu.setSatp(R0_SATP | (0x1235n << 44n));
+    mmu.satp = R0_SATP | (0x1235n << 44n);
     expect(mmu.asid).toBe(5);
     expect(mmu.satp).toBe(R0_SATP | (5n << 44n));
     expect(() => r0({ asidBits: 17 })).toThrow(RangeError);
   });
 
-  it('keeps MPP on the reserved value 2, and sstatus only touches SUM and MXR', () => {
+  it('keeps MPP on the reserved value 2, and sstatus only touches the mstatus bits it shows', () => {
     const { mmu } = r0({ mstatus: MPRV | MPP_S });
-    mmu.setMstatus(MPRV | (2 << 11));
+    mmu.mstatus = MPRV | (2 << 11);
     expect(mmu.mstatus).toBe(BigInt(MPRV | MPP_S));
-    mmu.setSstatus(SUM | MXR | MPRV | MPP_M);
+    mmu.sstatus = SUM | MXR | MPRV | MPP_M;
     expect(mmu.mstatus).toBe(BigInt(MPRV | MPP_S | SUM | MXR));
-    mmu.setSstatus(0);
+    expect(mmu.sstatus).toBe(BigInt(SUM | MXR));
+    mmu.sstatus = 0;
     expect(mmu.mstatus).toBe(BigInt(MPRV | MPP_S));
+    mmu.sstatus = (1n << 63n) | (1n << 8n); // SD, SPP
+    expect(mmu.sstatus).toBe((1n << 63n) | (1n << 8n));
+    expect(mmu.mstatus).toBe((1n << 63n) | BigInt(MPRV | MPP_S | (1 << 8)));
   });
 
   it('accepts only privileges 0, 1 and 3', () => {
     const { mmu } = r0();
-    expect(() => mmu.setPriv(2 as never)).toThrow(RangeError);
-    mmu.setPriv(0);
+    expect(() => {
+      mmu.priv = 2 as never;
+    }).toThrow(RangeError);
+    mmu.priv = 0;
     expect(mmu.priv).toBe(0);
   });
 
   it('menvcfg selects ADUE and PBMTE', () => {
     const { ram, mmu } = r0({ svadu: false });
     check(mmu, 0x9000, Read, { cause: 13 });
-    mmu.setMenvcfg(1n << 61n);
+    expect(mmu.menvcfg).toBe(0n);
+    mmu.menvcfg = 1n << 61n;
     expect(mmu.hardwareAd).toBe(true);
+    expect(mmu.menvcfg).toBe(1n << 61n);
     check(mmu, 0x9000, Read, { pa: 0x8000_9000 });
     ram.write64(0x8000_2028, 0x2000_14c7n | (1n << 61n));
     mmu.sfenceVma();
     check(mmu, 0x5000, Read, { cause: 13 });
-    mmu.setMenvcfg((1n << 61n) | (1n << 62n));
+    mmu.menvcfg = (1n << 61n) | (1n << 62n);
     check(mmu, 0x5000, Read, { pa: 0x8000_5000 });
     expect(mmu.translate(0x5000, Read)).toMatchObject({ flags: 3 | MappingFlags.UNCACHED });
-    mmu.setMenvcfg(0);
+    mmu.menvcfg = 0;
     check(mmu, 0x5000, Read, { cause: 13 });
   });
 });
@@ -125,29 +137,29 @@ describe('privilege', () => {
   it('M-mode is untranslated; MPRV makes loads and stores (not fetches) use MPP', () => {
     const { mmu } = r0({ priv: 3 });
     check(mmu, 0x5123, Read, { pa: 0x5123 });
-    mmu.setMstatus(MPRV | MPP_S);
+    mmu.mstatus = MPRV | MPP_S;
     check(mmu, 0x5123, Read, { pa: 0x8000_5123 });
     check(mmu, 0x5123, Write, { pa: 0x8000_5123 });
     check(mmu, 0x5123, Execute, { pa: 0x5123 });
     expect(mmu.debugTranslate(0x5123, Read).priv).toBe(1);
-    mmu.setMstatus(MPRV | MPP_U);
+    mmu.mstatus = MPRV | MPP_U;
     check(mmu, 0x5123, Read, { cause: 13 });
     check(mmu, 0x6000, Read, { pa: 0x8000_6000 });
-    mmu.setMstatus(MPRV | MPP_M);
+    mmu.mstatus = MPRV | MPP_M;
     check(mmu, 0x5123, Read, { pa: 0x5123 });
     // MPRV only acts in M-mode.
-    mmu.setMstatus(MPRV | MPP_U);
-    mmu.setPriv(1);
+    mmu.mstatus = MPRV | MPP_U;
+    mmu.priv = 1;
     check(mmu, 0x5123, Read, { pa: 0x8000_5123 });
   });
 
   it('reports effective permissions for the current privilege', () => {
     const { mmu } = r0({ mstatus: SUM });
     expect(mmu.translate(0x6000, Read)).toEqual({ paddr: 0x8000_6000, size: 0x1000, flags: MappingFlags.READ | MappingFlags.WRITE | MappingFlags.USER });
-    mmu.setPriv(0);
+    mmu.priv = 0;
     expect(mmu.translate(0x6000, Read)).toMatchObject({ flags: 0xf });
-    mmu.setPriv(1);
-    mmu.setMstatus(MXR);
+    mmu.priv = 1;
+    mmu.mstatus = MXR;
     expect(mmu.translate(0x8000, Execute)).toMatchObject({ flags: MappingFlags.READ | MappingFlags.EXECUTE });
     expect(mmu.translatePa(0x8000, Read)).toBe(0x8000_8000);
     expect(mmu.lastFlags).toBe(MappingFlags.READ | MappingFlags.EXECUTE);
@@ -307,17 +319,17 @@ describe('software TLB', () => {
   it('re-checks privilege, SUM and MXR on every hit', () => {
     const { mmu } = r0({ mstatus: SUM });
     expect(mmu.translatePa(0x6000, Read)).toBe(0x8000_6000);
-    mmu.setMstatus(0);
+    mmu.mstatus = 0;
     expect(mmu.translatePa(0x6000, Read)).toBe(-1);
-    mmu.setPriv(0);
+    mmu.priv = 0;
     expect(mmu.translatePa(0x6000, Read)).toBe(0x8000_6000);
     expect(mmu.translatePa(0x5000, Read)).toBe(-1);
-    mmu.setPriv(1);
-    mmu.setMstatus(MXR);
+    mmu.priv = 1;
+    mmu.mstatus = MXR;
     expect(mmu.translatePa(0x8000, Execute)).toBe(0x8000_8000);
-    mmu.setMstatus(0);
+    mmu.mstatus = 0;
     expect(mmu.translatePa(0x8000, Read)).toBe(-1);
-    mmu.setMstatus(MXR);
+    mmu.mstatus = MXR;
     expect(mmu.translatePa(0x8000, Read)).toBe(0x8000_8000);
     expect(mmu.stats.hits).toBe(2); // the refused hits re-walked (and count as misses)
   });
@@ -348,17 +360,17 @@ describe('software TLB', () => {
   it('tags entries with the ASID; G (also on a pointer) makes them global', () => {
     const { ram, mmu } = r0();
     const asid = (n: bigint) => R0_SATP | (n << 44n);
-    mmu.setSatp(asid(1n));
+    mmu.satp = asid(1n);
     expect(mmu.translatePa(0x5000, Read)).toBe(0x8000_5000);
     ram.write64(0x8000_2028, 0x2000_34c7n);
     expect(mmu.translatePa(0x5000, Read)).toBe(0x8000_5000); // ASID 1: stale
     mmu.sfenceVma(undefined, 2);
     mmu.sfenceVma(0x5000, 2);
     expect(mmu.translatePa(0x5000, Read)).toBe(0x8000_5000); // fences of ASID 2 leave ASID 1 alone
-    mmu.setSatp(asid(2n));
+    mmu.satp = asid(2n);
     expect(mmu.translatePa(0x5000, Read)).toBe(0x8000_d000); // ASID 2: its own walk
     ram.write64(0x8000_2028, 0x2000_14c7n);
-    mmu.setSatp(asid(1n));
+    mmu.satp = asid(1n);
     mmu.sfenceVma(undefined, 1);
     expect(mmu.translatePa(0x5000, Read)).toBe(0x8000_5000);
 
@@ -368,7 +380,7 @@ describe('software TLB', () => {
     expect(mmu.translatePa(0x6000, Execute)).toBe(-1); // S fetch of a U page
     expect(mmu.translatePa(0x9000, Read)).toBe(0x8000_9000);
     ram.write64(0x8000_2048, 0x2000_3447n); // -> 0x8000_d000
-    mmu.setSatp(asid(7n));
+    mmu.satp = asid(7n);
     expect(mmu.translatePa(0x9000, Read)).toBe(0x8000_9000); // the global entry serves every ASID
     mmu.sfenceVma(undefined, 7); // (x0, asid) keeps global entries
     expect(mmu.translatePa(0x9000, Read)).toBe(0x8000_9000);
@@ -381,18 +393,18 @@ describe('software TLB', () => {
   it('sfence.vma (va, x0) drops the VA in every ASID; (va, asid) only that one; (x0, x0) all', () => {
     const { ram, mmu } = r0();
     const asid = (n: bigint) => R0_SATP | (n << 44n);
-    mmu.setSatp(asid(1n));
+    mmu.satp = asid(1n);
     mmu.translatePa(0x5000, Read);
     mmu.translatePa(0x2a_0000, Read);
     ram.write64(0x8000_2028, 0x2000_34c7n);
     ram.write64(0x8000_1008, 0x2010_00c7n); // 2M leaf -> 0x8040_0000
-    mmu.setSatp(asid(2n));
+    mmu.satp = asid(2n);
     mmu.sfenceVma(0x5000, 2); // not ASID 1's entry
-    mmu.setSatp(asid(1n));
+    mmu.satp = asid(1n);
     expect(mmu.translatePa(0x5000, Read)).toBe(0x8000_5000);
-    mmu.setSatp(asid(2n));
+    mmu.satp = asid(2n);
     mmu.sfenceVma(0x5000); // rs2 = x0: every ASID
-    mmu.setSatp(asid(1n));
+    mmu.satp = asid(1n);
     expect(mmu.translatePa(0x5000, Read)).toBe(0x8000_d000);
     // A VA anywhere in the 2M leaf drops its cached pages.
     expect(mmu.translatePa(0x2a_0000, Read)).toBe(0x802a_0000);
@@ -430,6 +442,8 @@ describe('debugTranslate', () => {
       mode: 'Sv39',
       priv: 1,
       adUpdate: { entryPaddr: 0x8000_2050, before: 0x2000_2847n, after: 0x2000_28c7n },
+      permissions: 3,
+      leafSize: 0x1000,
     });
     expect(firstDiff(snapshot(ram), before)).toBe(-1);
     expect(mmu.stats).toEqual(stats);
@@ -438,6 +452,36 @@ describe('debugTranslate', () => {
     // The TLB was not filled: the next access misses.
     mmu.translatePa(0xa010, Read);
     expect(mmu.stats.misses).toBe(stats.misses + 1);
+  });
+
+  it('reports the permissions of the leaf it reached also when the access faults', () => {
+    const { mmu } = r0();
+    // A store to an execute-only page: the leaf's rights are those a fetch there gets.
+    const ro = mmu.debugTranslate(0x8000, Write);
+    expect(ro.result).toEqual({ fault: { cause: 15, tval: 0x8000 } });
+    expect(ro.permissions).toBe(MappingFlags.EXECUTE);
+    const load = mmu.translate(0x8000, Execute);
+    expect(load).toMatchObject({ size: 0x1000 });
+    expect(ro.permissions).toBe('flags' in load ? load.flags : -1);
+    expect(ro.leafSize).toBe(0x1000);
+    // A U=1 page at S-mode with SUM=0: no access allowed, USER shown.
+    expect(mmu.debugTranslate(0x6000)).toMatchObject({ permissions: MappingFlags.USER, leafSize: 0x1000 });
+    // With SUM=1 the same walk reports the data rights.
+    mmu.sstatus = SUM;
+    const sum = mmu.debugTranslate(0x6000, Execute);
+    expect(sum.result).toMatchObject({ fault: { cause: 12 } });
+    expect(sum.permissions! & (MappingFlags.READ | MappingFlags.EXECUTE | MappingFlags.USER)).toBe(MappingFlags.READ | MappingFlags.USER);
+    // Svade: A=0 faults after the leaf was reached.
+    const sv = r0({ svadu: false }).mmu;
+    const a0 = sv.debugTranslate(0x9000);
+    expect(a0.result).toEqual({ fault: { cause: 13, tval: 0x9000 } });
+    expect(a0.permissions).toBeDefined();
+    expect(a0.leafSize).toBe(0x1000);
+    // No leaf reached: nothing reported.
+    const v0 = mmu.debugTranslate(0x1_0000);
+    expect(v0.permissions).toBeUndefined();
+    expect(v0.leafSize).toBeUndefined();
+    expect(mmu.debugTranslate(0x40_0000_0000).permissions).toBeUndefined();
   });
 
   it('says where and why a walk stops', () => {

@@ -64,6 +64,18 @@ export interface X64MmuOptions {
  */
 export type X64PagingMode = 'disabled' | '4-level' | '5-level' | 'legacy';
 
+/** One Accessed/Dirty write a debug walk found `translate` would make (and did not make). */
+export interface X64AdUpdate {
+  /** The entry's level (3 PML4E ... 0 PTE; 4 PML5E), as in {@link WalkStep.level}. */
+  readonly level: number;
+  /** PA of the entry. */
+  readonly entryPaddr: PhysAddr;
+  /** The entry as read. */
+  readonly before: bigint;
+  /** The entry `translate` would write: A set, and on the leaf of an allowed write also D. */
+  readonly after: bigint;
+}
+
 /** What a debug walk reports beyond {@link DebugTranslation}. */
 export interface X64DebugTranslation extends DebugTranslation<X64Fault> {
   /**
@@ -74,6 +86,13 @@ export interface X64DebugTranslation extends DebugTranslation<X64Fault> {
   readonly permissions: MappingFlags;
   /** Size of the leaf the walk reached, when it reached one. */
   readonly leafSize?: PageSize;
+  /**
+   * The A/D writes `translate` would make on a TLB miss, root first (absent
+   * when none): A in every paging-structure entry the walk passes with A = 0
+   * — made even when the access then faults — and, only if the access is
+   * allowed, A on the leaf and D too for a write (SDM §4.8).
+   */
+  readonly adUpdates?: readonly X64AdUpdate[];
 }
 
 // Entry bits (low half).
@@ -291,7 +310,10 @@ export class X64Mmu {
   private wLevel = 0;
   private wStop: X64FaultReason = 'not-present';
   private wRow = -1;
+  private wFrame = 0;
   private wLeafLevel = -1;
+  // A/D writes noted by a debug walk.
+  private wAd: X64AdUpdate[] = [];
 
   /** An MMU reading the paging structures from `mem`, in the CPU state of `options`. */
   constructor(mem: PhysMemory, options: X64MmuOptions = {}) {
@@ -586,8 +608,7 @@ export class X64Mmu {
       }
     }
     this.stats.misses++;
-    const pa = this.walk(hi, lo, access, undefined);
-    if (pa >= 0) return pa;
+    if (this.walkFrame(hi, lo, access, undefined) >= 0) return this.wFrame * 4096 + (lo & 0xfff);
     // A #PF invalidates the faulting page's translations for the current PCID (SDM §4.10.4.1).
     if (slot >= 0) tlb.drop(slot);
     this.stats.faults++;
@@ -621,9 +642,10 @@ export class X64Mmu {
 
   /**
    * The same walk as {@link translate} over the tables in memory, with no side
-   * effect at all: no A/D write, the TLB and {@link stats} untouched, the
-   * `fault*` fields kept. Reports every entry read (level, index, PA, value),
-   * the result `translate` would give for `access` on a TLB miss, the
+   * effect at all: no A/D write (reported as `adUpdates`), the TLB and
+   * {@link stats} untouched, the `fault*` fields kept. Reports every entry
+   * read (level, index, PA, value), the result `translate` would give for
+   * `access` on a TLB miss, the A/D writes that walk would make, the
    * effective rights of the leaf reached, and where and why the walk stopped.
    */
   debugTranslate(va: AddrLike, access: Access = Access.Read): X64DebugTranslation {
@@ -648,15 +670,19 @@ export class X64Mmu {
     }
     this.wRow = -1;
     this.wLeafLevel = -1;
+    this.wAd = [];
     const pa = this.walk(hi, lo, access, steps);
     const row = this.wRow;
     const permissions = row < 0 ? 0 : this.flagsOf(row);
     const leafSize = this.wLeafLevel < 0 ? undefined : levelPageSize(this.wLeafLevel);
+    const ad = this.wAd.length === 0 ? {} : { adUpdates: this.wAd };
+    this.wAd = [];
     if (pa >= 0) {
-      return { va: v, steps, result: { paddr: pa as PhysAddr, size: levelPageSize(this.wLevel), flags: permissions }, permissions, leafSize };
+      const result = { paddr: pa as PhysAddr, size: levelPageSize(this.wLevel), flags: permissions };
+      return { va: v, steps, result, permissions, leafSize, ...ad };
     }
     const fault: X64Fault = { vector: 14, errorCode: this.wEc, cr2: fromHalves(hi, lo) as VirtAddr };
-    return { va: v, steps, result: { fault }, stop: this.describeStop(steps, access), permissions, leafSize };
+    return { va: v, steps, result: { fault }, stop: this.describeStop(steps, access), permissions, leafSize, ...ad };
   }
 
   // -------------------------------------------------------------- internals
@@ -675,6 +701,11 @@ export class X64Mmu {
    * touch no TLB.
    */
   private walk(hi: number, lo: number, access: number, steps: WalkStep[] | undefined): number {
+    return this.walkFrame(hi, lo, access, steps) < 0 ? -1 : this.wFrame * 4096 + (lo & 0xfff);
+  }
+
+  /** {@link walk} returning 0 with the 4 KiB frame in `wFrame`: a PA above 2^31 returned from a call is a heap number, allocated per miss. */
+  private walkFrame(hi: number, lo: number, access: number, steps: WalkStep[] | undefined): number {
     const mem = this.mem;
     const rsvdHi = this.rsvdHi;
     const write = access === WRITE;
@@ -707,8 +738,10 @@ export class X64Mmu {
         xd |= ehi;
         if (!leaf) {
           // A is set in every paging-structure entry used (SDM §4.8), here as the walk passes it.
-          if ((elo & A) === 0 && steps === undefined && Atomics.compareExchange(words, w, elo, (elo | A) >>> 0) !== elo) {
-            continue walk;
+          if ((elo & A) === 0) {
+            if (steps === undefined) {
+              if (Atomics.compareExchange(words, w, elo, (elo | A) >>> 0) !== elo) continue walk;
+            } else this.noteAd(level, frame * 4096 + index * 8, ehi, elo, (elo | A) >>> 0);
           }
           frame = (elo >>> 12) + (ehi & ADDR_HI) * TWO20;
           continue;
@@ -720,17 +753,18 @@ export class X64Mmu {
         const ec = this.rights[row * 3 + access];
         if (ec !== 0) return this.stop(level, ec & X64PfError.PK ? 'protection-key' : 'protection', ec);
         // The leaf gets A (and D on a write) only once the access is allowed.
-        if (steps === undefined) {
-          const want = (elo | A | (write ? D : 0)) >>> 0;
-          if (want !== elo && Atomics.compareExchange(words, w, elo, want) !== elo) {
-            continue walk;
-          }
+        const want = (elo | A | (write ? D : 0)) >>> 0;
+        if (want !== elo) {
+          if (steps === undefined) {
+            if (Atomics.compareExchange(words, w, elo, want) !== elo) continue walk;
+          } else this.noteAd(level, frame * 4096 + index * 8, ehi, elo, want);
         }
         const efr = (elo >>> 12) + (ehi & ADDR_HI) * TWO20;
         let f4k: number;
         if (level === 0) f4k = efr;
-        else if (level === 1) f4k = efr - (efr % 512) + ((lo >>> 12) & 511);
-        else f4k = efr - (efr % 262144) + ((lo >>> 12) & 0x3ffff);
+        // Division, not `efr % 512`: `%` on a double is a runtime call.
+        else if (level === 1) f4k = Math.floor(efr / 512) * 512 + ((lo >>> 12) & 511);
+        else f4k = Math.floor(efr / 262144) * 262144 + ((lo >>> 12) & 0x3ffff);
         const perm = row | (write || (elo & D) !== 0 ? PERM_D : 0) | (elo & PCD ? PERM_UC : 0);
         this.wLevel = level;
         if (steps === undefined) {
@@ -739,9 +773,16 @@ export class X64Mmu {
           this.lastF.perm = perm;
           this.lastF.level = level;
         }
-        return f4k * 4096 + (lo & 0xfff);
+        this.wFrame = f4k;
+        return 0;
       }
     }
+  }
+
+  /** Debug walk: records an A/D write `translate` would make. */
+  private noteAd(level: number, entryPaddr: number, ehi: number, before: number, after: number): void {
+    const hi = BigInt(ehi >>> 0) << 32n;
+    this.wAd.push({ level, entryPaddr: entryPaddr as PhysAddr, before: hi | BigInt(before >>> 0), after: hi | BigInt(after >>> 0) });
   }
 
   private stop(level: number, why: X64FaultReason, ec: number): number {

@@ -267,6 +267,31 @@ describe('debugTranslate', () => {
   });
 });
 
+describe('debugTranslate adUpdates', () => {
+  it('are exactly the entry writes translate then makes on a TLB miss', () => {
+    fc.assert(
+      fc.property(ramArb, stateArb, vaArb, fc.constantFrom(...ACCESSES), (entries, s, va, access) => {
+        const ram = fill(entries);
+        const mmu = new X64Mmu(ram, regsOf(s));
+        const d = mmu.debugTranslate(va, access);
+        const before = ram.words.slice();
+        const r = mmu.translate(va, access);
+        expect(r.fault === undefined).toBe(d.result.fault === undefined);
+        const expected = new Map<number, bigint>();
+        for (const u of d.adUpdates ?? []) {
+          expect(u.before).toBe((BigInt(before[Number(u.entryPaddr) / 4 + 1]) << 32n) | BigInt(before[Number(u.entryPaddr) / 4]));
+          expected.set(Number(u.entryPaddr), u.after);
+        }
+        for (let i = 0; i < ram.words.length; i += 2) {
+          const now = ram.read64(i * 4);
+          expect(now).toBe(expected.get(i * 4) ?? ((BigInt(before[i + 1]) << 32n) | BigInt(before[i])));
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
 // ----------------------------------------------------------- page-table tables
 
 const FLAG_SETS = [R, R | W, R | X, R | W | X, R | U, R | W | U, R | X | U, R | W | X | U, R | W | UC, R | U | UC];

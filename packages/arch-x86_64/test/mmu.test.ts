@@ -214,10 +214,58 @@ describe('debugTranslate', () => {
     expect(d.va).toBe(0x5123);
     expect(d.permissions).toBe(R | W | X | U);
     expect(d.leafSize).toBe(PageSize.Size4K);
+    expect(d.adUpdates?.map((u) => u.level)).toEqual([3, 2, 1, 0]); // A = 0 at every level of these tables
     expect(ram.words.every((w, i) => w === before[i])).toBe(true);
     expect(mmu.stats).toEqual({ hits: 0, misses: 0, faults: 0 });
     mmu.translatePa(0x5123, Access.Read);
     expect(mmu.stats.misses).toBe(1); // the debug walk filled no TLB entry
+  });
+
+  it('reports the A/D writes translate then makes, entry by entry', () => {
+    // Every level has A = 0 (and the leaf D = 0): 0x5000 is a writable 4 KiB user page.
+    const ram = x0();
+    const mmu = mmuOf(ram);
+    const d = mmu.debugTranslate(0x5123, Access.Write);
+    expect(d.adUpdates).toEqual([
+      { level: 3, entryPaddr: 0x1000, before: 0x2007n, after: 0x2027n },
+      { level: 2, entryPaddr: 0x2000, before: 0x3007n, after: 0x3027n },
+      { level: 1, entryPaddr: 0x3000, before: 0x4007n, after: 0x4027n },
+      { level: 0, entryPaddr: 0x4028, before: 0x5007n, after: 0x5067n },
+    ]);
+    expect(ram.read64(0x4028)).toBe(0x5007n); // nothing written yet
+    expect(mmu.translatePa(0x5123, Access.Write)).toBe(0x5123);
+    for (const u of d.adUpdates ?? []) expect(ram.read64(u.entryPaddr)).toBe(u.after);
+    // Now A and D are set everywhere: nothing more to write.
+    expect(mmu.debugTranslate(0x5123, Access.Write).adUpdates).toBeUndefined();
+    // A read sets A on the leaf, never D.
+    const rd = mmuOf(
+      x0([
+        [0x1000, 0x2027n],
+        [0x2000, 0x3027n],
+        [0x3000, 0x4027n],
+      ]),
+    ).debugTranslate(0x5000, Access.Read);
+    expect(rd.adUpdates).toEqual([{ level: 0, entryPaddr: 0x4028, before: 0x5007n, after: 0x5027n }]);
+  });
+
+  it('on a fault reports only the A writes made on the way down, not the leaf', () => {
+    // 0x6000 is read-only: a write faults after the walk passed the tables.
+    const ram = x0();
+    const mmu = mmuOf(ram);
+    const d = mmu.debugTranslate(0x6000, Access.Write);
+    expect(d.result.fault).toBeDefined();
+    expect(d.adUpdates).toEqual([
+      { level: 3, entryPaddr: 0x1000, before: 0x2007n, after: 0x2027n },
+      { level: 2, entryPaddr: 0x2000, before: 0x3007n, after: 0x3027n },
+      { level: 1, entryPaddr: 0x3000, before: 0x4007n, after: 0x4027n },
+    ]);
+    const before = ram.words.slice();
+    expect(mmu.translatePa(0x6000, Access.Write)).toBe(-1);
+    for (const u of d.adUpdates ?? []) expect(ram.read64(u.entryPaddr)).toBe(u.after);
+    expect(ram.read64(0x4030)).toBe(0x6005n);
+    // Nothing else changed.
+    const changed = new Set((d.adUpdates ?? []).map((u) => Number(u.entryPaddr) / 4));
+    expect([...ram.words].every((w, i) => w === before[i] || changed.has(i))).toBe(true);
   });
 
   it('says where and why the walk stopped', () => {

@@ -75,7 +75,7 @@ export interface AccessOutcome {
   permissions?: MappingFlags;
   /** Where and why the walk stopped, in the MMU's words. */
   stop?: string;
-  /** The write a real access would make to the leaf (RISC-V A/D with Svadu, AArch64 AF/dirty with TCR.HA/HD). */
+  /** The write a real access would make to the leaf (x86_64 A/D, RISC-V A/D with Svadu, AArch64 AF/dirty with TCR.HA/HD). */
   update?: AccessUpdate;
   /** Arch-specific facts about the walk, JSON-ready (schema in the README). */
   details: Record<string, unknown>;
@@ -199,6 +199,13 @@ function x86Probe(mode: Mode, memory: PhysMemory, root: bigint, request: MmuRequ
     run(va) {
       const d = mmu.debugTranslate(va, request.access);
       const reachedLeaf = d.result.fault === undefined || d.leafSize !== undefined;
+      // The leaf's A/D write (A on the tables above is not shown): the last update, when it is the last entry read.
+      const last = d.steps.at(-1);
+      const leafUpdate = d.adUpdates?.at(-1);
+      const update =
+        leafUpdate !== undefined && last !== undefined && leafUpdate.entryPaddr === last.entryPaddr
+          ? { entryPa: BigInt(leafUpdate.entryPaddr), before: leafUpdate.before, after: leafUpdate.after }
+          : undefined;
       return {
         va,
         steps: d.steps.map((s) => ({ level: s.level, table: X86_TABLES[s.level], index: s.index, entryPa: BigInt(s.entryPaddr), entry: s.entry })),
@@ -206,6 +213,7 @@ function x86Probe(mode: Mode, memory: PhysMemory, root: bigint, request: MmuRequ
         fault: d.result.fault === undefined ? undefined : x86Fault(d.result.fault),
         permissions: reachedLeaf ? d.permissions : undefined,
         stop: d.stop,
+        update,
         details: { pagingMode: paging },
       };
     },
@@ -292,17 +300,8 @@ function riscvProbe(mode: Mode, memory: PhysMemory, root: bigint, request: MmuRe
     ],
     run(va) {
       const d = mmu.debugTranslate(va, request.access);
-      let permissions = d.result.fault === undefined ? d.result.flags : undefined;
-      // The RISC-V debug walk reports a leaf's effective permissions only through a
-      // translation that succeeds: ask the other two access kinds at the same privilege.
-      for (const other of [Access.Read, Access.Write, Access.Execute]) {
-        if (permissions !== undefined || other === request.access) continue;
-        const o = mmu.debugTranslate(va, other);
-        if (o.result.fault === undefined && o.priv === d.priv && o.mode === d.mode) permissions = o.result.flags;
-      }
-      // None does: if the walk ended on a valid leaf (V = 1 with R or X), it allows nothing here.
-      const last = d.steps.at(-1);
-      if (permissions === undefined && last !== undefined && (last.entry & 1n) !== 0n && (last.entry & 0xan) !== 0n) permissions = 0;
+      // The leaf's permissions (also on a fault); an untranslated access (Bare, M-mode) reaches no leaf.
+      const permissions = d.permissions ?? (d.result.fault === undefined ? d.result.flags : undefined);
       return {
         va,
         steps: d.steps.map((s) => ({ level: s.level, table: `L${s.level}`, index: s.index, entryPa: BigInt(s.entryPaddr), entry: s.entry })),
