@@ -11,10 +11,9 @@ import { LA64Mmu, LA64PageTable, PWCH_4LEVEL, PWCL_4LEVEL } from '@page-table/ar
 import { RiscvMmu, SatpMode, Sv48PageTable, satp } from '@page-table/arch-riscv';
 import { X64Mmu, X64PageTable } from '@page-table/arch-x86_64';
 import { Access, MappingFlags, type PageTable64, RamHandler } from '@page-table/core';
+import { BASE, PAGES, scrambledVas } from './scene.js';
 
-const PAGES = 65536;
 const HOT = 64; // pages that stay in the TLB
-const BASE = 0x4000_0000;
 const args = process.argv.slice(2);
 const REPS = args.includes('--quick') ? 3 : 7;
 
@@ -66,24 +65,7 @@ const TARGETS: Target[] = [
   },
 ];
 
-function scrambled(n: number): Float64Array {
-  const a = new Float64Array(n);
-  for (let i = 0; i < n; i++) a[i] = i;
-  let s = 0x2545f491;
-  for (let i = n - 1; i > 0; i--) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    const j = (s >>> 0) % (i + 1);
-    const t = a[i];
-    a[i] = a[j];
-    a[j] = t;
-  }
-  for (let i = 0; i < n; i++) a[i] = BASE + a[i] * 4096 + 0x123;
-  return a;
-}
-
-const cold = scrambled(PAGES);
+const cold = scrambledVas();
 const hot = new Float64Array(PAGES);
 for (let i = 0; i < PAGES; i++) hot[i] = BASE + (i % HOT) * 4096 + 0x40;
 const unmapped = new Float64Array(PAGES);

@@ -14,8 +14,8 @@ import { LA64PageTable } from '@page-table/arch-loongarch64';
 import { Sv39PageTable, Sv48PageTable, Sv57PageTable } from '@page-table/arch-riscv';
 import { X64PageTable, X64PageTable5 } from '@page-table/arch-x86_64';
 import { MappingFlags, PageSize, type PageTable64, type PagingHandler, RamHandler } from '@page-table/core';
+import { BASE, PAGES, scrambled, scrambledVas } from './scene.js';
 
-const PAGES = 65536;
 const RW = MappingFlags.READ | MappingFlags.WRITE;
 const args = process.argv.slice(2);
 const only = args.includes('--arch') ? args[args.indexOf('--arch') + 1] : undefined;
@@ -55,27 +55,8 @@ function measure(ops: number, fn: () => number): number {
   return best;
 }
 
-/** A permutation of 0..n-1 (deterministic). */
-function scrambled(n: number): Uint32Array {
-  const a = new Uint32Array(n);
-  for (let i = 0; i < n; i++) a[i] = i;
-  let s = 0x2545f491;
-  for (let i = n - 1; i > 0; i--) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    const j = (s >>> 0) % (i + 1);
-    const t = a[i];
-    a[i] = a[j];
-    a[j] = t;
-  }
-  return a;
-}
-
-const BASE = 0x4000_0000; // 1 GiB: the pages span 128 last-level tables
 const order = scrambled(PAGES);
-const vas = new Float64Array(PAGES);
-for (let i = 0; i < PAGES; i++) vas[i] = BASE + order[i] * 4096 + 0x123;
+const vas = scrambledVas();
 
 function queryLoop(pt: PageTable64): number {
   let acc = 0;
