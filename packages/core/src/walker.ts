@@ -805,11 +805,26 @@ export class PageTable64 implements Disposable {
   private forEachLeaf(vpn: number, pages: number, commit: boolean, flags: number): void {
     const end = vpn + pages;
     const pte = this.pte;
+    // The last-level table of the previous 4K leaf (word index, first VPN): its neighbours need no walk.
+    let table = -1;
+    let tableVpn = -1;
     while (vpn < end) {
-      const hi = Math.floor(vpn / 1048576) >>> 0;
-      const lo = (mod(vpn, 1048576) * 4096) >>> 0;
-      const w = this.lookup(hi, lo);
-      const level = this.stopLevel;
+      const slot = mod(vpn, 512);
+      let w: number;
+      let level: number;
+      if (table >= 0 && vpn - slot === tableVpn) {
+        w = table + slot * 2;
+        level = 0;
+        const words = this.handler.words;
+        if (!pte.page(words[w], words[w + 1])) w = -1;
+      } else {
+        w = this.lookup(Math.floor(vpn / 1048576) >>> 0, (mod(vpn, 1048576) * 4096) >>> 0);
+        level = this.stopLevel;
+        if (w >= 0 && level === 0) {
+          table = w - slot * 2;
+          tableVpn = vpn - slot;
+        }
+      }
       const span = PAGES_PER_LEVEL[level];
       const first = vpn - mod(vpn, span);
       if (w < 0) {
@@ -837,6 +852,7 @@ export class PageTable64 implements Disposable {
       vpn = first + span;
     }
   }
+
 
   private recordRegion(vpn: number, pages: number): void {
     if (pages > 32) {
