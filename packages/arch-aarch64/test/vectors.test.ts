@@ -1,5 +1,5 @@
 // Conformance with the executed encodings of page_table_entry 0.6.1's A64PTE
-// (shared/vectors): every aarch64 record, in the default (EL1&0) build and in
+// (test/fixtures): every aarch64 record, in the default (EL1&0) build and in
 // the `arm-el2` build.
 import { readFileSync } from 'node:fs';
 import { MappingFlags } from '@page-table/core';
@@ -36,7 +36,7 @@ interface VectorFile {
 }
 
 function load(name: string): VectorFile {
-  return JSON.parse(readFileSync(new URL(`../../../../shared/vectors/${name}`, import.meta.url), 'utf8'));
+  return JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
 }
 
 const RWXU = MappingFlags.READ | MappingFlags.WRITE | MappingFlags.EXECUTE | MappingFlags.USER;

@@ -31,7 +31,7 @@ interface PageRecord {
 type VectorRecord = TableRecord | PageRecord;
 
 const all = JSON.parse(
-  readFileSync(new URL('../../../../shared/vectors/pte-v0.6.1.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('./fixtures/pte-v0.6.1.json', import.meta.url), 'utf8'),
 ) as Record<string, VectorRecord[]>;
 const records = all.loongarch64;
 const tables = records.filter((r): r is TableRecord => r.op === 'new_table');

@@ -24,7 +24,7 @@ interface VectorRecord {
 }
 
 function load(file: string): VectorRecord[] {
-  const url = new URL(`../../../../shared/vectors/${file}`, import.meta.url);
+  const url = new URL(`./fixtures/${file}`, import.meta.url);
   return (JSON.parse(readFileSync(url, 'utf8')) as { riscv: VectorRecord[] }).riscv;
 }
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { X64_PTE } from '../src/index.js';
 import { pa } from '@page-table/memory-addr';
 
-/** One executed encoding of the Rust crate (shared/vectors/README.md). */
+/** One executed encoding of the Rust crate (test/fixtures/README.md). */
 interface TableRecord {
   op: 'new_table';
   pa: string;
@@ -30,7 +30,7 @@ interface PageRecord {
 type VectorRecord = TableRecord | PageRecord;
 
 const vectors = JSON.parse(
-  readFileSync(new URL('../../../../shared/vectors/pte-v0.6.1.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('./fixtures/pte-v0.6.1.json', import.meta.url), 'utf8'),
 ) as Record<string, VectorRecord[]>;
 const records = vectors.x86_64;
 const tables = records.filter((r): r is TableRecord => r.op === 'new_table');
