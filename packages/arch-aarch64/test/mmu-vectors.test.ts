@@ -1,4 +1,4 @@
-// Every AArch64 vector of /work/shared/spec/MMU.md §4.7 (base table A0, built
+// Every AArch64 vector of the project's MMU notes (MMU.md §4.7) (base table A0, built
 // byte for byte in a RamHandler), plus the worked ESR values of §4.5.
 import { Access, MappingFlags, PageSize, RamHandler } from '@page-table/core';
 import { describe, expect, it } from 'vitest';

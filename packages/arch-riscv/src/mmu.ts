@@ -6,7 +6,7 @@
  * Sources: RISC-V privileged spec, "Virtual Address Translation Process",
  * "Sv39/Sv48/Sv57", "Memory Privilege in mstatus Register" (MPRV, SUM, MXR),
  * "Supervisor Memory-Management Fence Instruction" (SFENCE.VMA), the Svade,
- * Svadu, Svpbmt and Svnapot chapters; /work/shared/spec/MMU.md §3.
+ * Svadu, Svpbmt and Svnapot chapters; the project's MMU notes (MMU.md §3).
  *
  * @module
  */

@@ -1,6 +1,7 @@
 /**
  * The guides cannot rot: every ```ts block of docs/*.md and of the root
- * README.md is a complete program, and this test runs each one with
+ * README.md (parsed by scripts/md-blocks.mjs, shared with the consumer check)
+ * is a complete program, and this test runs each one with
  * `node --import tsx` from this package (which depends on every library
  * package) and expects exit code 0. A block states what it prints with
  * comments, in order:
@@ -12,34 +13,32 @@
  * stdout after the text the previous one matched (runs of whitespace compare
  * equal, so a long `console.log` of an object may wrap). Blocks that must not
  * run are fenced as ```sh, ```text, …; only ```ts and ```typescript run.
- * Finally every block is type-checked together with `tsc --noEmit` under the
+ * The library packages' READMEs are read too, but there only the blocks that import a
+ * package run (the others show fragments). Finally every block is type-checked together with `tsc --noEmit` under the
  * repository's strict settings.
  *
  * Blocks are written to test/.docs/<pid>/ (gitignored, removed afterwards;
  * set DOCS_KEEP=1 to keep them) and run in parallel, one process per core.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CodeBlock, codeBlocks, missingOutput } from '../../../scripts/md-blocks.mjs';
 
 const PKG = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const REPO = resolve(PKG, '../..');
 const OUT = join(PKG, 'test', '.docs', String(process.pid));
+/** A block that imports one of the packages is a whole program. */
+const IMPORTS_PACKAGE = /^import .* from '@page-table\//m;
 
-/** One runnable block of a Markdown file. */
-interface Block {
-  /** `docs/getting-started.md:12`: the file and the line of the opening fence. */
-  name: string;
+/** One runnable block of a Markdown file, and the temp file it runs from. */
+interface Block extends CodeBlock {
   /** The temp file it runs from. */
   file: string;
-  /** The program. */
-  code: string;
-  /** What stdout must contain, in order. */
-  expected: string[];
 }
 
 interface Outcome {
@@ -48,44 +47,33 @@ interface Outcome {
   stderr: string;
 }
 
-const RUNNABLE = new Set(['ts', 'typescript']);
-const EXPECT = /\/\/\s*(?:prints:|→)\s*(.*?)\s*$/;
-
-/** The Markdown files whose blocks run: docs/*.md (not docs/api) and the root README. */
-function markdownFiles(): string[] {
+/**
+ * The Markdown files whose blocks run: docs/*.md (not docs/api), the root README, and the packages' READMEs
+ * (there only the blocks that import a package are programs; the others are fragments of one).
+ */
+function markdownFiles(): Array<{ path: string; programsOnly: boolean }> {
   const docs = readdirSync(join(REPO, 'docs'), { withFileTypes: true })
     .filter((e) => e.isFile() && e.name.endsWith('.md'))
     .map((e) => join(REPO, 'docs', e.name))
     .sort();
-  return [join(REPO, 'README.md'), ...docs];
+  // The READMEs of the packages this one depends on (the libraries; the CLI's examples read image files).
+  const deps = Object.keys(JSON.parse(readFileSync(join(PKG, 'package.json'), 'utf8')).dependencies);
+  const readmes = deps
+    .map((name) => join(REPO, 'packages', name.replace('@page-table/', ''), 'README.md'))
+    .filter((f) => existsSync(f))
+    .sort();
+  return [
+    ...[join(REPO, 'README.md'), ...docs].map((path) => ({ path, programsOnly: false })),
+    ...readmes.map((path) => ({ path, programsOnly: true })),
+  ];
 }
 
-/** The runnable fenced blocks of one file. Fences must start at column 0. */
-function blocksOf(path: string): Block[] {
+/** The runnable fenced blocks of one file. */
+function blocksOf({ path, programsOnly }: { path: string; programsOnly: boolean }): Block[] {
   const rel = relative(REPO, path);
-  const lines = readFileSync(path, 'utf8').split('\n');
-  const blocks: Block[] = [];
-  let open: { lang: string; line: number; body: string[] } | undefined;
-  lines.forEach((line, i) => {
-    if (open === undefined) {
-      const m = /^```\s*([\w-]*)/.exec(line);
-      if (m) open = { lang: m[1].toLowerCase(), line: i + 1, body: [] };
-      return;
-    }
-    if (!/^```\s*$/.test(line)) {
-      open.body.push(line);
-      return;
-    }
-    if (RUNNABLE.has(open.lang)) {
-      const code = `${open.body.join('\n')}\n`;
-      const expected = open.body.map((l) => EXPECT.exec(l)?.[1]).filter((t): t is string => t !== undefined && t !== '');
-      const file = join(OUT, `${rel.replace(/[^\w-]+/g, '_')}_L${open.line}.ts`);
-      blocks.push({ name: `${rel}:${open.line}`, file, code, expected });
-    }
-    open = undefined;
-  });
-  if (open !== undefined) throw new Error(`${rel}:${open.line}: code fence never closed`);
-  return blocks;
+  return codeBlocks(path, rel)
+    .filter((b) => !programsOnly || IMPORTS_PACKAGE.test(b.code))
+    .map((b) => ({ ...b, file: join(OUT, `${rel.replace(/[^\w-]+/g, '_')}_L${b.line}.ts`) }));
 }
 
 /** Runs a program with `args` from this package, at most one per core at a time. */
@@ -115,9 +103,6 @@ async function run(args: string[]): Promise<Outcome> {
     });
   });
 }
-
-/** Whitespace runs as one space, so that wrapped output still matches. */
-const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 const blocks = markdownFiles().flatMap(blocksOf);
 const outcomes = new Map<Block, Promise<Outcome>>();
@@ -162,13 +147,8 @@ describe('code blocks of the guides', () => {
       const r = await outcomes.get(b)!;
       const report = `${b.name} (${relative(REPO, b.file)})\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;
       expect(r.status, report).toBe(0);
-      const out = squash(r.stdout);
-      let from = 0;
-      for (const text of b.expected) {
-        const at = out.indexOf(squash(text), from);
-        expect(at, `${b.name}: expected "${text}" in stdout (after what earlier comments matched)\n${report}`).toBeGreaterThanOrEqual(0);
-        from = at + squash(text).length;
-      }
+      const missing = missingOutput(r.stdout, b.expected);
+      expect(missing, `${b.name}: expected "${missing}" in stdout (after what earlier comments matched)\n${report}`).toBeUndefined();
     });
   }
 

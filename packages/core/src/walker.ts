@@ -30,6 +30,15 @@ import type { GenericPTE } from './pte.js';
 import { UndoJournal } from './journal.js';
 import { TlbFlusher } from './tlb.js';
 
+declare global {
+  // Declared here so that the `.d.ts` compiles under any `lib` (ES2022 without `esnext.disposable`, TS 5.0 to 5.1):
+  // the same declaration as TypeScript's own lib and @types/node, which it merges with.
+  interface SymbolConstructor {
+    /** The method a `using` declaration calls at the end of its scope (explicit resource management). */
+    readonly dispose: unique symbol;
+  }
+}
+
 /** Options of a page table. */
 export interface PageTableOptions {
   /** Called by {@link PageTable64.flush} for each recorded VA, or once with `undefined` for a full flush. */
@@ -144,7 +153,7 @@ function hex(x: number | bigint): string {
  * canonical form and PAs against the arch's width on every call. Modified
  * VAs are recorded for TLB maintenance until {@link flush}.
  */
-export class PageTable64 implements Disposable {
+export class PageTable64 {
   /** The paging mode. */
   readonly meta: PagingMetaData;
   /** The memory and frame allocator holding the tables. */

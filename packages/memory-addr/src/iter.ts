@@ -17,7 +17,7 @@ import { isAligned, isPowerOfTwo } from './align.js';
 import { PAGE_SIZE_1G, PAGE_SIZE_2M, PAGE_SIZE_4K } from './constants.js';
 
 /** A one-shot iterator over page addresses of type `A` (use it in `for…of` or spread it). */
-export type PageIter<A> = IterableIterator<A, undefined, unknown>;
+export type PageIter<A> = Generator<A, undefined, unknown>;
 
 function* steps<A>(cur: number | bigint, end: number | bigint, step: number | bigint): Generator<A, undefined, unknown> {
   if (typeof step === 'number') {

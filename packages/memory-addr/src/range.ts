@@ -38,7 +38,8 @@ export class AddrRange<A extends AddrLike = number | bigint> {
   readonly kind: string | undefined;
 
   /** Makes `[start, end)`; throws `AddressError` if `start > end` or either end is not an address. Upstream `AddrRange::new`. */
-  constructor(start: NoInfer<A>, end: NoInfer<A>, kind?: string) {
+  // `[A][A extends unknown ? 0 : never]` is `A` that TypeScript does not infer from: `NoInfer<A>` before TS 5.4.
+  constructor(start: [A][A extends unknown ? 0 : never], end: [A][A extends unknown ? 0 : never], kind?: string) {
     const s = toAddrValue(start, 'AddrRange start');
     const e = toAddrValue(end, 'AddrRange end');
     if (s > e) throw new AddressError(`AddrRange: start ${hexOf(s)} is above end ${hexOf(e)}`);
