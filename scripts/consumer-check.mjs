@@ -194,7 +194,9 @@ function nodeBinary(version) {
   if (!existsSync(bin)) {
     mkdirSync(dir, { recursive: true });
     writeJson(join(dir, 'package.json'), { private: true });
-    sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', `${name}@${version}`], { cwd: dir });
+    sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', `${name}@${version}`], {
+      cwd: dir,
+    });
   }
   const v = sh(bin, ['--version']).stdout.trim();
   if (v !== `v${version}`) fail(`${bin} is ${v}, not v${version}`);

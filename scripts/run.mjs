@@ -3,7 +3,7 @@
 // Installs the workspace (with the pinned pnpm) when needed, builds, then runs the demo or every test
 // and prints the totals over all packages as the last line: `N passed, N failed`.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,7 +36,9 @@ if (!existsSync(join(root, 'node_modules/.modules.yaml'))) {
 
 if (command === 'demo') {
   must(['-s', 'turbo', 'run', 'build', '--output-logs=errors-only'], { stdio: ['inherit', 'ignore', 'inherit'] });
-  const r = spawnSync(process.execPath, [join(root, 'packages/cli/dist/ptm.js'), 'demo', ...rest], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [join(root, 'packages/cli/dist/ptm.js'), 'demo', ...rest], {
+    stdio: 'inherit',
+  });
   process.exit(r.status ?? 1);
 }
 
