@@ -49,20 +49,6 @@ const TARGETS: Target[] = [
   { name: 'loongarch64 3-level', create: (h) => LA64PageTable.create(h, { levels: 3 }), sh: 12, hm: 0xffff, high: 0xffff_ffc0_0000_0000n },
 ];
 
-/** Best of REPS runs of `fn` (which performs `ops` operations), in ns/op. */
-function measure(ops: number, fn: () => number): number {
-  let best = Number.POSITIVE_INFINITY;
-  let sink = 0;
-  for (let r = 0; r < REPS; r++) {
-    const t0 = process.hrtime.bigint();
-    sink += fn();
-    const ns = Number(process.hrtime.bigint() - t0) / ops;
-    if (ns < best) best = ns;
-  }
-  if (sink === 0.5) console.log('');
-  return best;
-}
-
 /** Nanoseconds `fn` takes, once. */
 function time(fn: () => void): number {
   const t0 = process.hrtime.bigint();
@@ -155,43 +141,26 @@ function benchArch(t: Target): Row {
   const root = ram.frameWord(rootFrame);
   const levels = pt.meta.levels;
   const { sh, hm } = t;
-  const floor = measure(PAGES, () => floorChase(words, root, levels, sh, hm, vas));
-  const loop = measure(PAGES, () => loopChase(words, rootFrame, levels, sh, hm, vas));
   const check = floorChase(words, root, levels, sh, hm, vas);
   if (check !== queryPaLoop(pt) || check !== loopChase(words, rootFrame, levels, sh, hm, vas)) {
     throw new Error(`${t.name}: the chases disagree with queryPa`);
   }
-  const query = measure(PAGES, () => queryLoop(pt));
-  const queryPa = measure(PAGES, () => queryPaLoop(pt));
-  const bigint = measure(PAGES, () => queryBigLoop(pt, high));
-  const unmapped = measure(PAGES, () => unmappedLoop(pt));
-  // map / protect / unmap of 4K pages into existing tables (the first round builds them),
-  // the walker and its probe alternately.
+  // map / protect / unmap of 4K pages into existing tables (the first round builds them).
   const mbase = 0x8000_0000;
   const rw = bitsOf(pt, RW);
   const ro = bitsOf(pt, MappingFlags.READ);
   mapLoop(pt, mbase);
   unmapLoop(pt, mbase);
-  const best = { map: Infinity, mapProbe: Infinity, protect: Infinity, protectProbe: Infinity, unmap: Infinity, unmapProbe: Infinity };
-  for (let r = 0; r < REPS; r++) {
-    best.map = Math.min(best.map, time(() => mapLoop(pt, mbase)) / PAGES);
-    best.protect = Math.min(best.protect, time(() => protectLoop(pt, mbase)) / PAGES);
-    best.unmap = Math.min(best.unmap, time(() => unmapLoop(pt, mbase)) / PAGES);
-    best.mapProbe = Math.min(best.mapProbe, time(() => probeMap(words, root, levels, sh, hm, mbase, 0x1000_0000, PAGES, rw.lo, rw.hi)) / PAGES);
-    best.protectProbe = Math.min(best.protectProbe, time(() => probeProtect(words, root, levels, sh, hm, mbase, PAGES, ro.lo)) / PAGES);
-    best.unmapProbe = Math.min(best.unmapProbe, time(() => probeUnmap(words, root, levels, sh, hm, mbase, PAGES)) / PAGES);
-  }
-  pt.destroy();
-  // 1 GiB mapRegion with 4K pages into a fresh table each time (ms), and the probe doing the
-  // same into a fresh table whose upper levels exist.
-  let region4kMs = Infinity;
-  let regionProbeMs = Infinity;
-  let regionHugeUs = Infinity;
-  for (let r = 0; r < REPS; r++) {
-    const ram2 = new RamHandler({ base: 0, size: 8 << 20 });
+  // 1 GiB mapRegion with 4K pages into a fresh table (ms), and the probe doing the same into a
+  // fresh table whose upper levels exist, in recycled frames both.
+  const ram2 = new RamHandler({ base: 0, size: 8 << 20 });
+  const region = () => {
     const pt2 = t.create(ram2);
-    region4kMs = Math.min(region4kMs, time(() => pt2.mapRegion(0x4000_0000, 0x4000_0000, 0x4000_0000, RW, false)) / 1e6);
+    const ns = time(() => pt2.mapRegion(0x4000_0000, 0x4000_0000, 0x4000_0000, RW, false));
     pt2.destroy();
+    return ns / 1e6;
+  };
+  const regionProbe = () => {
     const pt3 = t.create(ram2);
     pt3.map(0x4000_0000, 0, PageSize.Size2M, RW);
     pt3.unmap(0x4000_0000);
@@ -202,11 +171,67 @@ function benchArch(t: Target): Row {
       return w;
     };
     const root3 = ram2.frameWord((pt3.rootPaddr as number) / 4096);
-    regionProbeMs = Math.min(
-      regionProbeMs,
-      time(() => probeRegion(w2, root3, levels, sh, hm, 0x4000_0000, 0x4000_0000, 262144, rw.lo, rw.hi, rw.table, alloc)) / 1e6,
-    );
+    const ns = time(() => probeRegion(w2, root3, levels, sh, hm, 0x4000_0000, 0x4000_0000, 262144, rw.lo, rw.hi, rw.table, alloc));
+    pt3.destroy();
+    return ns / 1e6;
+  };
+  // Rounds of every loop in turn, best of each: a burst of load on the shared machine then hits
+  // all of them alike instead of one figure.
+  const b = {
+    floor: Infinity,
+    loop: Infinity,
+    query: Infinity,
+    queryPa: Infinity,
+    bigint: Infinity,
+    unmapped: Infinity,
+    map: Infinity,
+    mapProbe: Infinity,
+    protect: Infinity,
+    protectProbe: Infinity,
+    unmap: Infinity,
+    unmapProbe: Infinity,
+    region4kMs: Infinity,
+    regionProbeMs: Infinity,
+  };
+  let sink = 0;
+  for (let r = 0; r < 2 * REPS; r++) {
+    let t0 = process.hrtime.bigint();
+    const lap = () => {
+      const t1 = process.hrtime.bigint();
+      const ns = Number(t1 - t0) / PAGES;
+      t0 = t1;
+      return ns;
+    };
+    sink += floorChase(words, root, levels, sh, hm, vas);
+    b.floor = Math.min(b.floor, lap());
+    sink += loopChase(words, rootFrame, levels, sh, hm, vas);
+    b.loop = Math.min(b.loop, lap());
+    sink += queryLoop(pt);
+    b.query = Math.min(b.query, lap());
+    sink += queryPaLoop(pt);
+    b.queryPa = Math.min(b.queryPa, lap());
+    sink += queryBigLoop(pt, high);
+    b.bigint = Math.min(b.bigint, lap());
+    sink += unmappedLoop(pt);
+    b.unmapped = Math.min(b.unmapped, lap());
+    mapLoop(pt, mbase);
+    b.map = Math.min(b.map, lap());
+    protectLoop(pt, mbase);
+    b.protect = Math.min(b.protect, lap());
+    sink += unmapLoop(pt, mbase);
+    b.unmap = Math.min(b.unmap, lap());
+    probeMap(words, root, levels, sh, hm, mbase, 0x1000_0000, PAGES, rw.lo, rw.hi);
+    b.mapProbe = Math.min(b.mapProbe, lap());
+    probeProtect(words, root, levels, sh, hm, mbase, PAGES, ro.lo);
+    b.protectProbe = Math.min(b.protectProbe, lap());
+    sink += probeUnmap(words, root, levels, sh, hm, mbase, PAGES);
+    b.unmapProbe = Math.min(b.unmapProbe, lap());
+    b.region4kMs = Math.min(b.region4kMs, region());
+    b.regionProbeMs = Math.min(b.regionProbeMs, regionProbe());
   }
+  if (sink === 0.5) console.log('');
+  pt.destroy();
+  let regionHugeUs = Infinity;
   // Huge pages: one 1 GiB block (and its tables) into a fresh table, warm: best of many (µs).
   const ram3 = new RamHandler({ base: 0, size: 1 << 20 });
   for (let r = 0; r < 50 * REPS; r++) {
@@ -214,7 +239,7 @@ function benchArch(t: Target): Row {
     regionHugeUs = Math.min(regionHugeUs, time(() => pt4.mapRegion(0x4000_0000, 0x4000_0000, 0x4000_0000, RW, true)) / 1e3);
     pt4.destroy();
   }
-  return { name: t.name, floor, loop, query, queryPa, bigint, unmapped, ...best, region4kMs, regionProbeMs, regionHugeUs };
+  return { name: t.name, ...b, regionHugeUs };
 }
 
 /** One big 4K `mapRegion` in a fresh process: time, and peak RSS against the table frames it needed. */
@@ -279,7 +304,7 @@ if (child !== undefined) {
   }
   const f = (x: number) => x.toFixed(1);
   const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
-  console.log(`node ${process.version}, ${PAGES} pages, best of ${REPS}, one process per table type; ns/op unless noted`);
+  console.log(`node ${process.version}, ${PAGES} pages, best of ${2 * REPS} rounds, one process per table type; ns/op unless noted`);
   console.log('\nQueries against the floor (unrolled int32 chase); the loop chase is the old floor:\n');
   console.log('| table | floor | loop chase | `queryPa` | / floor | unmapped | / floor | bigint VA | − `queryPa` | `query` | − `queryPa` |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|');

@@ -186,8 +186,8 @@ export class PageTable64 implements Disposable {
   // Where the last descend stopped: the level, and the frame of the table holding the entry.
   private stopLevel = 0;
   private stopTable = -0;
-  // The last flag set that passed checkFlags (-1: none yet).
-  private okFlags = -1;
+  // The last flag set that passed checkFlags (NaN, equal to nothing: none yet).
+  private okFlags = Number.NaN;
   // The leaf entry found by the last queryPa, decoded only when asked.
   private lastLo = -0;
   private lastHi = -0;
