@@ -928,8 +928,11 @@ export class PageTable64 implements Disposable {
     const pte = this.pte;
     const elo = words[w];
     const ehi = words[w + 1];
-    if (level === 0 ? pte.page(elo, ehi) : pte.present(elo, ehi) || pte.table(elo, ehi)) return false;
-    if (journal && (elo | ehi) !== 0) this.journal.record(w, elo, ehi, -1);
+    // An all-zero entry is unused on every arch: the common case needs no decode.
+    if ((elo | ehi) !== 0) {
+      if (level === 0 ? pte.page(elo, ehi) : pte.present(elo, ehi) || pte.table(elo, ehi)) return false;
+      if (journal) this.journal.record(w, elo, ehi, -1);
+    }
     pte.encodePage(frame, flags, level > 0);
     words[w] = pte.lo;
     words[w + 1] = pte.hi;
