@@ -464,18 +464,30 @@ export class PageTable64 implements Disposable {
         // The rest of this last-level table: consecutive entries, no walk.
         const table = this.stopTable;
         const n = Math.min(511 - ((lo >>> 12) & 511), pages);
-        for (let i = 0; i < n; i++) {
-          let f = paFrame;
-          if (fn === undefined) {
+        if (fn === undefined) {
+          // Linear: no user code runs, so the memory and the codec stay in registers.
+          const words = this.handler.words;
+          const pte = this.pte;
+          for (let i = 0; i < n; i++) {
             w += 2;
-          } else {
-            f = this.stepFrame(fn, vpn);
+            if ((words[w] | words[w + 1]) === 0) {
+              pte.encodePage(paFrame, flags, false);
+              words[w] = pte.lo;
+              words[w + 1] = pte.hi;
+            } else if (!this.putLeaf(w, paFrame, flags, 0, true)) {
+              throw this.alreadyMapped(Math.floor(vpn / 1048576) >>> 0, (mod(vpn, 1048576) * 4096) >>> 0, 0);
+            }
+            vpn++;
+            paFrame++;
+          }
+        } else {
+          for (let i = 0; i < n; i++) {
+            const f = this.stepFrame(fn, vpn);
             // The callback may have queried this table: find the slot again.
             w = this.handler.frameWord(table) + mod(vpn, 512) * 2;
+            if (!this.putLeaf(w, f, flags, 0, true)) throw this.alreadyMapped(Math.floor(vpn / 1048576) >>> 0, (mod(vpn, 1048576) * 4096) >>> 0, 0);
+            vpn++;
           }
-          if (!this.putLeaf(w, f, flags, 0, true)) throw this.alreadyMapped(Math.floor(vpn / 1048576) >>> 0, (mod(vpn, 1048576) * 4096) >>> 0, 0);
-          vpn++;
-          paFrame++;
         }
         pages -= n;
       }
