@@ -70,6 +70,8 @@ const { READ, WRITE, EXECUTE, USER, DEVICE, UNCACHED } = MappingFlags;
  */
 export class X64PTE extends GenericPTE {
   readonly arch = 'x86_64';
+  /** A and D: set by the processor, kept when a leaf's flags or address are rewritten. */
+  override readonly keepLo = X64Bits.A | X64Bits.D;
 
   present(lo: number, _hi: number): boolean {
     return (lo & P) !== 0;

@@ -4,8 +4,15 @@
  * step: the result or error kind matches, RAM is byte-identical after a
  * failed call, the leaves of both tables match, and the frames in use match.
  * At the end both tables are destroyed and no frame is left in use.
+ *
+ * Two operations check the contract beyond the model: `reenter`, a
+ * `mapRegion` whose PA callback tries a modifying call on the same table
+ * (which must throw `Busy` and change nothing, the region then behaving as
+ * the model's), and `copyFromForeign`, a `copyFrom` over a root entry
+ * planted with a link to a frame the allocator never handed out (which must
+ * fail with RAM and frames exactly as before).
  */
-import { type PageTable64, PagingError, RamHandler } from '@page-table/core';
+import { type PageTable64, PageSize, PagingError, RamHandler, isPagingError } from '@page-table/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ARCHES, type ArchCase, canon, highHalfStart, lowHalfEnd } from './arches.js';
@@ -45,6 +52,21 @@ const opArb = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('protectRegion' as const), t: tArb, va: vaArb, pages: pagesArb, flags: flagsArb }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('copyFrom' as const), va: vaArb, pages: pagesArb }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('adopt' as const), t: tArb }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('reenter' as const),
+      t: tArb,
+      va: vaArb,
+      pa: paArb,
+      pages: fc.integer({ min: 1, max: 1100 }),
+      flags: flagsArb,
+      inner: fc.constantFrom('map', 'unmap', 'protect', 'remap', 'mapRegion', 'unmapRegion', 'protectRegion', 'copyFrom', 'flush', 'destroy'),
+      at: fc.nat(1100),
+      escape: fc.boolean(),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('copyFromForeign' as const), va: vaArb, pages: pagesArb }) },
 );
 
 type Op = typeof opArb extends fc.Arbitrary<infer T> ? T : never;
@@ -167,6 +189,80 @@ function run(arch: ArchCase, capacity: number, ops: Op[], order: boolean): void 
         const va = vaOf(op.va);
         real = attempt(() => tables[0].copyFrom(tables[1], canon(va), op.pages * 4096));
         model = attempt(() => next.copyFrom(ma, mb, vpnOf(va), op.pages));
+        break;
+      }
+      case 'reenter': {
+        // The inner call at step `at` must be Busy; let through (`escape`), it fails the region.
+        const va = vaOf(op.va);
+        const pa = paOf(op.pa);
+        const other = tables[1 - t];
+        const innerCalls: Record<string, () => unknown> = {
+          map: () => pt.map(canon(va), canon(pa), PageSize.Size4K, 3),
+          unmap: () => pt.unmap(canon(va)),
+          protect: () => pt.protect(canon(va), 1),
+          remap: () => pt.remap(canon(va), canon(pa), 1),
+          mapRegion: () => pt.mapRegion(canon(va), canon(pa), 0x1000, 3),
+          unmapRegion: () => pt.unmapRegion(canon(va), 0x1000),
+          protectRegion: () => pt.protectRegion(canon(va), 0x1000, 1),
+          copyFrom: () => (t === 0 ? pt.copyFrom(other, canon(va), 0x1000) : other.copyFrom(pt, canon(va), 0x1000)),
+          flush: () => pt.flush(),
+          destroy: () => pt.destroy(),
+        };
+        let step = 0;
+        let innerKind = 'not called';
+        real = attempt(() =>
+          pt.mapRegion(
+            canon(va),
+            (v) => {
+              if (step++ === op.at % op.pages) {
+                try {
+                  innerCalls[op.inner]();
+                  innerKind = 'ok';
+                } catch (e) {
+                  innerKind = isPagingError(e) ? e.kind : String(e);
+                  if (op.escape) throw e;
+                }
+              }
+              return canon(pa + ((BigInt(v) - va) & ((1n << 64n) - 1n)));
+            },
+            op.pages * 4096,
+            op.flags,
+          ),
+        );
+        model = attempt(() => next.mapRegion(mt, vpnOf(va), op.pages, vpnOf(pa), op.flags, false));
+        if (innerKind !== 'not called') {
+          expect(innerKind, `inner ${op.inner} from a mapRegion callback`).toBe('Busy');
+          if (op.escape) model = { err: 'Busy' };
+        }
+        break;
+      }
+      case 'copyFromForeign': {
+        // A link to the last frame of RAM (outside the allocator's range) in an empty root entry of table 0.
+        const va = vaOf(op.va);
+        const start = vpnOf(va);
+        const top = arch.levels - 1;
+        const first = Math.floor(start / SPAN[top]) % 512;
+        const last = Math.floor((start + op.pages - 1) / SPAN[top]) % 512;
+        const root = ram.frameWord(Number(BigInt(tables[0].rootPaddr)) / 4096);
+        let slot = -1;
+        for (let i = first; i <= last && slot < 0; i++) if ((ram.words[root + 2 * i] | ram.words[root + 2 * i + 1]) === 0) slot = i;
+        if (slot < 0) {
+          real = model = { ok: undefined };
+          break;
+        }
+        const foreign = BigInt(ram.size - 4096);
+        const pte = tables[0].meta.pte;
+        pte.encodeTable(Number(foreign >> 12n));
+        const plant = [pte.lo, pte.hi];
+        ram.words[root + 2 * slot] = plant[0];
+        ram.words[root + 2 * slot + 1] = plant[1];
+        const planted = ram.words.slice();
+        const e = attempt(() => tables[0].copyFrom(tables[1], canon(va), op.pages * 4096));
+        expect(e, 'copyFrom over a foreign frame').toEqual({ err: 'InvalidAddress' });
+        expect(sameWords(ram.words, planted), 'RAM changed by the failed copyFrom').toBe(true);
+        ram.words[root + 2 * slot] = 0;
+        ram.words[root + 2 * slot + 1] = 0;
+        real = model = { ok: undefined };
         break;
       }
       case 'adopt': {

@@ -51,6 +51,12 @@ export class FrameAllocator {
     return -1;
   }
 
+  /** Whether `frame` is allocated and not freed. */
+  isAllocated(frame: number): boolean {
+    const i = frame - this.start;
+    return i >= 0 && i < this.used.length && this.used[i] === 1;
+  }
+
   /** Returns `count` frames starting at `frame`. */
   free(frame: number, count: number): void {
     const i = frame - this.start;

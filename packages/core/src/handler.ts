@@ -38,4 +38,11 @@ export interface PagingHandler extends PhysMemory {
   allocFrames(count: number, align: number): PhysAddr | undefined;
   /** Releases frames from {@link allocFrames}. */
   deallocFrames(pa: PhysAddr, count: number): void;
+  /**
+   * Whether the frame at `pa` is currently allocated by {@link allocFrames}.
+   * Optional: when present, `destroy()` and `copyFrom` check every table
+   * frame of an adopted tree before freeing any, so a foreign frame is a
+   * typed error instead of a half-done free.
+   */
+  isAllocated?(pa: PhysAddr): boolean;
 }

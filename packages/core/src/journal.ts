@@ -8,9 +8,11 @@ import type { PhysAddr } from '@page-table/memory-addr';
 import type { PagingHandler } from './handler.js';
 
 /**
- * Records each entry a call overwrites (its word index and old halves) and
- * each table frame it allocates, so that a failure can put RAM back byte for
- * byte and return the frames. Typed arrays, reused across calls: recording
+ * Records each table link a call writes (its word index and old halves) with
+ * the table frame it allocated for it, and each overwritten entry that cannot
+ * be recomputed, so that a failure can put RAM back byte for byte and return
+ * the frames. Leaves written into all-zero entries are not recorded: the
+ * caller clears those itself. Typed arrays, reused across calls: recording
  * allocates nothing once the journal has grown to the largest call.
  */
 export class UndoJournal {
@@ -18,20 +20,18 @@ export class UndoJournal {
   private lo = new Uint32Array(64);
   private hi = new Uint32Array(64);
   private frame = new Float64Array(64);
+  // Where the former contents of an allocated frame that was not zero sit in `arena` (-1: it was zero).
+  private savedAt = new Float64Array(64);
+  private arena = new Uint32Array(0);
+  private arenaLength = 0;
   private length = 0;
-  // Former contents of allocated frames that were not zero, by record index.
-  private readonly saved = new Map<number, Uint32Array>();
 
-  /** Forgets everything recorded (the call succeeded, or a new one starts); a journal grown past 64 Ki records shrinks back. */
+  /** Forgets everything recorded (the call succeeded, or a new one starts); a journal grown past 64 Ki records or 16 MiB of saved frames shrinks back. */
   reset(): void {
     this.length = 0;
-    if (this.saved.size !== 0) this.saved.clear();
+    this.arenaLength = 0;
     if (this.word.length > 65536) this.resize(64);
-  }
-
-  /** Makes room for `records` records at once, so a large region does not grow the journal step by step. */
-  reserve(records: number): void {
-    if (records > this.word.length) this.resize(records);
+    if (this.arena.length > 1 << 22) this.arena = new Uint32Array(0);
   }
 
   /** Records that entry `w` held (lo, hi) before, and that `frame` (or -1) was allocated for it. */
@@ -42,18 +42,34 @@ export class UndoJournal {
     this.lo[n] = lo;
     this.hi[n] = hi;
     this.frame[n] = frame;
+    this.savedAt[n] = -1;
     this.length = n + 1;
   }
 
   /** Zeroes the frame at word `base` just allocated by the last record, saving it first if it held data. */
   clearFrame(words: Uint32Array, base: number): void {
-    for (let i = base; i < base + 1024; i++) {
-      if (words[i] !== 0) {
-        this.saved.set(this.length - 1, words.slice(base, base + 1024));
-        words.fill(0, base, base + 1024);
-        return;
-      }
+    const end = base + 1024;
+    // OR eight words at a time: a fresh frame is all zero, and a branch per word costs twice as much.
+    let any = 0;
+    for (let i = base; i < end; i += 8) {
+      any |= words[i] | words[i + 1] | words[i + 2] | words[i + 3] | words[i + 4] | words[i + 5] | words[i + 6] | words[i + 7];
     }
+    if (any !== 0) this.save(words, base);
+  }
+
+  /** Copies the frame at `base` into the arena for the last record, then zeroes it. */
+  private save(words: Uint32Array, base: number): void {
+    const at = this.arenaLength;
+    if (at + 1024 > this.arena.length) {
+      const grown = new Uint32Array(Math.max(at * 2, 1 << 14));
+      grown.set(this.arena.subarray(0, at));
+      this.arena = grown;
+    }
+    const arena = this.arena;
+    for (let j = 0; j < 1024; j++) arena[at + j] = words[base + j];
+    this.arenaLength = at + 1024;
+    this.savedAt[this.length - 1] = at;
+    words.fill(0, base, base + 1024);
   }
 
   /** Undoes every record, newest first: old entries back, allocated frames restored and freed. */
@@ -65,8 +81,8 @@ export class UndoJournal {
       words[w + 1] = this.hi[i];
       const frame = this.frame[i];
       if (frame >= 0) {
-        const saved = this.saved.get(i);
-        if (saved !== undefined) h.words.set(saved, h.frameWord(frame));
+        const at = this.savedAt[i];
+        if (at >= 0) h.words.set(this.arena.subarray(at, at + 1024), h.frameWord(frame));
         h.deallocFrames(toPa(frame), 1);
       }
     }
@@ -83,5 +99,6 @@ export class UndoJournal {
     this.lo = copy(this.lo, new Uint32Array(size));
     this.hi = copy(this.hi, new Uint32Array(size));
     this.frame = copy(this.frame, new Float64Array(size));
+    this.savedAt = copy(this.savedAt, new Float64Array(size));
   }
 }

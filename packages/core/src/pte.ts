@@ -31,6 +31,16 @@ export abstract class GenericPTE {
   /** High half produced by the last `encode*` / `setFrame` call. */
   hi = 0;
 
+  /**
+   * Bits of a leaf's low half that the MMU sets by itself (x86 Accessed and
+   * Dirty) and that the walker keeps when it rewrites the leaf's flags or
+   * address (`protect`, `protectRegion`, `remap`), as an OS does. 0 for
+   * codecs that set such bits on every leaf they encode or have none.
+   */
+  readonly keepLo: number = 0;
+  /** The same as {@link keepLo} for the high half. */
+  readonly keepHi: number = 0;
+
   /** Architecture name for messages. */
   abstract readonly arch: string;
 

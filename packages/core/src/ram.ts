@@ -116,6 +116,12 @@ export class RamHandler implements PagingHandler {
     this.allocator.free(a / FRAME, count);
   }
 
+  /** {@inheritDoc PagingHandler.isAllocated} */
+  isAllocated(pa: PhysAddr): boolean {
+    const a = toNumber(pa);
+    return a % FRAME === 0 && this.allocator.isAllocated(a / FRAME);
+  }
+
   /** Reads the little-endian 64-bit value at `pa` (8-byte aligned, inside RAM). */
   read64(pa: AddrLike): bigint {
     const w = this.wordOf(pa);
