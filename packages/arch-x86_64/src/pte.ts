@@ -65,8 +65,9 @@ const { READ, WRITE, EXECUTE, USER, DEVICE, UNCACHED } = MappingFlags;
  * EXECUTE imply READ (x86 has no write-only or execute-only pages); WRITE sets
  * R/W, USER sets U/S, a missing EXECUTE sets XD, DEVICE or UNCACHED set
  * PCD|PWT (PAT entry 3, UC) and read back as UNCACHED. A leaf above the last
- * level carries PS. Table links are `P|R/W|U/S`, so the leaf alone decides
- * permissions. A, D, G and PAT are never set.
+ * level carries PS. Table links are `P|R/W|U/S`, so in tables this codec
+ * writes the leaf alone decides permissions; links in adopted tables may
+ * restrict them ({@link X64PTE.tableRestrictions}). A, D, G and PAT are never set.
  */
 export class X64PTE extends GenericPTE {
   readonly arch = 'x86_64';
@@ -116,6 +117,17 @@ export class X64PTE extends GenericPTE {
   setFrame(lo: number, hi: number, frame: number): void {
     this.lo = ((lo & 0xfff) | ((frame & FRAME_LO_BITS) << 12)) >>> 0;
     this.hi = ((hi & ~FRAME_HI_MASK) | (((frame / TWO_POW_20) >>> 0) & FRAME_HI_MASK)) >>> 0;
+  }
+
+  /**
+   * What a paging-structure entry that references a table takes from every
+   * page below it (SDM Vol. 3A §4.6.1, AMD APM §5.6): R/W clear removes
+   * WRITE, U/S clear removes USER, XD set removes EXECUTE. Linux PTI, for
+   * one, sets XD one level above user leaves. Returned as MappingFlags bits,
+   * which the inherited `effectiveFlags` removes from the leaf's own.
+   */
+  override tableRestrictions(lo: number, hi: number): number {
+    return (~lo & RW) | ((~lo & US) << 1) | ((hi >>> 29) & EXECUTE);
   }
 
   /** Every flag set with some access is expressible: WRITE or EXECUTE alone simply read back with READ. */
