@@ -22,3 +22,7 @@ export * from './open.js';
 export * from './opened-dump.js';
 export * from './vmcoreinfo.js';
 export { ET_CORE } from './elf.js';
+export * from './gdb/frame-source.js';
+export * from './gdb/gdb-error.js';
+export * from './gdb/remote.js';
+export * from './gdb/target-xml.js';
