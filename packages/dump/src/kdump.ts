@@ -24,7 +24,16 @@ import { parseVmcoreinfo, type VmcoreInfo } from './vmcoreinfo.js';
 export const KDUMP_SIGNATURE = 'KDUMP   ';
 
 /** Compression bits of the header's `status` and a page descriptor's `flags` (makedumpfile's DUMP_DH_*). */
-export const KdumpCompression = { ZLIB: 0x1, LZO: 0x2, SNAPPY: 0x4, ZSTD: 0x20 } as const;
+export const KdumpCompression = {
+  /** DUMP_DH_COMPRESSED_ZLIB: decoded with fflate. */
+  ZLIB: 0x1,
+  /** DUMP_DH_COMPRESSED_LZO: refused (no well-kept browser-safe decoder). */
+  LZO: 0x2,
+  /** DUMP_DH_COMPRESSED_SNAPPY: decoded with snappyjs. */
+  SNAPPY: 0x4,
+  /** DUMP_DH_COMPRESSED_ZSTD (makedumpfile 1.7+): refused. */
+  ZSTD: 0x20,
+} as const;
 const DUMP_DH_COMPRESSED_INCOMPLETE = 0x8;
 const COMPRESSION_MASK = 0x1 | 0x2 | 0x4 | 0x20;
 const NAMES: Record<number, string> = { 1: 'zlib', 2: 'lzo', 4: 'snappy', 32: 'zstd' };
