@@ -257,8 +257,11 @@ export function openKdump(src: ByteSource, format: DumpFormat = 'kdump'): Opened
       `truncated: ${frames.dumpedPages} kdump page descriptors need bytes ${hex(descriptors)}..${hex(need)} but the file ends at ${hex(src.size)}`,
     );
   }
-  const machine = machineOf(hdr.machine, hdr.layout.bits);
   const notes = noteSize > 0 ? parseNotes(readExact(src, offNote, noteSize, 'the kdump ELF notes'), true, 'the kdump notes') : [];
+  let machine = machineOf(hdr.machine, hdr.layout.bits);
+  // utsname.machine is QEMU's build target ("x86_64" for every x86 guest); like the ELF writer's EM_386,
+  // an i386 NT_PRSTATUS (144 bytes) says the CPU was not in long mode.
+  if (machine === 'x86_64' && notes.some((n) => n.name === 'CORE' && n.type === 1 && n.desc.length === 144)) machine = 'i386';
   const cpus = cpuStatesFromNotes(notes, machine, warnings);
   let vmcoreinfo: VmcoreInfo | undefined;
   if (sizeVmci > 0) vmcoreinfo = parseVmcoreinfo(latin1(readExact(src, offVmci, sizeVmci, 'the kdump VMCOREINFO')));
