@@ -12,7 +12,7 @@
 import { unzlibSync } from 'fflate';
 import { uncompress as snappyUncompress } from 'snappyjs';
 import { type ByteSource, readExact } from './byte-source.js';
-import { cpuStatesFromNotes, type DumpMachine } from './cpu-state.js';
+import { cpuStatesFromNotes, type DumpMachine, machineOfPrstatus, NT_PRSTATUS } from './cpu-state.js';
 import { DumpError } from './error.js';
 import { Fields, hex, latin1 } from './fields.js';
 import { FRAME_SIZE, type FrameSource } from './frame-source.js';
@@ -258,10 +258,12 @@ export function openKdump(src: ByteSource, format: DumpFormat = 'kdump'): Opened
     );
   }
   const notes = noteSize > 0 ? parseNotes(readExact(src, offNote, noteSize, 'the kdump ELF notes'), true, 'the kdump notes') : [];
+  // utsname.machine is QEMU's build target: "x86_64" for every x86 guest, "Unknown" for the others. The
+  // NT_PRSTATUS layout says more: i386 for an x86 CPU not in long mode (as the ELF writer's EM_386 does).
+  const pr = notes.find((n) => n.name === 'CORE' && n.type === NT_PRSTATUS);
+  const byNotes = pr === undefined ? undefined : machineOfPrstatus(pr.desc.length);
   let machine = machineOf(hdr.machine, hdr.layout.bits);
-  // utsname.machine is QEMU's build target ("x86_64" for every x86 guest); like the ELF writer's EM_386,
-  // an i386 NT_PRSTATUS (144 bytes) says the CPU was not in long mode.
-  if (machine === 'x86_64' && notes.some((n) => n.name === 'CORE' && n.type === 1 && n.desc.length === 144)) machine = 'i386';
+  if (machine === undefined || (machine === 'x86_64' && byNotes === 'i386')) machine = byNotes;
   const cpus = cpuStatesFromNotes(notes, machine, warnings);
   let vmcoreinfo: VmcoreInfo | undefined;
   if (sizeVmci > 0) vmcoreinfo = parseVmcoreinfo(latin1(readExact(src, offVmci, sizeVmci, 'the kdump VMCOREINFO')));
@@ -273,7 +275,7 @@ export function openKdump(src: ByteSource, format: DumpFormat = 'kdump'): Opened
   const parts = [
     format === 'kdump-flattened' ? 'flattened stream' : 'seekable',
     NAMES[compression] ?? (compression === 0 ? 'uncompressed' : `compression ${hex(compression)}`),
-    hdr.machine || 'unknown machine',
+    machine ?? (hdr.machine || 'unknown machine'),
     ...(hdr.release ? [hdr.release] : []),
     `${bs}-byte pages`,
     `${frames.dumpedPages} dumped`,

@@ -13,14 +13,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesSource, DumpError, GdbRemote, type GdbTransport, openDump, type OpenedDump } from '../src/index.js';
 
 const QEMU = 'qemu-system-x86_64';
-const haveQemu = (() => {
+function installed(binary: string): boolean {
   try {
-    execFileSync(QEMU, ['--version'], { stdio: 'ignore' });
+    execFileSync(binary, ['--version'], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
   }
-})();
+}
+const haveQemu = installed(QEMU);
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -216,3 +217,109 @@ describe.skipIf(!haveQemu)(haveQemu ? title : `${title} (skipped: ${QEMU} is not
     }
   }, 60_000);
 });
+
+/** A stopped QEMU (-S) with QMP and a gdbstub on free loopback ports. */
+async function startQemu(binary: string, machine: string[]): Promise<{ qmp: Qmp; gdbPort: number; stop(): void }> {
+  const gdbPort = await freePort();
+  const qmpPort = await freePort();
+  const proc = spawn(binary, [...machine, '-m', '16M', '-S', '-nodefaults', '-display', 'none', '-serial', 'none', '-monitor', 'none',
+    '-qmp', `tcp:127.0.0.1:${qmpPort},server=on,wait=off`, '-gdb', `tcp:127.0.0.1:${gdbPort}`], { stdio: 'ignore' });
+  const sock = await connectRetry(qmpPort);
+  const qmp = new Qmp(sock);
+  await qmp.next();
+  await qmp.cmd('qmp_capabilities');
+  return {
+    qmp,
+    gdbPort,
+    stop() {
+      sock.destroy();
+      proc.kill();
+    },
+  };
+}
+
+const guests = [
+  {
+    binary: 'qemu-system-aarch64',
+    machine: ['-M', 'virt', '-accel', 'tcg', '-cpu', 'cortex-a57'],
+    arch: 'aarch64',
+    registers: ['TTBR0_EL1', 'TTBR1_EL1', 'TCR_EL1', 'SCTLR_EL1', 'MAIR_EL1'],
+    elfMachine: 'aarch64',
+    ram: 0x4000_0000n,
+  },
+  {
+    binary: 'qemu-system-riscv64',
+    machine: ['-M', 'virt', '-accel', 'tcg', '-bios', 'none'],
+    arch: 'riscv:rv64',
+    registers: ['satp', 'priv'],
+    elfMachine: 'riscv64',
+    ram: 0x8000_0000n,
+  },
+] as const;
+
+for (const guest of guests) {
+  const have = installed(guest.binary);
+  const name = `${guest.binary} gdbstub and dump-guest-memory, started by the test on 127.0.0.1`;
+  describe.skipIf(!have)(have ? name : `${name} (skipped: ${guest.binary} is not installed)`, () => {
+    let q: Awaited<ReturnType<typeof startQemu>>;
+    let dir: string;
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'ptm-dump-qemu-'));
+      q = await startQemu(guest.binary, [...guest.machine]);
+    }, 60_000);
+    afterAll(() => {
+      q?.stop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it(`reads ${guest.registers.join(', ')} by name from the target description`, async () => {
+      const g = await GdbRemote.connect(tcpTransport(await connectRetry(q.gdbPort)), { timeoutMs: 10_000 });
+      try {
+        expect(g.architecture).toBe(guest.arch);
+        const r = await g.readRegisters(guest.registers);
+        expect([...r.keys()]).toEqual([...guest.registers]);
+        for (const n of guest.registers) expect(g.register(n)!.bitsize).toBe(64);
+        if (guest.arch === 'riscv:rv64') {
+          expect(g.register('satp')!.regnum - g.register('mstatus')!.regnum).toBe(0x180 - 0x300); // base + CSR number
+          expect(r.get('satp')).toBe(0n);
+          expect(r.get('priv')).toBe(3n); // M-mode at reset
+        } else {
+          expect(g.register('SCTLR_EL1')!.name).toBe('SCTLR'); // QEMU 7.2's name for it
+          expect(r.get('TTBR0_EL1')).toBe(0n);
+          expect(r.get('SCTLR_EL1')! & 1n).toBe(0n); // MMU off at reset
+        }
+        const ram = await g.readPhysical(guest.ram, 64);
+        expect(ram).toHaveLength(64);
+      } finally {
+        g.close();
+      }
+    }, 60_000);
+
+    it('reads its ELF core (NT_PRSTATUS only) and its kdump-zlib core alike', async () => {
+      const read = async (format: string) => {
+        const file = join(dir, `core.${format}`);
+        await q.qmp.cmd('dump-guest-memory', { paging: false, protocol: `file:${file}`, format });
+        return openDump(bytesSource(new Uint8Array(readFileSync(file))));
+      };
+      const elf = await read('elf');
+      expect(elf.format).toBe('elf64');
+      expect(elf.machine).toBe(guest.elfMachine);
+      expect(elf.warnings).toEqual([]);
+      expect(elf.cpus[0].registers.has('pc')).toBe(true);
+      expect(elf.regions).toContainEqual({ paddr: guest.ram, size: 16n << 20n, stored: 16n << 20n });
+      const k = await read('kdump-zlib');
+      expect(k.format).toBe('kdump-flattened');
+      expect(k.machine).toBe(guest.elfMachine); // from NT_PRSTATUS: QEMU writes utsname.machine "Unknown"
+      expect(k.description).toContain(guest.elfMachine === 'aarch64' ? '65536-byte pages' : '4096-byte pages');
+      expect(k.cpus[0].registers.get('pc')).toBe(elf.cpus[0].registers.get('pc'));
+      const a = new Uint8Array(4096);
+      const b = new Uint8Array(4096);
+      const first = Number(guest.ram / 4096n);
+      for (let f = first - 16; f < first + 4096 + 16; f++) {
+        const inElf = elf.frames.readFrame(f, a);
+        expect(k.frames.readFrame(f, b), `frame ${f}`).toBe(inElf);
+        if (inElf) expect(Buffer.from(a).equals(Buffer.from(b)), `frame ${f}`).toBe(true);
+      }
+    }, 60_000);
+  });
+}
