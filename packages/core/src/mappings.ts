@@ -129,16 +129,23 @@ export function frameToPa(frame: number, offset: number): PhysAddr {
   return fromBigUnchecked((BigInt(frame) << 12n) + BigInt(offset)) as PhysAddr;
 }
 
+// The VA format of the last paging mode asked about: page numbers below `lowPages` are VAs as they are,
+// the others get the bits above the VA width set (`high`). A one-entry cache: one compare per call.
+let lastMeta: PagingMetaData | undefined;
+let lowPages = 0;
+let high = 0n;
+
 /** The VA of a page number (position in the table tree), sign-extended above the arch's VA width as its `vaCheck` says. */
 export function vaOfPage(meta: PagingMetaData, vpn: number): VirtAddr {
-  const check = meta.vaCheck;
-  const topBit = check === 'sign-extend' ? meta.vaBits - 1 : meta.vaBits;
-  if (check !== 'top-bits-upper' && (vpn < 2 ** (topBit - 12) || check !== 'sign-extend')) {
-    return (vpn < SAFE_FRAME_LIMIT ? vpn * 4096 : BigInt(vpn) << 12n) as VirtAddr;
+  if (meta !== lastMeta) {
+    const check = meta.vaCheck;
+    const topBit = check === 'sign-extend' ? meta.vaBits - 1 : meta.vaBits;
+    lowPages = check === 'top-bits-upper' ? 0 : check === 'sign-extend' ? 2 ** (topBit - 12) : Number.POSITIVE_INFINITY;
+    high = (0xffff_ffff_ffff_ffffn >> BigInt(topBit)) << BigInt(topBit);
+    lastMeta = meta;
   }
-  const low = BigInt(vpn) << 12n;
-  const high = (0xffff_ffff_ffff_ffffn >> BigInt(topBit)) << BigInt(topBit);
-  return fromBigUnchecked(low | high) as VirtAddr;
+  if (vpn < lowPages) return (vpn < SAFE_FRAME_LIMIT ? vpn * 4096 : BigInt(vpn) << 12n) as VirtAddr;
+  return fromBigUnchecked((BigInt(vpn) << 12n) | high) as VirtAddr;
 }
 
 function budgetOf(options: EnumerateOptions | undefined): number {
@@ -283,24 +290,20 @@ class TreeCursor {
         this.base = base;
         return LEAF;
       }
-      if (level - 1 < this.floor) {
-        this.outside = false;
-        this.depth = d;
-        this.base = base;
-        return TABLE;
-      }
       const child = pte.frame(lo, hi);
       const cb = h.frameWord(child);
       this.outside = cb < 0;
-      if (cb >= 0) {
+      // frameWord(child) may have reused the parent's slot: the parent's index is stale either way.
+      this.base = -1;
+      if (cb >= 0 && level - 1 >= this.floor) {
         d++;
         this.frames[d] = child;
         this.nextIndex[d] = 0;
         this.firstVpn[d] = vpn;
         this.restrict[d] = this.restrict[d - 1] | pte.tableRestrictions(lo, hi);
+        this.base = cb;
       }
       this.depth = d;
-      this.base = cb;
       return TABLE;
     }
   }
@@ -317,13 +320,17 @@ function leafFrame(pte: GenericPTE, lo: number, hi: number, level: number): numb
  * Leaf mappings of the tree at `root` in VA order, runs merged (like `info
  * mem`); lazy, memory independent of the leaf count. See `PageTable64.mappings`.
  */
-export function* enumerateMappings(
+export function enumerateMappings(
   meta: PagingMetaData,
   h: PhysMemory,
   root: number,
   options?: EnumerateOptions,
 ): Generator<Mapping, void, undefined> {
-  const c = new TreeCursor(meta, h, root, budgetOf(options), 0);
+  // Checked now, not at the first `next()`.
+  return runs(meta, new TreeCursor(meta, h, root, budgetOf(options), 0));
+}
+
+function* runs(meta: PagingMetaData, c: TreeCursor): Generator<Mapping, void, undefined> {
   const pte = meta.pte;
   // The first page of the high half: its position touches the low half's last page, its VA does not.
   const halfStart = meta.vaCheck === 'sign-extend' ? 2 ** (meta.vaBits - 13) : -1;

@@ -52,8 +52,11 @@ export class PrefetchFrameSource implements FrameSource {
 /**
  * Runs `run` (a synchronous walk over a cache of `src`), fetches the frames it
  * found missing with `fetch`, and runs it again until no frame is missing; a
- * walk of L levels needs at most L + 1 passes. Frames `fetch` leaves unknown
- * are recorded as unbacked, so every pass makes progress and the loop ends.
+ * walk of L levels needs at most L + 1 passes. A pass that throws after
+ * asking for missing frames (adopting a root that is not fetched yet) is
+ * retried the same way; one that throws with nothing missing rethrows. Frames
+ * `fetch` leaves unknown are recorded as unbacked, so every pass makes
+ * progress and the loop ends.
  * A cache between `src` and the walk must not hold misses: `FrameMemory`
  * caches only backed frames.
  */
@@ -64,7 +67,13 @@ export async function walkWithFetch<T>(
 ): Promise<T> {
   for (;;) {
     src.missing.clear();
-    const result = run();
+    let result: T;
+    try {
+      result = run();
+    } catch (e) {
+      if (src.missing.size === 0) throw e;
+      result = undefined as T;
+    }
     if (src.missing.size === 0) return result;
     const frames = [...src.missing].sort((a, b) => a - b);
     await fetch(frames);

@@ -53,3 +53,24 @@ describe('walkWithFetch', () => {
     expect(() => src.provide(1, new Uint8Array(3))).toThrow(RangeError);
   });
 });
+
+describe('walkWithFetch and throwing passes', () => {
+  it('retries a pass that threw after asking for a missing frame, and rethrows one that did not', async () => {
+    const src = new PrefetchFrameSource();
+    const mem = new FrameMemory(src);
+    const r = await walkWithFetch(
+      src,
+      async (frames) => {
+        for (const f of frames) src.provide(f, new Uint8Array(4096).fill(f));
+      },
+      () => {
+        if (mem.frameWord(3) < 0) throw new Error('root not backed');
+        return mem.words[mem.frameWord(3)];
+      },
+    );
+    expect(r).toBe(0x03030303);
+    await expect(walkWithFetch(src, async () => {}, () => {
+      throw new Error('a real bug');
+    })).rejects.toThrow('a real bug');
+  });
+});
