@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { A64PageTable } from '@page-table/arch-aarch64';
 import { MappingFlags, type PagingError } from '@page-table/core';
+import { kernelRoot } from '@page-table/dump';
 import { describe, expect, it } from 'vitest';
 import { captures, openCapture } from './real-guest-fixtures.js';
 
@@ -36,7 +37,10 @@ describe.skipIf(arm.length === 0)('real aarch64 guests: the library against QEMU
       });
 
       it('finds the kernel root from VMCOREINFO (swapper_pg_dir - kimage_voffset); at EL1 it is TTBR1, at EL0 KPTI has the trampoline there', () => {
-        const swapper = BigInt(`0x${o.vmcoreinfo.get('SYMBOL(swapper_pg_dir)')}`) - BigInt(o.vmcoreinfo.get('NUMBER(kimage_voffset)') ?? 'x');
+        expect(o.dump.machine).toBe('aarch64');
+        const root = kernelRoot(o.dump.vmcoreinfo!, 'aarch64');
+        expect(root?.vaBits).toBe(48);
+        const swapper = root!.root;
         if (c.name.endsWith('-kernel')) expect(swapper).toBe(BigInt(sys.TTBR1_EL1) & BADDR);
         else expect(swapper).not.toBe(BigInt(sys.TTBR1_EL1) & BADDR);
       });

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import type { PagingHandler } from '@page-table/core';
-import { bytesSource, FrameMemory, type MemoryRegion, RegionFrames } from '@page-table/dump';
+import { bytesSource, FrameMemory, type OpenedDump, openDump } from '@page-table/dump';
 
 /** The fixtures directory. */
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dump', 'test', 'fixtures');
@@ -94,50 +94,18 @@ export function parseInfoMem(text: string): MemRange[] {
   return out;
 }
 
-/** A capture's memory and the first CPU's paging registers. */
+/** A capture's memory and the first CPU's paging registers, as `@page-table/dump` reads them. */
 export interface Opened {
+  dump: OpenedDump;
   memory: PagingHandler;
   /** x86: CR3 and CR4 from the QEMU note (-1 when absent). */
   cr3: bigint;
   cr4: bigint;
-  /** The VMCOREINFO note's lines. */
-  vmcoreinfo: Map<string, string>;
 }
 
-/** Opens a capture's small core: PT_LOADs as regions, the x86 QEMU note, VMCOREINFO. */
-export function openCapture(c: Capture): Opened {
-  const dv = new DataView(c.core.buffer, c.core.byteOffset, c.core.byteLength);
-  const src = bytesSource(c.core);
-  const phoff = Number(dv.getBigUint64(32, true));
-  const regions: MemoryRegion[] = [];
-  let cr3 = -1n;
-  let cr4 = -1n;
-  const vmcoreinfo = new Map<string, string>();
-  for (let i = 0; i < dv.getUint16(56, true); i++) {
-    const o = phoff + 56 * i;
-    const type = dv.getUint32(o, true);
-    const offset = Number(dv.getBigUint64(o + 8, true));
-    const filesz = Number(dv.getBigUint64(o + 32, true));
-    if (type === 1) {
-      regions.push({ paddr: dv.getBigUint64(o + 24, true), size: dv.getBigUint64(o + 40, true), source: src, offset, stored: filesz });
-    } else if (type === 4) {
-      for (let n = offset; n < offset + filesz; ) {
-        const namesz = dv.getUint32(n, true);
-        const descsz = dv.getUint32(n + 4, true);
-        const name = new TextDecoder().decode(c.core.subarray(n + 12, n + 12 + namesz - 1));
-        const desc = n + 12 + ((namesz + 3) & ~3);
-        if (name === 'QEMU' && cr3 < 0n) {
-          cr3 = dv.getBigUint64(desc + 416, true);
-          cr4 = dv.getBigUint64(desc + 424, true);
-        } else if (name === 'VMCOREINFO') {
-          for (const line of new TextDecoder().decode(c.core.subarray(desc, desc + descsz)).split('\n')) {
-            const eq = line.indexOf('=');
-            if (eq > 0) vmcoreinfo.set(line.slice(0, eq), line.slice(eq + 1));
-          }
-        }
-        n = desc + ((descsz + 3) & ~3);
-      }
-    }
-  }
-  return { memory: new FrameMemory(new RegionFrames(regions)), cr3, cr4, vmcoreinfo };
+/** Opens a core (the fixture's small one by default) with `openDump`. */
+export function openCapture(c: Capture | Uint8Array): Opened {
+  const dump = openDump(bytesSource(c instanceof Uint8Array ? c : c.core));
+  const regs = dump.cpus[0]?.registers;
+  return { dump, memory: new FrameMemory(dump.frames), cr3: regs?.get('cr3') ?? -1n, cr4: regs?.get('cr4') ?? -1n };
 }

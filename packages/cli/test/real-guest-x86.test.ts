@@ -6,6 +6,7 @@
  */
 import { MappingFlags, type PagingError } from '@page-table/core';
 import { X64PageTable, X64PageTable5 } from '@page-table/arch-x86_64';
+import { kernelRoot } from '@page-table/dump';
 import { describe, expect, it } from 'vitest';
 import { answer, captures, type Opened, openCapture, parseInfoMem, parseInfoTlb, type TlbPage } from './real-guest-fixtures.js';
 
@@ -50,8 +51,17 @@ describe.skipIf(x86.length === 0)('real x86_64 guests: the library against QEMU 
 
       it(`runs in ${la57 ? '5' : '4'}-level paging (CR4.LA57 = ${la57 ? 1 : 0}) with PTI`, () => {
         expect((o.cr4 >> 12n) & 1n).toBe(la57 ? 1n : 0n);
+        expect(o.dump.format).toBe('elf64');
+        expect(o.dump.machine).toBe('x86_64');
         // Under PTI the user-mode CR3 is the user copy of the PGD: bit 12 set.
         expect((o.cr3 >> 12n) & 1n).toBe(c.name.endsWith('-user') ? 1n : 0n);
+      });
+
+      it('finds the kernel root from VMCOREINFO (init_top_pgt - __START_KERNEL_map + phys_base) with KASLR', () => {
+        const root = kernelRoot(o.dump.vmcoreinfo!, 'x86_64');
+        const expected = c.minimized.roots.find((r) => r.what === 'VMCOREINFO init_top_pgt')!.root;
+        expect(root && `0x${BigInt(root.root).toString(16)}`).toBe(expected);
+        expect(BigInt(o.dump.vmcoreinfo!.fields.get('KERNELOFFSET') ? `0x${o.dump.vmcoreinfo!.fields.get('KERNELOFFSET')}` : 0)).not.toBe(0n);
       });
 
       it('lists every `info tlb` page with the same PA and W/U/NX bits, and nothing else', () => {
