@@ -3,13 +3,16 @@
  * `qemu-system-x86_64` on this machine, stopped once it has paging on, dumped with
  * `dump-guest-memory` (ELF and kdump -z, zlib, makedumpfile's flattened stream as QEMU 7.2 writes
  * it), then read back with @page-table/dump: the root from the core's QEMU note, every mapping as
- * worked out by hand from the entries, and page for page what QEMU's own `info tlb` says.
+ * worked out by hand from the entries, and page for page what QEMU's own `info tlb` says. And the
+ * same guest live through QEMU's gdbstub on 127.0.0.1 (GdbRemote, GdbFrameSource, walkWithFetch).
  */
+import { connect } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { X64PageTable } from '@page-table/arch-x86_64';
 import { MappingFlags } from '@page-table/core';
+import { FrameMemory, GdbFrameSource, GdbRemote, type GdbTransport, walkWithFetch } from '@page-table/dump';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Qmp } from '../../../scripts/guest/qmp.mjs';
 import { freePort, hasQemu, startTinyGuest, TINY, TINY_MAPPINGS, tinyGuestImage } from './qemu-guest.js';
@@ -18,16 +21,34 @@ import { openCapture, parseInfoTlb } from './real-guest-fixtures.js';
 const QEMU = hasQemu();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A GdbTransport over a node:net socket (the CLI has its own; this one is the test's). */
+function tcp(port: number): Promise<GdbTransport> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(port, '127.0.0.1');
+    sock.once('error', reject);
+    sock.once('connect', () =>
+      resolve({
+        send: (d) => sock.write(d),
+        onData: (cb) => sock.on('data', (d) => cb(new Uint8Array(d))),
+        close: () => sock.destroy(),
+        onClose: (cb) => sock.on('close', () => cb()),
+      }),
+    );
+  });
+}
+
 describe.skipIf(!QEMU)('QEMU writes cores of a tiny guest, @page-table/dump reads them (skipped: qemu-system-x86_64 not installed)', () => {
   let dir: string;
   let qmp: Qmp;
   let qemu: ReturnType<typeof startTinyGuest>;
   let tlb: string;
+  let gdbPort: number;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ptm-qemu-'));
     writeFileSync(join(dir, 'guest.bin'), tinyGuestImage());
-    qemu = startTinyGuest(join(dir, 'guest.bin'), join(dir, 'qmp.sock'), await freePort());
+    gdbPort = await freePort();
+    qemu = startTinyGuest(join(dir, 'guest.bin'), join(dir, 'qmp.sock'), gdbPort);
     let stderr = '';
     qemu.stderr?.on('data', (d) => {
       stderr += d;
@@ -101,5 +122,28 @@ describe.skipIf(!QEMU)('QEMU writes cores of a tiny guest, @page-table/dump read
     const bytes = new Uint8Array(readFileSync(path));
     expect(new TextDecoder().decode(bytes.subarray(0, 12))).toBe('makedumpfile');
     expectTiny(bytes, 'kdump-flattened');
+  });
+
+  it('walks the live guest through the gdbstub: registers by name, physical reads, the guest left stopped', async () => {
+    const remote = await GdbRemote.connect(await tcp(gdbPort), { timeoutMs: 10_000 });
+    try {
+      const regs = await remote.readRegisters(['cr0', 'cr3', 'cr4', 'efer']);
+      expect(regs.get('cr3')).toBe(BigInt(TINY.pml4));
+      expect((regs.get('cr0')! >> 31n) & 1n).toBe(1n);
+      expect(regs.get('efer')! & 0x500n).toBe(0x500n); // LME and LMA
+      const src = new GdbFrameSource(remote);
+      const mem = new FrameMemory(src);
+      const live = await walkWithFetch(
+        src,
+        (f) => src.fetch(f),
+        () => [...X64PageTable.fromRoot(mem, regs.get('cr3')!).mappings()].map((m) => ({ va: BigInt(m.va), pa: BigInt(m.pa), size: m.size, flags: m.flags })),
+      );
+      expect(live).toEqual(TINY_MAPPINGS.map(({ va, pa, size, flags }) => ({ va, pa, size, flags })));
+      expect(src.framesFetched).toBe(5); // the five tables, nothing else
+    } finally {
+      remote.close();
+    }
+    await sleep(200);
+    expect(await qmp.cmd('query-status')).toMatchObject({ running: false });
   });
 });
