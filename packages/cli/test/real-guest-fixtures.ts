@@ -43,6 +43,11 @@ export function captures(prefix: string): Capture[] {
     });
 }
 
+/** The capture's small kdump core (QEMU's flattened `-z` stream reduced to the table pages), decompressed. */
+export function kdumpOf(c: Capture): Uint8Array {
+  return new Uint8Array(gunzipSync(readFileSync(join(c.dir, 'core.kdump.gz'))));
+}
+
 /** A text answer of QEMU in the capture (`name`, or `name.gz`). */
 export function answer(c: Capture, name: string): string {
   const plain = join(c.dir, name);

@@ -8,7 +8,7 @@ import { MappingFlags, type PagingError } from '@page-table/core';
 import { X64PageTable, X64PageTable5 } from '@page-table/arch-x86_64';
 import { kernelRoot } from '@page-table/dump';
 import { describe, expect, it } from 'vitest';
-import { answer, captures, type Opened, openCapture, parseInfoMem, parseInfoTlb, type TlbPage } from './real-guest-fixtures.js';
+import { answer, captures, kdumpOf, type Opened, openCapture, parseInfoMem, parseInfoTlb, type TlbPage } from './real-guest-fixtures.js';
 
 const x86 = captures('x86_64-');
 
@@ -80,6 +80,15 @@ describe.skipIf(x86.length === 0)('real x86_64 guests: the library against QEMU 
         expect({ missing: missing.slice(0, 5), wrong: wrong.slice(0, 5), extra: extra.slice(0, 5) }).toEqual({ missing: [], wrong: [], extra: [] });
         expect(ours.size).toBe(qemu.size);
         expect(qemu.size).toBeGreaterThan(60000);
+      });
+
+      it('reads the kdump core QEMU wrote (-z: zlib, flattened) to the same registers and the same pages', () => {
+        const k = openCapture(kdumpOf(c));
+        expect(k.dump.format).toBe('kdump-flattened');
+        expect(k.dump.machine).toBe('x86_64');
+        expect([k.cr3, k.cr4]).toEqual([o.cr3, o.cr4]);
+        expect(k.dump.vmcoreinfo?.raw).toBe(o.dump.vmcoreinfo?.raw);
+        expect(leaves(k)).toEqual(leaves(o));
       });
 
       it('lists the espfix area under every parent that reaches its shared PMD and PTE tables', () => {
