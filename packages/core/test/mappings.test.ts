@@ -1,3 +1,4 @@
+import { pa } from '@page-table/memory-addr';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_MAX_ENTRIES,
@@ -148,10 +149,30 @@ describe('walks that reach a table by several paths, as the CPU does', () => {
         throw new Error('read-only');
       },
     };
-    const view = new PageTable64(TOY4, cache, root, false);
+    const view = new PageTable64(TOY4, cache, pa(root), false);
     expect([...view.mappings()]).toEqual([...pt.mappings()]);
     expect(entries(view)).toEqual(entries(pt));
     expect(view.aliases()).toEqual(pt.aliases());
+  });
+});
+
+describe('mappings() as an iterator', () => {
+  it('is lazy, stops on break and return, and reports done afterwards', () => {
+    const { pt } = setup();
+    for (let i = 0; i < 4; i++) pt.map(0x1000 + i * 0x2000, 0x8000 + i * 0x2000, PageSize.Size4K, RW);
+    const it = pt.mappings();
+    expect(it[Symbol.iterator]()).toBe(it);
+    expect(it.next().value?.va).toBe(0x1000);
+    for (const m of it) {
+      expect(m.va).toBe(0x3000);
+      break;
+    }
+    expect(it.next()).toEqual({ value: undefined, done: true });
+    const other = pt.mappings();
+    expect(other.return()).toEqual({ value: undefined, done: true });
+    expect(other.next().done).toBe(true);
+    expect(() => pt.mappings().throw(new TypeError('boom'))).toThrow('boom');
+    expect([...pt.mappings()].map((m) => m.va)).toEqual([0x1000, 0x3000, 0x5000, 0x7000]);
   });
 });
 
@@ -161,7 +182,7 @@ describe('the work budget', () => {
     const ram = new RamHandler({ base: 0, size: 1 << 20 });
     const t = 0x1000;
     for (let i = 0; i < 512; i++) ram.write64(t + i * 8, link(t));
-    return new PageTable64(TOY4, ram, t, false);
+    return new PageTable64(TOY4, ram, pa(t), false);
   }
 
   it('stops a pathological tree after maxEntries, having yielded everything before, and says where', () => {
