@@ -5,12 +5,31 @@
  * @module
  */
 
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { type Stats, closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import type { PagingHandler } from '@page-table/core';
 import type { PhysAddr } from '@page-table/memory-addr';
 
 const FRAME = 4096;
 const FRAME_WORDS = 1024;
+
+/**
+ * Thrown for a path that is neither a regular file nor a block device (a
+ * FIFO, a socket, a character device, a directory): such a file has no
+ * random access, and reading a FIFO would block until a writer comes.
+ */
+export class SpecialFileError extends Error {
+  /** Always `'SpecialFileError'`. */
+  override name = 'SpecialFileError';
+}
+
+/** What a stat says the file is, for {@link SpecialFileError}'s message. */
+function kindOf(st: Stats): string {
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isDirectory()) return 'a directory';
+  return 'a special file';
+}
 
 /** Where the image sits in physical memory and how much of it to cache. */
 export interface FileMemoryOptions {
@@ -72,11 +91,13 @@ export class FileMemory implements PagingHandler {
     }
     const cacheFrames = options.cacheFrames ?? 1024;
     if (!Number.isSafeInteger(cacheFrames) || cacheFrames < 1) throw new RangeError(`cacheFrames ${cacheFrames} must be at least 1`);
-    this.fd = openSync(path, 'r');
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below, before any read.
+    this.fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
       const st = fstatSync(this.fd);
-      if (!st.isFile()) throw new Error('not a regular file');
-      this.fileSize = st.size;
+      if (st.isFile()) this.fileSize = st.size;
+      else if (st.isBlockDevice()) this.fileSize = deviceSize(this.fd);
+      else throw new SpecialFileError(`not a regular file (it is ${kindOf(st)}); ptm reads regular files and block devices`);
     } catch (e) {
       closeSync(this.fd);
       throw e;
@@ -185,4 +206,23 @@ export class FileMemory implements PagingHandler {
     this.head = slot;
     if (this.tail < 0) this.tail = slot;
   }
+}
+
+/** The size of a block device (whose stat says 0): the end found by reading single bytes, doubling then halving. */
+function deviceSize(fd: number): number {
+  const one = new Uint8Array(1);
+  const readable = (at: number) => readSync(fd, one, 0, 1, at) === 1;
+  if (!readable(0)) return 0;
+  let lo = 0; // readable
+  let hi = 1;
+  while (hi < Number.MAX_SAFE_INTEGER && readable(hi)) {
+    lo = hi;
+    hi = Math.min(hi * 2, Number.MAX_SAFE_INTEGER);
+  }
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (readable(mid)) lo = mid;
+    else hi = mid;
+  }
+  return lo + 1;
 }

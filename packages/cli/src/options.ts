@@ -10,6 +10,7 @@ import { usageError } from './errors.js';
 import type { ImageSpec } from './image.js';
 import { type Mode, resolveMode } from './modes.js';
 import { parseU64 } from './numbers.js';
+import { MAIR_OPTION, ROOT_OPTIONS, type TableSpec, a64LeafFlags, mairTypes, rootsOption } from './roots.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -57,13 +58,13 @@ export const MODE_OPTIONS = {
   levels: { type: 'string' },
 } as const satisfies Options;
 
-/** The options of `dump`, `translate` and `stats`. */
+/** The options of `dump`, `translate`, `stats` and `find-pa`. */
 export const IMAGE_OPTIONS = {
   ...MODE_OPTIONS,
+  ...ROOT_OPTIONS,
+  ...MAIR_OPTION,
   image: { type: 'string' },
   'ram-base': { type: 'string' },
-  root: { type: 'string' },
-  upper: { type: 'boolean' },
   'cache-frames': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -104,28 +105,61 @@ export function modeOption(p: Parsed, command: string, required: boolean): Mode 
   return resolveMode(arch, levels);
 }
 
-/** The image, base and root of an image command, and whether VAs print in the AArch64 upper range. */
+/** The image, base and tables of an image command, and how to read leaf flags. */
 export interface ImageArgs {
+  /** The mode of the first table (every table's, but for two AArch64 TTBRs of different VA sizes). */
   mode: Mode;
+  /** The image file and where it sits. */
   spec: ImageSpec;
+  /** The tables to walk, in VA order. */
+  tables: readonly TableSpec[];
+  /** Whether the first table is an AArch64 TTBR1 one. */
   upper: boolean;
+  /** What gave the roots (`--root`, `--cr3 0x…`, …). */
+  rootDetail: string;
+  /** Leaf flags as the guest's registers define them (AArch64 memory types from MAIR), or undefined. */
+  leafFlags: ((entry: bigint, flags: number) => number) | undefined;
+  /** Notes for stderr. */
+  notes: readonly string[];
+  /** `--json`. */
   json: boolean;
 }
 
-/** Reads and checks the shared options of `dump`, `translate` and `stats`. */
+/** Reads and checks the shared options of `dump`, `translate`, `stats` and `find-pa`. */
 export function imageArgs(p: Parsed, command: string): ImageArgs {
-  const mode = modeOption(p, command, true);
+  const given = modeOption(p, command, false);
   const file = str(p, 'image');
   if (file === undefined || file === '') throw usageError(`ptm ${command} needs --image FILE (see ptm ${command} --help)`);
-  const rootText = str(p, 'root');
-  if (rootText === undefined) throw usageError(`ptm ${command} needs --root PA (see ptm ${command} --help)`);
-  const root = parseU64(rootText, '--root');
+  const roots = rootsOption(p, command, given);
+  const mode = roots.tables[0].mode;
   const baseText = str(p, 'ram-base');
   const ramBase = baseText === undefined ? 0n : parseU64(baseText, '--ram-base');
-  const upper = flag(p, 'upper');
-  if (upper && !mode.splitHalves) {
-    throw usageError(`--upper is for aarch64 TTBR1 tables; ${mode.meta.name} VAs are already sign-extended`);
-  }
   const cacheFrames = intOption(p, 'cache-frames', 1 << 20);
-  return { mode, spec: { file, ramBase, root, cacheFrames }, upper, json: flag(p, 'json') };
+  const notes = [...roots.notes];
+  const mairText = str(p, 'mair');
+  let leafFlags: ImageArgs['leafFlags'];
+  if (mode.arch === 'aarch64') {
+    if (mairText === undefined) {
+      notes.push('no --mair: AArch64 memory types (DEVICE, UNCACHED) are not shown; give MAIR_EL1 to see them');
+      leafFlags = (entry, flags) => a64LeafFlags(NORMAL_ONLY, entry, flags);
+    } else {
+      const types = mairTypes(parseU64(mairText, '--mair'));
+      leafFlags = (entry, flags) => a64LeafFlags(types, entry, flags);
+    }
+  } else if (mairText !== undefined && command !== 'translate') {
+    throw usageError(`--mair is an AArch64 register; ${mode.id} has no MAIR`);
+  }
+  return {
+    mode,
+    spec: { file, ramBase, roots: roots.tables.map((t) => t.root), cacheFrames },
+    tables: roots.tables,
+    upper: roots.tables[0].upper,
+    rootDetail: roots.detail,
+    leafFlags,
+    notes,
+    json: flag(p, 'json'),
+  };
 }
+
+/** Memory types without a MAIR: every slot read as cacheable Normal memory (no DEVICE, no UNCACHED). */
+const NORMAL_ONLY: readonly number[] = [0, 0, 0, 0, 0, 0, 0, 0];

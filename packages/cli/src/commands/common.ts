@@ -5,20 +5,32 @@
  * @module
  */
 
-import type { Problem } from '../audit.js';
+import { type Audit, type AuditSink, type Problem, type ProblemKind, type Tally, auditTables } from '../audit.js';
 import type { Context } from '../context.js';
+import { type LeafFilter, describeFilter, filterJson, isFiltered } from '../filter.js';
 import { type OpenedImage, openImage } from '../image.js';
 import { formatBytes, hex } from '../numbers.js';
 import type { ImageArgs } from '../options.js';
 import { Progress } from '../progress.js';
 
-/** JSON schema version: bumped only for incompatible changes. */
+/** JSON version of `ptm translate` (its `version` field): bumped only for incompatible changes. */
 export const JSON_VERSION = 1;
+
+/**
+ * JSON schema of `dump`, `stats`, `find-pa` and `demo` (their `schema`
+ * field). 2: ranges as first and last address (`vaLast`, `paLast`), the
+ * `input` and `root` objects, the `filter`.
+ */
+export const JSON_SCHEMA = 2;
+
+/** Problems kept for the human list; the rest are counted. */
+export const HUMAN_PROBLEMS = 100;
 
 /** Opens the image of `args` and runs `body` on it with a progress line on stderr; closes the file after. */
 export function withImage<T>(ctx: Context, args: ImageArgs, label: string, body: (img: OpenedImage) => T): T {
   const progress = new Progress(ctx.io.stderr, label);
-  const img = openImage(args.mode, { ...args.spec, onRead: (n) => progress.update(n) });
+  const img = openImage(args.tables, { ...args.spec, onRead: (n) => progress.update(n) });
+  for (const note of args.notes) ctx.warn(note);
   if (img.warning !== undefined) ctx.warn(img.warning);
   try {
     return body(img);
@@ -28,16 +40,113 @@ export function withImage<T>(ctx: Context, args: ImageArgs, label: string, body:
   }
 }
 
-/** `x86_64 4-level · root 0x101000 (CR3 = 0x101000) · image demo.img, 2 MiB at 0x0`. */
-export function headerLine(ctx: Context, args: ImageArgs, img: OpenedImage): string {
+/** `x86_64 4-level · root 0x101000 (CR3 = 0x101000) · image demo.img, 2 MiB at 0x0` and the filter, if any. */
+export function headerLine(ctx: Context, args: ImageArgs, img: OpenedImage, filter?: LeafFilter): string {
   const { style } = ctx;
   const m = img.memory;
-  const reg = args.mode.register(img.root, args.upper);
-  return [
-    style.bold(args.mode.meta.name) + (args.upper ? ', TTBR1 (upper range)' : ''),
-    `root ${hex(img.root)} (${reg})`,
-    `image ${args.spec.file}, ${formatBytes(m.end - m.base)} at ${hex(m.base)}`,
-  ].join(style.dim(' · '));
+  const parts: string[] = [];
+  if (img.tables.length === 1) {
+    const t = img.tables[0];
+    parts.push(style.bold(t.mode.meta.name) + (t.upper ? ', TTBR1 (upper range)' : ''));
+    parts.push(`root ${hex(t.root)} (${t.mode.register(t.root, t.upper)})`);
+  } else {
+    for (const t of img.tables) parts.push(`${style.bold(t.mode.meta.name)}: root ${hex(t.root)} (${t.mode.register(t.root, t.upper)})`);
+  }
+  parts.push(`image ${args.spec.file}, ${formatBytes(m.end - m.base)} at ${hex(m.base)}`);
+  if (filter !== undefined && isFiltered(filter)) parts.push(`only ${describeFilter(filter)}`);
+  return parts.join(style.dim(' · '));
+}
+
+/** The fields the schema-2 JSON of `dump`, `stats` and `find-pa` starts with. */
+export function jsonHead(command: string, args: ImageArgs, img: OpenedImage, filter: LeafFilter): Record<string, unknown> {
+  const m = img.memory;
+  return {
+    schema: JSON_SCHEMA,
+    command,
+    arch: args.mode.arch,
+    mode: args.mode.id,
+    title: args.mode.meta.name,
+    levels: args.mode.levels,
+    input: {
+      file: args.spec.file,
+      format: 'raw',
+      description: `raw RAM image, ${formatBytes(m.end - m.base)} at ${hex(m.base)}`,
+      regions: [{ paddr: hex(m.base), size: hex(m.end - m.base), stored: hex(m.end - m.base) }],
+    },
+    root: { paddr: hex(img.root), source: 'option', detail: args.rootDetail },
+    tables: img.tables.map((t) => ({ mode: t.mode.id, title: t.mode.meta.name, levels: t.mode.levels, root: hex(t.root), upper: t.upper, register: t.mode.register(t.root, t.upper) })),
+    upper: args.upper,
+    filter: filterJson(filter),
+  };
+}
+
+/**
+ * Audits every table of the image in VA order (AArch64: TTBR0, then TTBR1)
+ * into one sink, and sums what each counted.
+ */
+export function auditImage(args: ImageArgs, img: OpenedImage, sink: AuditSink, filter: LeafFilter): Audit {
+  const has = (f: number) => img.memory.has(f);
+  let total: Audit | undefined;
+  for (const t of img.tables) {
+    const a = auditTables(t.mode, t.pt, has, t.upper ? t.mode.upperBits : 0n, sink, filter, args.leafFlags);
+    total = total === undefined ? a : sumAudits(total, a);
+  }
+  return total as Audit;
+}
+
+function sumAudits(a: Audit, b: Audit): Audit {
+  const levels = Math.max(a.tablesPerLevel.length, b.tablesPerLevel.length);
+  const tablesPerLevel = Array.from({ length: levels }, (_, i) => (a.tablesPerLevel[i] ?? 0) + (b.tablesPerLevel[i] ?? 0));
+  const addTallies = <K>(x: Map<K, Tally>, y: Map<K, Tally>) => {
+    const out = new Map<K, Tally>();
+    for (const [k, t] of x) out.set(k, { ...t });
+    for (const [k, t] of y) {
+      const o = out.get(k);
+      if (o === undefined) out.set(k, { ...t });
+      else {
+        o.leaves += t.leaves;
+        o.bytes += t.bytes;
+      }
+    }
+    return out;
+  };
+  const problemKinds = new Map(a.problemKinds);
+  for (const [k, n] of b.problemKinds) problemKinds.set(k, (problemKinds.get(k) ?? 0) + n);
+  return {
+    tablesPerLevel,
+    leaves: a.leaves + b.leaves,
+    mappedBytes: a.mappedBytes + b.mappedBytes,
+    bySize: addTallies(a.bySize, b.bySize),
+    byFlags: new Map([...addTallies(a.byFlags, b.byFlags)].sort((x, y) => x[0] - y[0])),
+    rows: a.rows + b.rows,
+    problems: a.problems + b.problems,
+    problemKinds,
+  };
+}
+
+/**
+ * The problems a command keeps while it streams: the first `keep` in full,
+ * and a count of every one per kind.
+ */
+export class ProblemLog {
+  /** The first problems, in walk order. */
+  readonly kept: Problem[] = [];
+  /** Problems seen in total. */
+  count = 0;
+
+  /** A log that keeps the first `keep` problems. */
+  constructor(private readonly keep: number) {}
+
+  /** Records one problem. */
+  add(p: Problem): void {
+    this.count++;
+    if (this.kept.length < this.keep) this.kept.push(p);
+  }
+
+  /** Whether some problems were counted but not kept. */
+  get overflowed(): boolean {
+    return this.count > this.kept.length;
+  }
 }
 
 /** The fields every image command's JSON starts with. */
@@ -71,15 +180,22 @@ export function problemJson(p: Problem): Record<string, unknown> {
   };
 }
 
-/** The lines listing problems (none when there are none). */
-export function problemLines(ctx: Context, problems: readonly Problem[]): string[] {
-  if (problems.length === 0) return [];
+/**
+ * The lines listing problems (none when there are none): the kept ones, then
+ * how many more of each kind there were.
+ */
+export function problemLines(ctx: Context, log: ProblemLog, kinds: ReadonlyMap<ProblemKind, number>): string[] {
+  if (log.count === 0) return [];
   const { style } = ctx;
-  return [
-    '',
-    style.yellow(style.bold(`${problems.length} ${problems.length === 1 ? 'entry' : 'entries'} not followed:`)),
-    ...problems.map((p) => `  ${style.yellow('!')} ${p.message}`),
-  ];
+  const lines = ['', style.yellow(style.bold(`${log.count} ${log.count === 1 ? 'entry' : 'entries'} not followed:`))];
+  for (const p of log.kept) lines.push(`  ${style.yellow('!')} ${p.message}`);
+  if (log.overflowed) {
+    const shown = new Map<ProblemKind, number>();
+    for (const p of log.kept) shown.set(p.kind, (shown.get(p.kind) ?? 0) + 1);
+    const more = [...kinds].map(([k, n]) => [k, n - (shown.get(k) ?? 0)] as const).filter(([, n]) => n > 0);
+    lines.push(`  ${style.yellow('!')} … and ${log.count - log.kept.length} more (${more.map(([k, n]) => `${n} ${k}`).join(', ')}; --json lists every one)`);
+  }
+  return lines;
 }
 
 /** The text of every `--json` output: two-space indented. */
