@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Stats, closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { type Stats, closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import type { PagingHandler } from '@page-table/core';
 import type { PhysAddr } from '@page-table/memory-addr';
 
@@ -92,7 +92,7 @@ export class FileMemory implements PagingHandler {
     const cacheFrames = options.cacheFrames ?? 1024;
     if (!Number.isSafeInteger(cacheFrames) || cacheFrames < 1) throw new RangeError(`cacheFrames ${cacheFrames} must be at least 1`);
     // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below, before any read.
-    this.fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    this.fd = openFile(path);
     try {
       const st = fstatSync(this.fd);
       if (st.isFile()) this.fileSize = st.size;
@@ -205,6 +205,24 @@ export class FileMemory implements PagingHandler {
     if (this.head >= 0) this.prev[this.head] = slot;
     this.head = slot;
     if (this.tail < 0) this.tail = slot;
+  }
+}
+
+/** Opens `path` for reading without blocking; a socket (which `open` refuses with ENXIO) is a {@link SpecialFileError}. */
+function openFile(path: string): number {
+  try {
+    return openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    let st: Stats | undefined;
+    try {
+      st = statSync(path);
+    } catch {
+      throw e;
+    }
+    if (!st.isFile() && !st.isBlockDevice()) {
+      throw new SpecialFileError(`not a regular file (it is ${kindOf(st)}); ptm reads regular files and block devices`);
+    }
+    throw e;
   }
 }
 

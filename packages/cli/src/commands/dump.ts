@@ -16,7 +16,7 @@ import { IMAGE_OPTIONS, imageArgs, parse } from '../options.js';
 import { HUMAN_PROBLEMS, ProblemLog, auditImage, headerLine, jsonHead, problemJson, problemLines, withImage } from './common.js';
 
 /** Problems the JSON view keeps while streaming the rows; beyond them a second walk lists every problem. */
-const JSON_PROBLEMS = 10_000;
+const JSON_PROBLEMS = 1000;
 
 /** The options of `ptm dump`: the image's and the filter's. */
 export const DUMP_OPTIONS = { ...IMAGE_OPTIONS, ...FILTER_OPTIONS } as const;

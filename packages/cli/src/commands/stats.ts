@@ -17,7 +17,7 @@ import { renderTable } from '../table.js';
 import { HUMAN_PROBLEMS, ProblemLog, auditImage, headerLine, jsonHead, jsonText, problemJson, problemLines, withImage } from './common.js';
 
 /** Problems the stats JSON lists in full (it says how many there were in all). */
-const JSON_PROBLEMS = 10_000;
+const JSON_PROBLEMS = 1000;
 
 /** The options of `ptm stats`: the image's and the filter's. */
 export const STATS_OPTIONS = { ...IMAGE_OPTIONS, ...FILTER_OPTIONS } as const;
