@@ -74,6 +74,11 @@ const LO_FLAGS = 0xfff;
 const PXN = 1 << (53 - 32);
 const UXN = 1 << (54 - 32);
 const HI_ADDR = 0xffff;
+// Hierarchical attributes of table descriptors, in the high word.
+const PXN_TABLE = 1 << (59 - 32);
+const XN_TABLE = 1 << (60 - 32);
+const AP_NO_EL0_TABLE = 1 << (61 - 32);
+const AP_NO_WRITE_TABLE = 1 << (62 - 32);
 
 /** 2^20: the frame-number bits that fit the low word (bits 31..12). */
 const LO_FRAMES = 0x10_0000;
@@ -120,6 +125,7 @@ export class A64PTE extends GenericPTE {
   private readonly devIdx: number;
   private readonly ncIdx: number;
   private readonly el2: boolean;
+  private readonly tableBits: number;
 
   constructor(options: A64PTEOptions = {}) {
     super();
@@ -130,6 +136,8 @@ export class A64PTE extends GenericPTE {
     this.regime = regime;
     this.attrIndex = Object.freeze({ device: idx.device, normal: idx.normal, nonCacheable: idx.nonCacheable });
     this.el2 = regime === 'el2';
+    // One privilege level at EL2: APTable[0] and PXNTable are RES0 there, bit 60 is XNTable.
+    this.tableBits = this.el2 ? AP_NO_WRITE_TABLE | XN_TABLE : PXN_TABLE | XN_TABLE | AP_NO_EL0_TABLE | AP_NO_WRITE_TABLE;
     this.devIdx = idx.device;
     this.ncIdx = idx.nonCacheable;
     this.devAttr = idx.device << 2;
@@ -229,6 +237,32 @@ export class A64PTE extends GenericPTE {
   setFrame(lo: number, hi: number, frame: number): void {
     this.lo = ((lo & LO_FLAGS) | ((frame & 0xf_ffff) << 12)) >>> 0;
     this.hi = ((hi & ~HI_ADDR) | (((frame / LO_FRAMES) >>> 0) & HI_ADDR)) >>> 0;
+  }
+
+  /**
+   * The hierarchical attributes of a table descriptor (Arm ARM D8.4.2,
+   * "Hierarchical control of data access and instruction fetch"): bits 59..62
+   * of the entry as they sit in the high word (PXNTable, UXNTable/XNTable,
+   * APTable[0], APTable[1]); only those the regime defines. They assume
+   * TCR_ELx.HPD = 0 (hierarchical permissions enabled).
+   */
+  override tableRestrictions(_lo: number, hi: number): number {
+    return hi & this.tableBits;
+  }
+
+  /**
+   * The leaf's flags with the table attributes merged in as the walk does:
+   * APTable[1] forces AP[2] (read-only), APTable[0] clears AP[1] (no EL0
+   * access, so EXECUTE then follows PXN), UXNTable sets UXN, PXNTable PXN.
+   */
+  override effectiveFlags(lo: number, hi: number, restrictions: number): MappingFlags {
+    let l = lo;
+    let h = hi;
+    if (restrictions & AP_NO_WRITE_TABLE) l |= AP_RO;
+    if (restrictions & AP_NO_EL0_TABLE) l &= ~AP_EL0;
+    if (restrictions & XN_TABLE) h |= UXN;
+    if (restrictions & PXN_TABLE) h |= PXN;
+    return this.decodeFlags(l >>> 0, h >>> 0);
   }
 
   /**

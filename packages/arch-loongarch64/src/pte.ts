@@ -85,6 +85,9 @@ const UNCACHED = 32;
  *   the block size, which drops HGLOBAL there.
  * - Every non-empty flag set is a leaf LoongArch can express: NR makes
  *   READ-less pages, so write-only and execute-only pages are accepted.
+ * - Directory entries carry no permissions (LDDIR reads only the next
+ *   table's address), so the inherited `tableRestrictions` (nothing) is
+ *   exact: a leaf's effective flags are its own.
  */
 export class LA64PTE extends GenericPTE {
   readonly arch = 'loongarch64';

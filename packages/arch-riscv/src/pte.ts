@@ -121,7 +121,10 @@ function memFlagsTable(options: Rv64PTEOptions): Int32Array {
  *   A and D are preset so no A/D-update fault is ever taken. No flags at all
  *   encode the PPN alone (not valid). G, RSW, N are never written.
  * - A table link is V alone with the PPN: A, D and U must be clear on
- *   non-leaf entries.
+ *   non-leaf entries. Non-leaf entries carry no permissions (privileged
+ *   spec, the Sv32 entry format Sv39/48/57 share: D, A, U are reserved in a
+ *   non-leaf entry), so the inherited `tableRestrictions` (nothing) is
+ *   exact: a leaf's effective flags are its own.
  * - {@link checkFlags} refuses the R/W/X encodings the privileged spec
  *   reserves (W without R) and sets that would read as a table link (no R or
  *   X), where upstream writes them as given.

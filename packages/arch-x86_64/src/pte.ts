@@ -116,6 +116,17 @@ export class X64PTE extends GenericPTE {
     this.hi = ((hi & ~FRAME_HI_MASK) | (((frame / TWO_POW_20) >>> 0) & FRAME_HI_MASK)) >>> 0;
   }
 
+  /**
+   * What a paging-structure entry that references a table takes from every
+   * page below it (SDM Vol. 3A §4.6.1, AMD APM §5.6): R/W clear removes
+   * WRITE, U/S clear removes USER, XD set removes EXECUTE. Linux PTI, for
+   * one, sets XD one level above user leaves. Returned as MappingFlags bits,
+   * which the inherited `effectiveFlags` removes from the leaf's own.
+   */
+  override tableRestrictions(lo: number, hi: number): number {
+    return (~lo & RW) | ((~lo & US) << 1) | ((hi >>> 29) & EXECUTE);
+  }
+
   /** Every flag set with some access is expressible: WRITE or EXECUTE alone simply read back with READ. */
   checkFlags(_flags: MappingFlags): string | undefined {
     return undefined;

@@ -8,6 +8,8 @@
 export type PagingErrorKind =
   /** No frame could be allocated for a table. */
   | 'NoMemory'
+  /** A walk visited its budget of entries (`maxEntries`) and stopped: see `WalkBudgetError` for how far it got. */
+  | 'BudgetExceeded'
   /** An address or size is not aligned to the page size it needs. */
   | 'NotAligned'
   /** Nothing is mapped at the address. */

@@ -61,6 +61,30 @@ export abstract class GenericPTE {
   /** Why `flags` cannot be encoded as a leaf on this architecture, or `undefined` if it can. */
   abstract checkFlags(flags: MappingFlags): string | undefined;
 
+  /**
+   * What a table link (a non-leaf entry, as halves) takes away from every
+   * entry below it, as an arch-defined bit set: 0 when it restricts nothing.
+   * The restrictions of every table link walked combine by OR, and
+   * {@link effectiveFlags} applies them to the leaf. The default (no
+   * override) is for architectures whose non-leaf entries carry no
+   * permissions (RISC-V, LoongArch); x86_64 (R/W, U/S, XD) and AArch64
+   * (APTable, UXNTable, PXNTable) override it. Allocation-free.
+   */
+  tableRestrictions(_lo: number, _hi: number): number {
+    return 0;
+  }
+
+  /**
+   * The permissions the CPU enforces for the leaf (`lo`, `hi`) under tables
+   * whose {@link tableRestrictions} OR to `restrictions`; with 0 it equals
+   * {@link decodeFlags}. The default reads `restrictions` as
+   * {@link MappingFlags} bits to remove (the form x86_64 uses); an arch whose
+   * table bits change how the leaf is read (AArch64) overrides it. Allocation-free.
+   */
+  effectiveFlags(lo: number, hi: number, restrictions: number): MappingFlags {
+    return this.decodeFlags(lo, hi) & ~restrictions;
+  }
+
   /** The flags a leaf encoded with `flags` reads back as (the arch's normal form). */
   normalizeFlags(flags: MappingFlags): MappingFlags {
     this.encodePage(0, flags, false);

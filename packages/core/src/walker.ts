@@ -15,7 +15,6 @@ import {
   type AddrLike,
   type PhysAddr,
   type VirtAddr,
-  fromBigUnchecked,
   fromHalves,
   split64,
   splitHi,
@@ -28,6 +27,17 @@ import type { FlushTlb, PagingMetaData } from './metadata.js';
 import { type PageSize, isPageSize, levelPageSize, pageSizeLevel } from './page-size.js';
 import type { GenericPTE } from './pte.js';
 import { UndoJournal } from './journal.js';
+import {
+  type EnumerateOptions,
+  type Mapping,
+  type TableAlias,
+  type WalkEntry,
+  enumerateMappings,
+  findAliases,
+  frameToPa,
+  vaOfPage,
+  walkEntries,
+} from './mappings.js';
 import { TlbFlusher } from './tlb.js';
 
 /** Options of a page table. */
@@ -55,42 +65,6 @@ export interface QueryResult {
   flags: MappingFlags;
   /** The leaf's size. */
   size: PageSize;
-}
-
-/** One present entry reported by {@link PageTable64.walk}. */
-export interface WalkEntry {
-  /** Depth from the root (0 = root table). */
-  depth: number;
-  /** Level from the leaves (0 = 4 KiB page table). */
-  level: number;
-  /** Index in its table (0..511). */
-  index: number;
-  /** First VA the entry covers, sign-extended in the high half. */
-  va: VirtAddr;
-  /** The raw 64-bit entry. */
-  entry: bigint;
-  /** Whether the entry is a leaf (page or block) rather than a table link. */
-  leaf: boolean;
-  /** PA the entry holds (the next table, or the leaf's base). */
-  paddr: PhysAddr;
-  /** Leaf flags (0 for a table link). */
-  flags: MappingFlags;
-  /** Bytes of VA the entry covers. */
-  size: number;
-}
-
-/** A run of leaf mappings with contiguous VAs and PAs, equal flags and equal page size. */
-export interface Mapping {
-  /** First VA of the run (sign-extended in the high half). */
-  va: VirtAddr;
-  /** First PA of the run. */
-  pa: PhysAddr;
-  /** Bytes in the run. */
-  size: number;
-  /** Page size of every leaf in the run. */
-  pageSize: PageSize;
-  /** Flags of every leaf in the run. */
-  flags: MappingFlags;
 }
 
 const TWO32 = 4294967296;
@@ -494,42 +468,40 @@ export class PageTable64 implements Disposable {
   // ------------------------------------------------------------ inspection
 
   /**
-   * Visits every present entry depth-first in VA order: table links before
-   * their contents. A table reached a second time (aliased by two entries,
-   * or a cycle in hostile tables) is reported but not walked again, so a walk
-   * always ends.
+   * Visits every present entry depth-first in VA order (table links before
+   * their contents), under every VA that reaches it, as the CPU translates: a
+   * table linked from several entries (aliasing, a recursive self-link) is
+   * walked under each. Termination is bounded by the level count, the work
+   * by `options.maxEntries` (then {@link WalkBudgetError}). A link to a table
+   * outside backed memory is reported (`outside`) and not followed.
    */
-  walk(visitor: (entry: WalkEntry) => void): void {
+  walk(visitor: (entry: WalkEntry) => void, options?: EnumerateOptions): void {
     this.live();
-    this.walkTable(this.root, this.top, 0, visitor, new Set());
+    walkEntries(this.meta, this.handler, this.root, visitor, options);
   }
 
   /**
    * Leaf mappings in VA order, with runs of contiguous VA and PA, equal flags
-   * and page size merged (like `info mem`). Lazy: memory does not grow with
-   * the number of leaves. Like {@link walk}, a table is visited once.
+   * and page size merged (like `info mem`), under every VA that reaches them
+   * (see {@link walk}). `flags` are the effective permissions (the leaf's own
+   * less what the tables above take away), `leafFlags` the leaf's own where
+   * they differ. Lazy: memory does not grow with the number of leaves. On
+   * budget exhaustion the runs found so far are yielded, then a
+   * {@link WalkBudgetError} says how far the walk got.
    */
-  *mappings(): Generator<Mapping, void, undefined> {
+  mappings(options?: EnumerateOptions): Generator<Mapping, void, undefined> {
     this.live();
-    // A run never crosses from the low half into the high half: their positions touch, their VAs do not.
-    const halfStart = this.meta.vaCheck === 'sign-extend' ? 2 ** (this.meta.vaBits - 13) : -1;
-    let run: { vpn: number; frame: number; pages: number; level: number; flags: MappingFlags } | undefined;
-    for (const [vpn, frame, level, flags] of this.leaves(this.root, this.top, 0, new Set())) {
-      if (
-        run &&
-        run.level === level &&
-        run.flags === flags &&
-        run.vpn + run.pages === vpn &&
-        run.frame + run.pages === frame &&
-        vpn !== halfStart
-      ) {
-        run.pages += PAGES_PER_LEVEL[level];
-        continue;
-      }
-      if (run) yield this.toMapping(run);
-      run = { vpn, frame, pages: PAGES_PER_LEVEL[level], level, flags };
-    }
-    if (run) yield this.toMapping(run);
+    return enumerateMappings(this.meta, this.handler, this.root, options);
+  }
+
+  /**
+   * Tables shared by several VA ranges (reached through two or more distinct
+   * entries, the root register counting as one), each with every path that
+   * reaches it: aliasing as gdb-pt-dump reports it.
+   */
+  aliases(options?: EnumerateOptions): TableAlias[] {
+    this.live();
+    return findAliases(this.meta, this.handler, this.root, options);
   }
 
   // ------------------------------------------------------- sharing and TLB
@@ -888,87 +860,9 @@ export class PageTable64 implements Disposable {
 
   /** The VA of a page number, sign-extended above the arch's VA width. */
   private vpnToVa(vpn: number): VirtAddr {
-    const check = this.meta.vaCheck;
-    const topBit = check === 'sign-extend' ? this.meta.vaBits - 1 : this.meta.vaBits;
-    if (check !== 'top-bits-upper' && (vpn < 2 ** (topBit - 12) || check !== 'sign-extend')) {
-      return (vpn < SAFE_FRAME_LIMIT ? vpn * 4096 : BigInt(vpn) << 12n) as VirtAddr;
-    }
-    const low = BigInt(vpn) << 12n;
-    const high = (0xffff_ffff_ffff_ffffn >> BigInt(topBit)) << BigInt(topBit);
-    return fromBigUnchecked(low | high) as VirtAddr;
+    return vaOfPage(this.meta, vpn);
   }
 
-  private walkTable(
-    table: number,
-    level: number,
-    vpnBase: number,
-    visitor: (e: WalkEntry) => void,
-    seen: Set<number>,
-  ): void {
-    if (seen.has(table)) return;
-    seen.add(table);
-    const h = this.handler;
-    const pte = this.pte;
-    if (h.frameWord(table) < 0) throw this.outside(table);
-    const span = PAGES_PER_LEVEL[level];
-    for (let i = 0; i < 512; i++) {
-      const base = h.frameWord(table);
-      const words = h.words;
-      const lo = words[base + 2 * i];
-      const hi = words[base + 2 * i + 1];
-      const isTable = level > 0 && pte.table(lo, hi);
-      const isLeaf = !isTable && level <= 2 && (level === 0 ? pte.page(lo, hi) : pte.present(lo, hi));
-      if (!isTable && !isLeaf) continue;
-      const vpn = vpnBase + i * span;
-      const frame = isLeaf ? this.leafFrame(lo, hi, level) : pte.frame(lo, hi);
-      visitor({
-        depth: this.top - level,
-        level,
-        index: i,
-        va: this.vpnToVa(vpn),
-        entry: (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0),
-        leaf: isLeaf,
-        paddr: frameToPa(frame, 0),
-        flags: isLeaf ? pte.decodeFlags(lo, hi) : 0,
-        size: span * 4096,
-      });
-      if (isTable && h.frameWord(frame) >= 0) this.walkTable(frame, level - 1, vpn, visitor, seen);
-    }
-  }
-
-  /** Leaves under `table` in VA order, lazily: [position VPN, frame, level, flags]. */
-  private *leaves(
-    table: number,
-    level: number,
-    vpnBase: number,
-    seen: Set<number>,
-  ): Generator<[number, number, number, MappingFlags], void, undefined> {
-    if (seen.has(table)) return;
-    seen.add(table);
-    const h = this.handler;
-    const pte = this.pte;
-    if (h.frameWord(table) < 0) return;
-    const span = PAGES_PER_LEVEL[level];
-    for (let i = 0; i < 512; i++) {
-      const base = h.frameWord(table);
-      const words = h.words;
-      const lo = words[base + 2 * i];
-      const hi = words[base + 2 * i + 1];
-      const vpn = vpnBase + i * span;
-      if (level > 0 && pte.table(lo, hi)) yield* this.leaves(pte.frame(lo, hi), level - 1, vpn, seen);
-      else if (level <= 2 && (level === 0 ? pte.page(lo, hi) : pte.present(lo, hi))) yield [vpn, this.leafFrame(lo, hi, level), level, pte.decodeFlags(lo, hi)];
-    }
-  }
-
-  private toMapping(run: { vpn: number; frame: number; pages: number; level: number; flags: MappingFlags }): Mapping {
-    return {
-      va: this.vpnToVa(run.vpn),
-      pa: frameToPa(run.frame, 0),
-      size: run.pages * 4096,
-      pageSize: levelPageSize(run.level),
-      flags: run.flags,
-    };
-  }
 
   private freeTree(table: number, level: number, seen: Set<number>): void {
     if (seen.has(table)) return;
@@ -991,11 +885,6 @@ export class PageTable64 implements Disposable {
 /** In-page offset of the VA's low half for a leaf at `level`. */
 function offsetIn(lo: number, level: number): number {
   return lo & OFFSET_MASK[level];
-}
-
-function frameToPa(frame: number, offset: number): PhysAddr {
-  if (frame < SAFE_FRAME_LIMIT) return (frame * 4096 + offset) as PhysAddr;
-  return fromBigUnchecked((BigInt(frame) << 12n) + BigInt(offset)) as PhysAddr;
 }
 
 function frameFromPa(pa: PhysAddr): number {

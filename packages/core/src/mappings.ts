@@ -1,0 +1,463 @@
+/**
+ * Enumeration of a page table as the CPU sees it: every leaf reachable from
+ * the root, under every VA that reaches it, with the permissions the CPU
+ * enforces there.
+ *
+ * A table linked from several entries (PML4[0] and PML4[511] to one PDPT, a
+ * recursive self-link, Linux's espfix PD and PT under many parents) is walked
+ * under each of them, as a translation would. The walk is iterative, with an
+ * explicit stack of typed arrays (one slot per level), so its depth is the
+ * level count and it allocates nothing per entry; its work is bounded by a
+ * budget of entries visited ({@link EnumerateOptions.maxEntries}).
+ *
+ * @module
+ */
+
+import { type PhysAddr, type VirtAddr, fromBigUnchecked } from '@page-table/memory-addr';
+import { PagingError } from './error.js';
+import type { MappingFlags } from './flags.js';
+import type { PhysMemory } from './handler.js';
+import type { PagingMetaData } from './metadata.js';
+import { type PageSize, levelPageSize } from './page-size.js';
+import type { GenericPTE } from './pte.js';
+
+/** Default of {@link EnumerateOptions.maxEntries}: 2^26 present entries, seconds of work, far above any real guest. */
+export const DEFAULT_MAX_ENTRIES = 2 ** 26;
+
+/** Options of `mappings()`, `walk()` and `aliases()`. */
+export interface EnumerateOptions {
+  /**
+   * Most present entries (table links and leaves) the walk may visit; the
+   * walk then stops with a {@link WalkBudgetError}. Bounds the work on
+   * hostile trees (every entry of every level linking to one table reaches
+   * 512^4 leaves). A positive integer or `Infinity`; default {@link DEFAULT_MAX_ENTRIES}.
+   */
+  maxEntries?: number;
+}
+
+/** One present entry reported by `walk()`, once per VA range that reaches it. */
+export interface WalkEntry {
+  /** Depth from the root (0 = root table). */
+  depth: number;
+  /** Level from the leaves (0 = 4 KiB page table). */
+  level: number;
+  /** Index in its table (0..511). */
+  index: number;
+  /** First VA the entry covers on this path, sign-extended in the high half. */
+  va: VirtAddr;
+  /** PA of the entry itself (its table's PA + 8 × index). */
+  entryPa: PhysAddr;
+  /** The raw 64-bit entry. */
+  entry: bigint;
+  /** Whether the entry is a leaf (page or block) rather than a table link. */
+  leaf: boolean;
+  /** PA the entry holds (the next table, or the leaf's base). */
+  paddr: PhysAddr;
+  /** For a leaf: the permissions the CPU enforces (its own, less what the tables above take away); 0 for a table link. */
+  flags: MappingFlags;
+  /** For a leaf whose tables restrict it: the leaf's own flags; `undefined` when they equal {@link flags}. */
+  leafFlags?: MappingFlags | undefined;
+  /** Bytes of VA the entry covers. */
+  size: number;
+  /** For a table link: whether its table lies outside backed memory (reported, not walked). False for leaves. */
+  outside: boolean;
+}
+
+/**
+ * A run of leaf mappings with contiguous VAs and PAs, equal flags (effective
+ * and own) and equal page size. A run never crosses the canonical hole.
+ */
+export interface Mapping {
+  /** First VA of the run (sign-extended in the high half). */
+  va: VirtAddr;
+  /** First PA of the run. */
+  pa: PhysAddr;
+  /** Bytes in the run. */
+  size: number;
+  /** Page size of every leaf in the run. */
+  pageSize: PageSize;
+  /** The permissions the CPU enforces: the leaves' own flags less what the tables above them take away. */
+  flags: MappingFlags;
+  /** The leaves' own flags where the tables above restrict them; `undefined` when they equal {@link flags}. */
+  leafFlags?: MappingFlags | undefined;
+}
+
+/** One path by which the walk reaches a table. */
+export interface TableReach {
+  /** First VA the table covers on this path. */
+  va: VirtAddr;
+  /** Level the table is read at on this path (0 = as a page table). */
+  level: number;
+  /** Bytes of VA the table covers on this path. */
+  size: number;
+  /** PA of the entry that links to it on this path; `undefined` where it is the root. */
+  entryPa: PhysAddr | undefined;
+}
+
+/** A table reached through two or more distinct entries (or as the root and through an entry): aliasing. */
+export interface TableAlias {
+  /** PA of the shared table. */
+  paddr: PhysAddr;
+  /** Every path that reaches it, in VA order. */
+  reaches: TableReach[];
+}
+
+/**
+ * The walk used up its {@link EnumerateOptions.maxEntries} budget. Everything
+ * before {@link va} has been reported (a streaming consumer has printed it);
+ * nothing at or after it has.
+ */
+export class WalkBudgetError extends PagingError {
+  /** Present entries visited before the walk stopped (the budget). */
+  readonly entries: number;
+  /** VA of the first entry not visited. */
+  readonly stoppedAt: VirtAddr;
+
+  constructor(entries: number, stoppedAt: VirtAddr) {
+    super('BudgetExceeded', `walk stopped after ${entries} entries at VA 0x${stoppedAt.toString(16)} (raise maxEntries)`);
+    this.entries = entries;
+    this.stoppedAt = stoppedAt;
+  }
+}
+
+const SAFE_FRAME_LIMIT = 2 ** 41; // frame * 4096 stays below 2^53
+const PAGES = [1, 512, 262144, 134217728, 68719476736, 35184372088832];
+
+/** PA of a frame (plus an in-page offset), a number while safe, else a bigint. */
+export function frameToPa(frame: number, offset: number): PhysAddr {
+  if (frame < SAFE_FRAME_LIMIT) return (frame * 4096 + offset) as PhysAddr;
+  return fromBigUnchecked((BigInt(frame) << 12n) + BigInt(offset)) as PhysAddr;
+}
+
+/** The VA of a page number (position in the table tree), sign-extended above the arch's VA width as its `vaCheck` says. */
+export function vaOfPage(meta: PagingMetaData, vpn: number): VirtAddr {
+  const check = meta.vaCheck;
+  const topBit = check === 'sign-extend' ? meta.vaBits - 1 : meta.vaBits;
+  if (check !== 'top-bits-upper' && (vpn < 2 ** (topBit - 12) || check !== 'sign-extend')) {
+    return (vpn < SAFE_FRAME_LIMIT ? vpn * 4096 : BigInt(vpn) << 12n) as VirtAddr;
+  }
+  const low = BigInt(vpn) << 12n;
+  const high = (0xffff_ffff_ffff_ffffn >> BigInt(topBit)) << BigInt(topBit);
+  return fromBigUnchecked(low | high) as VirtAddr;
+}
+
+function budgetOf(options: EnumerateOptions | undefined): number {
+  const max = options?.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  if (!(max === Number.POSITIVE_INFINITY || (Number.isSafeInteger(max) && max > 0))) {
+    throw new RangeError(`maxEntries ${String(max)} is not a positive integer or Infinity`);
+  }
+  return max;
+}
+
+const END = 0;
+const LEAF = 1;
+const TABLE = 2;
+const BUDGET = 3;
+
+/**
+ * A depth-first cursor over every path of the tree: {@link next} steps to
+ * the next present entry in VA order and leaves it in the public fields. The
+ * stack holds, per depth, the table's frame, the next index, the first page
+ * number it covers and the restrictions of the links above it.
+ *
+ * A table's word index from `frameWord` is kept only until the next
+ * `frameWord` call or until the consumer runs ({@link invalidate}), as
+ * {@link PhysMemory} allows caching backends to reuse slots.
+ */
+class TreeCursor {
+  /** Raw halves of the current entry. */
+  lo = 0;
+  hi = 0;
+  /** Level of the current entry (0 = in a page table). */
+  level = 0;
+  /** Index of the current entry in its table. */
+  index = 0;
+  /** Page number of the first VA the current entry covers. */
+  vpn = 0;
+  /** Frame of the table holding the current entry. */
+  table = 0;
+  /** OR of the restrictions of every link above the current entry. */
+  restrictions = 0;
+  /** For a table link: whether its table is outside backed memory. */
+  outside = false;
+  /** Present entries visited so far. */
+  entries = 0;
+
+  private readonly h: PhysMemory;
+  private readonly pte: GenericPTE;
+  private readonly top: number;
+  private readonly frames: Float64Array;
+  private readonly nextIndex: Int32Array;
+  private readonly firstVpn: Float64Array;
+  private readonly restrict: Int32Array;
+  private readonly budget: number;
+  private readonly floor: number;
+  private depth = 0;
+  // Word index of frames[depth] in h.words, or -1 when it must be fetched again.
+  private base = -1;
+
+  /** `floor`: tables read at a level below it are reported but not entered (1 skips page tables). */
+  constructor(meta: PagingMetaData, h: PhysMemory, root: number, budget: number, floor: number) {
+    this.h = h;
+    this.pte = meta.pte;
+    this.top = meta.levels - 1;
+    this.frames = new Float64Array(meta.levels);
+    this.nextIndex = new Int32Array(meta.levels);
+    this.firstVpn = new Float64Array(meta.levels);
+    this.restrict = new Int32Array(meta.levels);
+    this.frames[0] = root;
+    this.budget = budget;
+    this.floor = floor;
+    if (h.frameWord(root) < 0) {
+      throw new PagingError('InvalidAddress', `root table at PA 0x${(root * 4096).toString(16)} is outside physical memory`);
+    }
+  }
+
+  /** Forgets the cached word index (call after running code that may read memory). */
+  invalidate(): void {
+    this.base = -1;
+  }
+
+  /** Steps to the next present entry: `LEAF`, `TABLE`, `END`, or `BUDGET` (then {@link vpn} is where it stopped). */
+  next(): number {
+    const h = this.h;
+    const pte = this.pte;
+    let d = this.depth;
+    let base = this.base;
+    let words = h.words;
+    for (;;) {
+      if (d < 0) {
+        this.depth = d;
+        return END;
+      }
+      let i = this.nextIndex[d];
+      if (i >= 512) {
+        d--;
+        base = -1;
+        continue;
+      }
+      if (base < 0) {
+        base = h.frameWord(this.frames[d]);
+        words = h.words;
+        if (base < 0) {
+          // Backed when entered; a backend may only lose it if it shrank: nothing more to read here.
+          this.nextIndex[d] = 512;
+          continue;
+        }
+      }
+      let lo = 0;
+      let hi = 0;
+      for (; i < 512; i++) {
+        lo = words[base + 2 * i];
+        hi = words[base + 2 * i + 1];
+        if ((lo | hi) !== 0) break;
+      }
+      if (i === 512) {
+        this.nextIndex[d] = 512;
+        continue;
+      }
+      const level = this.top - d;
+      const isTable = level > 0 && pte.table(lo, hi);
+      if (!isTable && !(level <= 2 && (level === 0 ? pte.page(lo, hi) : pte.present(lo, hi)))) {
+        this.nextIndex[d] = i + 1;
+        continue;
+      }
+      const vpn = this.firstVpn[d] + i * PAGES[level];
+      this.vpn = vpn;
+      if (this.entries >= this.budget) {
+        this.nextIndex[d] = i;
+        this.depth = d;
+        this.base = base;
+        return BUDGET;
+      }
+      this.entries++;
+      this.nextIndex[d] = i + 1;
+      this.lo = lo;
+      this.hi = hi;
+      this.level = level;
+      this.index = i;
+      this.table = this.frames[d];
+      this.restrictions = this.restrict[d];
+      if (!isTable) {
+        this.depth = d;
+        this.base = base;
+        return LEAF;
+      }
+      if (level - 1 < this.floor) {
+        this.outside = false;
+        this.depth = d;
+        this.base = base;
+        return TABLE;
+      }
+      const child = pte.frame(lo, hi);
+      const cb = h.frameWord(child);
+      this.outside = cb < 0;
+      if (cb >= 0) {
+        d++;
+        this.frames[d] = child;
+        this.nextIndex[d] = 0;
+        this.firstVpn[d] = vpn;
+        this.restrict[d] = this.restrict[d - 1] | pte.tableRestrictions(lo, hi);
+      }
+      this.depth = d;
+      this.base = cb;
+      return TABLE;
+    }
+  }
+}
+
+/** The leaf's base frame, aligned down to its size (lower bits of a block's address field are attributes, e.g. x86 PAT). */
+function leafFrame(pte: GenericPTE, lo: number, hi: number, level: number): number {
+  const frame = pte.frame(lo, hi);
+  if (level === 0) return frame;
+  return frame - (frame - Math.floor(frame / PAGES[level]) * PAGES[level]);
+}
+
+/**
+ * Leaf mappings of the tree at `root` in VA order, runs merged (like `info
+ * mem`); lazy, memory independent of the leaf count. See `PageTable64.mappings`.
+ */
+export function* enumerateMappings(
+  meta: PagingMetaData,
+  h: PhysMemory,
+  root: number,
+  options?: EnumerateOptions,
+): Generator<Mapping, void, undefined> {
+  const c = new TreeCursor(meta, h, root, budgetOf(options), 0);
+  const pte = meta.pte;
+  // The first page of the high half: its position touches the low half's last page, its VA does not.
+  const halfStart = meta.vaCheck === 'sign-extend' ? 2 ** (meta.vaBits - 13) : -1;
+  let open = false;
+  let vpn0 = 0;
+  let frame0 = 0;
+  let pages = 0;
+  let level0 = 0;
+  let flags0 = 0;
+  let own0 = 0;
+  let kind: number;
+  for (;;) {
+    kind = c.next();
+    if (kind === TABLE) continue;
+    if (kind !== LEAF) break;
+    const level = c.level;
+    const vpn = c.vpn;
+    const frame = leafFrame(pte, c.lo, c.hi, level);
+    const own = pte.decodeFlags(c.lo, c.hi);
+    const flags = c.restrictions === 0 ? own : pte.effectiveFlags(c.lo, c.hi, c.restrictions);
+    if (
+      open &&
+      level === level0 &&
+      flags === flags0 &&
+      own === own0 &&
+      vpn === vpn0 + pages &&
+      frame === frame0 + pages &&
+      vpn !== halfStart
+    ) {
+      pages += PAGES[level];
+      continue;
+    }
+    if (open) {
+      yield run(meta, vpn0, frame0, pages, level0, flags0, own0);
+      c.invalidate();
+    }
+    open = true;
+    vpn0 = vpn;
+    frame0 = frame;
+    pages = PAGES[level];
+    level0 = level;
+    flags0 = flags;
+    own0 = own;
+  }
+  if (open) yield run(meta, vpn0, frame0, pages, level0, flags0, own0);
+  if (kind === BUDGET) throw new WalkBudgetError(c.entries, vaOfPage(meta, c.vpn));
+}
+
+function run(meta: PagingMetaData, vpn: number, frame: number, pages: number, level: number, flags: number, own: number): Mapping {
+  return {
+    va: vaOfPage(meta, vpn),
+    pa: frameToPa(frame, 0),
+    size: pages * 4096,
+    pageSize: levelPageSize(level),
+    flags,
+    leafFlags: own === flags ? undefined : own,
+  };
+}
+
+/** Calls `visitor` for every present entry of every path, depth-first in VA order. See `PageTable64.walk`. */
+export function walkEntries(
+  meta: PagingMetaData,
+  h: PhysMemory,
+  root: number,
+  visitor: (entry: WalkEntry) => void,
+  options?: EnumerateOptions,
+): void {
+  const c = new TreeCursor(meta, h, root, budgetOf(options), 0);
+  const pte = meta.pte;
+  const top = meta.levels - 1;
+  for (;;) {
+    const kind = c.next();
+    if (kind === END) return;
+    if (kind === BUDGET) throw new WalkBudgetError(c.entries, vaOfPage(meta, c.vpn));
+    const { lo, hi, level } = c;
+    const leaf = kind === LEAF;
+    const own = leaf ? pte.decodeFlags(lo, hi) : 0;
+    const flags = leaf && c.restrictions !== 0 ? pte.effectiveFlags(lo, hi, c.restrictions) : own;
+    visitor({
+      depth: top - level,
+      level,
+      index: c.index,
+      va: vaOfPage(meta, c.vpn),
+      entryPa: frameToPa(c.table, c.index * 8),
+      entry: (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0),
+      leaf,
+      paddr: frameToPa(leaf ? leafFrame(pte, lo, hi, level) : pte.frame(lo, hi), 0),
+      flags,
+      leafFlags: own === flags ? undefined : own,
+      size: PAGES[level] * 4096,
+      outside: !leaf && c.outside,
+    });
+    c.invalidate();
+  }
+}
+
+/**
+ * Tables reached through two or more distinct entries (counting the root
+ * register as one), each with every path that reaches it, in order of first
+ * reach. Page tables are not entered (their links are enough), so this costs
+ * far less than a full walk. See `PageTable64.aliases`.
+ */
+export function findAliases(meta: PagingMetaData, h: PhysMemory, root: number, options?: EnumerateOptions): TableAlias[] {
+  const c = new TreeCursor(meta, h, root, budgetOf(options), 1);
+  const pte = meta.pte;
+  const top = meta.levels - 1;
+  const found = new Map<number, { reaches: TableReach[]; referrers: Set<number> }>();
+  found.set(root, {
+    reaches: [{ va: vaOfPage(meta, 0), level: top, size: PAGES[top] * 512 * 4096, entryPa: undefined }],
+    referrers: new Set([-1]),
+  });
+  for (;;) {
+    const kind = c.next();
+    if (kind === END) break;
+    if (kind === BUDGET) throw new WalkBudgetError(c.entries, vaOfPage(meta, c.vpn));
+    if (kind !== TABLE || c.outside) continue;
+    const child = pte.frame(c.lo, c.hi);
+    let rec = found.get(child);
+    if (rec === undefined) {
+      rec = { reaches: [], referrers: new Set() };
+      found.set(child, rec);
+    }
+    // An entry is known by its word position: table frame × 512 + index (exact below 2^53).
+    rec.referrers.add(c.table * 512 + c.index);
+    rec.reaches.push({
+      va: vaOfPage(meta, c.vpn),
+      level: c.level - 1,
+      size: PAGES[c.level] * 4096,
+      entryPa: frameToPa(c.table, c.index * 8),
+    });
+  }
+  const out: TableAlias[] = [];
+  for (const [frame, rec] of found) {
+    if (rec.referrers.size >= 2) out.push({ paddr: frameToPa(frame, 0), reaches: rec.reaches });
+  }
+  return out;
+}
