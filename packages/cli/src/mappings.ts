@@ -22,8 +22,10 @@ export interface MappingRow {
   size: bigint;
   /** Page size of every leaf in the run. */
   pageSize: PageSize;
-  /** Flags of every leaf in the run. */
+  /** Effective permissions of every leaf in the run, as the CPU enforces them. */
   flags: MappingFlags;
+  /** The leaves' own flags where tables above restrict them (undefined when equal to {@link flags}). */
+  leafFlags?: MappingFlags | undefined;
 }
 
 /** `4K`, `2M` or `1G`. */
@@ -50,14 +52,16 @@ export function displayVa(va: bigint | number, upperBits: bigint): bigint {
 export function mappingRows(mappings: Iterable<Mapping>, upperBits: bigint): MappingRow[] {
   const rows: MappingRow[] = [];
   for (const m of mappings) {
-    rows.push({ va: displayVa(m.va, upperBits), pa: BigInt(m.pa), size: BigInt(m.size), pageSize: m.pageSize, flags: m.flags });
+    rows.push({ va: displayVa(m.va, upperBits), pa: BigInt(m.pa), size: BigInt(m.size), pageSize: m.pageSize, flags: m.flags, leafFlags: m.leafFlags });
   }
   return rows;
 }
 
 /**
  * The JSON form of a row (schema 2, in the README): addresses and sizes as
- * `0x…` strings, ranges by their first and last (inclusive) address.
+ * `0x…` strings, ranges by their first and last (inclusive) address; `flags`
+ * are the effective permissions, and `leafFlags` (only where they differ)
+ * the leaf's own bits.
  */
 export function mappingJson(row: MappingRow): Record<string, unknown> {
   return {
@@ -68,6 +72,7 @@ export function mappingJson(row: MappingRow): Record<string, unknown> {
     size: hex(row.size),
     pageSize: pageSizeName(row.pageSize),
     flags: flagNames(row.flags),
+    ...(row.leafFlags === undefined ? {} : { leafFlags: flagNames(row.leafFlags) }),
   };
 }
 
@@ -131,7 +136,8 @@ export class MappingTable {
     const va = `${hexPad(r.va, this.vaDigits)}-${hexPad(r.va + r.size - 1n, this.vaDigits)}`;
     const pa = `${hexPad(r.pa, this.paDigits)}-${hexPad(r.pa + r.size - 1n, this.paDigits)}`;
     const page = pageSizeName(r.pageSize);
-    const names = flagNames(r.flags).join('|');
+    const own = r.leafFlags === undefined ? '' : `  (leaf ${shortFlags(r.leafFlags)})`;
+    const names = flagNames(r.flags).join('|') + own;
     const pagePainted = page === '4K' ? '  4K' : `  ${this.style.bold(page)}`;
     return `  ${va}  ${pa}  ${formatBytes(r.size).padStart(SIZE_WIDTH)}  ${pagePainted}  ${this.perm(shortFlags(r.flags))}  ${names}`.trimEnd();
   }

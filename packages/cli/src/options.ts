@@ -66,6 +66,7 @@ export const IMAGE_OPTIONS = {
   image: { type: 'string' },
   'ram-base': { type: 'string' },
   'cache-frames': { type: 'string' },
+  'max-entries': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Options;
@@ -121,6 +122,8 @@ export interface ImageArgs {
   leafFlags: ((entry: bigint, flags: number) => number) | undefined;
   /** Notes for stderr. */
   notes: readonly string[];
+  /** `--max-entries`: the walk's budget of present entries, or undefined for the walker's default. */
+  maxEntries: number | undefined;
   /** `--json`. */
   json: boolean;
 }
@@ -157,6 +160,7 @@ export function imageArgs(p: Parsed, command: string): ImageArgs {
     rootDetail: roots.detail,
     leafFlags,
     notes,
+    maxEntries: intOption(p, 'max-entries', Number.MAX_SAFE_INTEGER),
     json: flag(p, 'json'),
   };
 }

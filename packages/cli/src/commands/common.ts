@@ -7,8 +7,10 @@
 
 import { type Audit, type AuditSink, type Problem, type ProblemKind, type Tally, auditTables } from '../audit.js';
 import type { Context } from '../context.js';
+import { EXIT_FAILURE } from '../errors.js';
 import { type LeafFilter, describeFilter, filterJson, isFiltered } from '../filter.js';
 import { type OpenedImage, openImage } from '../image.js';
+import { displayVa } from '../mappings.js';
 import { formatBytes, hex } from '../numbers.js';
 import type { ImageArgs } from '../options.js';
 import { Progress } from '../progress.js';
@@ -88,10 +90,35 @@ export function auditImage(args: ImageArgs, img: OpenedImage, sink: AuditSink, f
   const has = (f: number) => img.memory.has(f);
   let total: Audit | undefined;
   for (const t of img.tables) {
-    const a = auditTables(t.mode, t.pt, has, t.upper ? t.mode.upperBits : 0n, sink, filter, args.leafFlags);
+    const a = auditTables(t.mode, t.pt, has, t.upper ? t.mode.upperBits : 0n, sink, { filter, leafFlags: args.leafFlags, maxEntries: args.maxEntries });
     total = total === undefined ? a : sumAudits(total, a);
+    if (a.stopped !== undefined) break;
   }
   return total as Audit;
+}
+
+/** The tables of the image that more than one entry reaches (aliases), with the VAs that reach each, in VA order. */
+export function imageAliases(args: ImageArgs, img: OpenedImage): Array<{ paddr: bigint; vas: bigint[] }> {
+  const out: Array<{ paddr: bigint; vas: bigint[] }> = [];
+  for (const t of img.tables) {
+    const upperBits = t.upper ? t.mode.upperBits : 0n;
+    const options = args.maxEntries === undefined ? undefined : { maxEntries: args.maxEntries };
+    for (const a of t.pt.aliases(options)) out.push({ paddr: BigInt(a.paddr), vas: a.reaches.map((r) => displayVa(r.va, upperBits)) });
+  }
+  return out;
+}
+
+/**
+ * The exit status of a walk: 0, or 1 with one line on stderr saying how far
+ * the walk got when the work budget stopped it (what came before is out).
+ */
+export function budgetExit(ctx: Context, args: ImageArgs, stopped: { entries: number; at: bigint } | undefined): number {
+  if (stopped === undefined) return 0;
+  const budget = args.maxEntries === undefined ? 'the default --max-entries' : `--max-entries ${args.maxEntries}`;
+  ctx.io.stderr.write(
+    `ptm: error: the walk stopped after ${stopped.entries} entries (${budget}) at VA ${hex(stopped.at)}; everything before it is listed (raise --max-entries for more)\n`,
+  );
+  return EXIT_FAILURE;
 }
 
 function sumAudits(a: Audit, b: Audit): Audit {
@@ -121,6 +148,8 @@ function sumAudits(a: Audit, b: Audit): Audit {
     rows: a.rows + b.rows,
     problems: a.problems + b.problems,
     problemKinds,
+    restricted: a.restricted + b.restricted,
+    stopped: a.stopped ?? b.stopped,
   };
 }
 

@@ -14,7 +14,7 @@ import { JsonWriter, LineWriter } from '../line-writer.js';
 import { flagNames, permPaint } from '../mappings.js';
 import { hex, hexPad, parseU64 } from '../numbers.js';
 import { IMAGE_OPTIONS, imageArgs, parse } from '../options.js';
-import { auditImage, headerLine, jsonHead, withImage } from './common.js';
+import { auditImage, headerLine, jsonHead, budgetExit, withImage } from './common.js';
 
 /** The options of `ptm find-pa`: the image's and the filter's. */
 export const FIND_PA_OPTIONS = { ...IMAGE_OPTIONS, ...FILTER_OPTIONS } as const;
@@ -38,9 +38,10 @@ export function findPaCommand(ctx: Context, argv: readonly string[]): number {
   return withImage(ctx, args, 'searching', (img) => {
     const out = new LineWriter(ctx.io.stdout);
     // One walk per PA, each streaming its hits: memory stays bounded however many VAs alias a frame.
+    let stopped: { entries: number; at: bigint } | undefined;
     const search = (target: bigint, onHit: (h: Hit) => void): number => {
       let hits = 0;
-      auditImage(
+      stopped ??= auditImage(
         args,
         img,
         {
@@ -51,7 +52,7 @@ export function findPaCommand(ctx: Context, argv: readonly string[]): number {
           },
         },
         filter,
-      );
+      ).stopped;
       return hits;
     };
     if (args.json) {
@@ -63,8 +64,10 @@ export function findPaCommand(ctx: Context, argv: readonly string[]): number {
           json.item({ pa: hex(target), va: hex(h.va), leafVa: hex(h.leafVa), leafPa: hex(h.leafPa), size: hex(h.size), flags: flagNames(h.flags) }),
         );
       }
+      json.close();
+      json.field('complete', stopped === undefined);
       json.end();
-      return 0;
+      return budgetExit(ctx, args, stopped);
     }
     const { style } = ctx;
     const perm = permPaint(style);
@@ -78,6 +81,7 @@ export function findPaCommand(ctx: Context, argv: readonly string[]): number {
       out.line(style.dim(n === 0 ? '  mapped by no VA' : `  mapped by ${n} ${n === 1 ? 'VA' : 'VAs'}`));
     }
     out.flush();
-    return 0;
+    return budgetExit(ctx, args, stopped);
   });
 }
+

@@ -14,7 +14,7 @@ import type { Mode } from '../modes.js';
 import { formatBytes, formatBytesApprox, hex } from '../numbers.js';
 import { IMAGE_OPTIONS, imageArgs, parse } from '../options.js';
 import { renderTable } from '../table.js';
-import { HUMAN_PROBLEMS, ProblemLog, auditImage, headerLine, jsonHead, jsonText, problemJson, problemLines, withImage } from './common.js';
+import { HUMAN_PROBLEMS, ProblemLog, auditImage, headerLine, budgetExit, jsonHead, jsonText, problemJson, problemLines, withImage } from './common.js';
 
 /** Problems the stats JSON lists in full (it says how many there were in all). */
 const JSON_PROBLEMS = 1000;
@@ -32,10 +32,10 @@ export function statsCommand(ctx: Context, argv: readonly string[]): number {
     const audit = auditImage(args, img, { problem: (x) => log.add(x) }, filter);
     if (args.json) {
       ctx.print(jsonText({ ...jsonHead('stats', args, img, filter), ...statsJson(args.mode, audit, log) }));
-      return 0;
+    } else {
+      ctx.print([headerLine(ctx, args, img, filter), ...statsLines(ctx, args.mode, audit, log)]);
     }
-    ctx.print([headerLine(ctx, args, img, filter), ...statsLines(ctx, args.mode, audit, log)]);
-    return 0;
+    return budgetExit(ctx, args, audit.stopped);
   });
 }
 
@@ -54,8 +54,10 @@ function statsJson(mode: Mode, a: Audit, log: ProblemLog): Record<string, unknow
       byPageSize: [...a.bySize].map(([size, t]) => ({ pageSize: pageSizeName(size), leaves: t.leaves, bytes: hex(t.bytes) })),
       byFlags: [...a.byFlags].map(([flags, t]) => ({ flags: flagNames(flags), leaves: t.leaves, bytes: hex(t.bytes) })),
     },
+    restrictedLeaves: a.restricted,
     problems: log.kept.map(problemJson),
     problemsTotal: log.count,
+    complete: a.stopped === undefined,
   };
 }
 
