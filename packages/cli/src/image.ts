@@ -8,7 +8,8 @@
 
 import { isPagingError, type PageTable64 } from '@page-table/core';
 import { CliError, fsReason, usageError } from './errors.js';
-import { FileMemory, SpecialFileError } from './file-memory.js';
+import { FileMemory } from './file-memory.js';
+import { SpecialFileError } from './file-source.js';
 import type { Mode } from './modes.js';
 import type { TableSpec } from './roots.js';
 import { formatBytes, hex } from './numbers.js';

@@ -11,7 +11,8 @@ export { type Audit, type AuditSink, type Problem, type ProblemKind, type Tally,
 export { main } from './cli.js';
 export type { Io, OutStream } from './context.js';
 export { CliError, EXIT_FAILURE, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE } from './errors.js';
-export { FileMemory, type FileMemoryOptions, SpecialFileError } from './file-memory.js';
+export { FileMemory, type FileMemoryOptions } from './file-memory.js';
+export { FileSource, SpecialFileError } from './file-source.js';
 export { type LeafFilter, NO_FILTER } from './filter.js';
 export { type MappingRow, displayVa, flagNames, mappingRows, pageSizeName } from './mappings.js';
 export { AARCH64_39, ARCH_ALIASES, ARCH_CHOICES, type ArchName, MODES, type Mode, canonicalArch, resolveMode } from './modes.js';
