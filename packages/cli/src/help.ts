@@ -18,10 +18,15 @@ const IMAGE = `Image options:
   --arch NAME          paging mode of the tables (needed with --root; the
                        registers below say it themselves)
   --levels N           level count, for arches with several modes
-  --image FILE         raw RAM image: the bytes of physical memory from --ram-base
-                       on (a regular file or a block device)
-  --ram-base PA        physical address of the image's first byte (default 0x0)
-  --root PA            physical address of the root table
+  --image FILE         the guest's memory, format detected: a QEMU ELF core
+                       (dump-guest-memory), a kdump core (-z, flattened or not),
+                       a LiME image, or a raw RAM image from --ram-base on
+  --image FILE@PA      a raw region at PA (repeat for several regions)
+  --ram-base PA        physical address of a raw image's first byte (default 0x0)
+  --cpu N              a core's CPU whose registers give the root (default 0)
+  --root PA            physical address of the root table (without it, a core's
+                       x86 QEMU note gives CR3/CR4, else its VMCOREINFO the
+                       kernel's table)
   --upper              aarch64 only: the --root table is a TTBR1 one (upper range)
   --cr3 N              x86_64: the whole CR3 (PCID, PWT/PCD, bit 63 masked);
                        --cr4 N: LA57 (bit 12) selects 5-level paging
@@ -33,6 +38,7 @@ const IMAGE = `Image options:
   --mair N             aarch64: MAIR_EL1, for memory types (DEVICE, UNCACHED);
                        without it they are not shown
   --cache-frames N     frames of the image kept in memory (default 1024 = 4 MiB)
+  --max-entries N      stop after N present entries (default 2^26), saying where
   --json               machine-readable output (schema in the README)
   -h, --help           this help`;
 

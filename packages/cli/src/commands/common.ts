@@ -11,7 +11,7 @@ import { EXIT_FAILURE } from '../errors.js';
 import { type LeafFilter, describeFilter, filterJson, isFiltered } from '../filter.js';
 import { type OpenedImage, openImage } from '../image.js';
 import { displayVa } from '../mappings.js';
-import { formatBytes, hex } from '../numbers.js';
+import { hex } from '../numbers.js';
 import type { ImageArgs } from '../options.js';
 import { Progress } from '../progress.js';
 
@@ -31,53 +31,58 @@ export const HUMAN_PROBLEMS = 100;
 /** Opens the image of `args` and runs `body` on it with a progress line on stderr; closes the file after. */
 export function withImage<T>(ctx: Context, args: ImageArgs, label: string, body: (img: OpenedImage) => T): T {
   const progress = new Progress(ctx.io.stderr, label);
-  const img = openImage(args.tables, { ...args.spec, onRead: (n) => progress.update(n) });
-  for (const note of args.notes) ctx.warn(note);
-  if (img.warning !== undefined) ctx.warn(img.warning);
+  let img: OpenedImage;
+  try {
+    img = openImage(args, (n) => progress.update(n));
+  } catch (e) {
+    progress.done();
+    throw e;
+  }
+  for (const note of img.notes) ctx.warn(note);
   try {
     return body(img);
   } finally {
     progress.done();
-    img.memory.close();
+    img.close();
   }
 }
 
 /** `x86_64 4-level · root 0x101000 (CR3 = 0x101000) · image demo.img, 2 MiB at 0x0` and the filter, if any. */
-export function headerLine(ctx: Context, args: ImageArgs, img: OpenedImage, filter?: LeafFilter): string {
+export function headerLine(ctx: Context, img: OpenedImage, filter?: LeafFilter): string {
   const { style } = ctx;
-  const m = img.memory;
   const parts: string[] = [];
-  if (img.tables.length === 1) {
-    const t = img.tables[0];
+  if (img.opened.length === 1) {
+    const t = img.opened[0];
     parts.push(style.bold(t.mode.meta.name) + (t.upper ? ', TTBR1 (upper range)' : ''));
     parts.push(`root ${hex(t.root)} (${t.mode.register(t.root, t.upper)})`);
   } else {
-    for (const t of img.tables) parts.push(`${style.bold(t.mode.meta.name)}: root ${hex(t.root)} (${t.mode.register(t.root, t.upper)})`);
+    for (const t of img.opened) parts.push(`${style.bold(t.mode.meta.name)}: root ${hex(t.root)} (${t.mode.register(t.root, t.upper)})`);
   }
-  parts.push(`image ${args.spec.file}, ${formatBytes(m.end - m.base)} at ${hex(m.base)}`);
+  if (img.source !== 'option') parts.push(`root from ${img.source === 'qemu-note' ? 'the QEMU register note' : 'VMCOREINFO'}: ${img.detail}`);
+  parts.push(`image ${img.input.file}: ${img.input.description}`);
   if (filter !== undefined && isFiltered(filter)) parts.push(`only ${describeFilter(filter)}`);
   return parts.join(style.dim(' · '));
 }
 
 /** The fields the schema-2 JSON of `dump`, `stats` and `find-pa` starts with. */
-export function jsonHead(command: string, args: ImageArgs, img: OpenedImage, filter: LeafFilter): Record<string, unknown> {
-  const m = img.memory;
+export function jsonHead(command: string, img: OpenedImage, filter: LeafFilter): Record<string, unknown> {
   return {
     schema: JSON_SCHEMA,
     command,
-    arch: args.mode.arch,
-    mode: args.mode.id,
-    title: args.mode.meta.name,
-    levels: args.mode.levels,
+    arch: img.mode.arch,
+    mode: img.mode.id,
+    title: img.mode.meta.name,
+    levels: img.mode.levels,
     input: {
-      file: args.spec.file,
-      format: 'raw',
-      description: `raw RAM image, ${formatBytes(m.end - m.base)} at ${hex(m.base)}`,
-      regions: [{ paddr: hex(m.base), size: hex(m.end - m.base), stored: hex(m.end - m.base) }],
+      file: img.input.file,
+      format: img.input.format,
+      description: img.input.description,
+      machine: img.input.machine ?? null,
+      regions: img.input.regions.map((r) => ({ paddr: hex(r.paddr), size: hex(r.size), stored: hex(r.stored) })),
     },
-    root: { paddr: hex(img.root), source: 'option', detail: args.rootDetail },
-    tables: img.tables.map((t) => ({ mode: t.mode.id, title: t.mode.meta.name, levels: t.mode.levels, root: hex(t.root), upper: t.upper, register: t.mode.register(t.root, t.upper) })),
-    upper: args.upper,
+    root: { paddr: hex(img.root), source: img.source, detail: img.detail },
+    tables: img.opened.map((t) => ({ mode: t.mode.id, title: t.mode.meta.name, levels: t.mode.levels, root: hex(t.root), upper: t.upper, register: t.mode.register(t.root, t.upper) })),
+    upper: img.upper,
     filter: filterJson(filter),
   };
 }
@@ -87,10 +92,10 @@ export function jsonHead(command: string, args: ImageArgs, img: OpenedImage, fil
  * into one sink, and sums what each counted.
  */
 export function auditImage(args: ImageArgs, img: OpenedImage, sink: AuditSink, filter: LeafFilter): Audit {
-  const has = (f: number) => img.memory.has(f);
+  const has = (f: number) => img.memory.frameWord(f) >= 0;
   let total: Audit | undefined;
-  for (const t of img.tables) {
-    const a = auditTables(t.mode, t.pt, has, t.upper ? t.mode.upperBits : 0n, sink, { filter, leafFlags: args.leafFlags, maxEntries: args.maxEntries });
+  for (const t of img.opened) {
+    const a = auditTables(t.mode, t.pt, has, t.upper ? t.mode.upperBits : 0n, sink, { filter, leafFlags: img.leafFlags, maxEntries: args.maxEntries });
     total = total === undefined ? a : sumAudits(total, a);
     if (a.stopped !== undefined) break;
   }
@@ -100,7 +105,7 @@ export function auditImage(args: ImageArgs, img: OpenedImage, sink: AuditSink, f
 /** The tables of the image that more than one entry reaches (aliases), with the VAs that reach each, in VA order. */
 export function imageAliases(args: ImageArgs, img: OpenedImage): Array<{ paddr: bigint; vas: bigint[] }> {
   const out: Array<{ paddr: bigint; vas: bigint[] }> = [];
-  for (const t of img.tables) {
+  for (const t of img.opened) {
     const upperBits = t.upper ? t.mode.upperBits : 0n;
     const options = args.maxEntries === undefined ? undefined : { maxEntries: args.maxEntries };
     for (const a of t.pt.aliases(options)) out.push({ paddr: BigInt(a.paddr), vas: a.reaches.map((r) => displayVa(r.va, upperBits)) });
@@ -178,19 +183,19 @@ export class ProblemLog {
   }
 }
 
-/** The fields every image command's JSON starts with. */
-export function jsonEnvelope(command: string, args: ImageArgs, img: OpenedImage): Record<string, unknown> {
-  const m = img.memory;
+/** The fields `ptm translate`'s JSON (version 1) starts with. */
+export function jsonEnvelope(command: string, img: OpenedImage): Record<string, unknown> {
+  const first = img.input.regions[0];
   return {
     version: JSON_VERSION,
     command,
-    arch: args.mode.arch,
-    mode: args.mode.id,
-    title: args.mode.meta.name,
-    levels: args.mode.levels,
-    image: { file: args.spec.file, ramBase: hex(m.base), size: hex(m.end - m.base) },
+    arch: img.mode.arch,
+    mode: img.mode.id,
+    title: img.mode.meta.name,
+    levels: img.mode.levels,
+    image: { file: img.input.file, ramBase: hex(first?.paddr ?? 0n), size: hex(first?.size ?? 0n) },
     root: hex(img.root),
-    upper: args.upper,
+    upper: img.upper,
   };
 }
 

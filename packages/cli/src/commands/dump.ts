@@ -46,7 +46,7 @@ export function dumpCommand(ctx: Context, argv: readonly string[]): number {
     const out = new LineWriter(ctx.io.stdout);
     if (args.json) {
       const json = new JsonWriter(out);
-      for (const [k, v] of Object.entries(jsonHead('dump', args, img, filter))) json.field(k, v);
+      for (const [k, v] of Object.entries(jsonHead('dump', img, filter))) json.field(k, v);
       const log = new ProblemLog(JSON_PROBLEMS);
       json.open('mappings');
       const audit = auditImage(args, img, { row: (r) => json.item(mappingJson(r)), problem: (x) => log.add(x) }, filter);
@@ -74,8 +74,8 @@ export function dumpCommand(ctx: Context, argv: readonly string[]): number {
       return budgetExit(ctx, args, audit.stopped);
     }
     const { style } = ctx;
-    out.line(headerLine(ctx, args, img, filter));
-    const table = MappingTable.forWidths(style, args.mode.meta.paBits);
+    out.line(headerLine(ctx, img, filter));
+    const table = MappingTable.forWidths(style, img.mode.meta.paBits);
     out.line(table.header());
     const log = new ProblemLog(HUMAN_PROBLEMS);
     const audit = auditImage(args, img, { row: (r) => out.line(table.line(r)), problem: (x) => log.add(x) }, filter);

@@ -57,7 +57,7 @@ export function findPaCommand(ctx: Context, argv: readonly string[]): number {
     };
     if (args.json) {
       const json = new JsonWriter(out);
-      for (const [k, v] of Object.entries(jsonHead('find-pa', args, img, filter))) json.field(k, v);
+      for (const [k, v] of Object.entries(jsonHead('find-pa', img, filter))) json.field(k, v);
       json.open('hits');
       for (const target of targets) {
         search(target, (h) =>
@@ -71,7 +71,7 @@ export function findPaCommand(ctx: Context, argv: readonly string[]): number {
     }
     const { style } = ctx;
     const perm = permPaint(style);
-    out.line(headerLine(ctx, args, img, filter));
+    out.line(headerLine(ctx, img, filter));
     for (const target of targets) {
       out.line('');
       out.line(`PA ${style.bold(hex(target))}`);

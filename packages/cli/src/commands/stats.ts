@@ -31,9 +31,9 @@ export function statsCommand(ctx: Context, argv: readonly string[]): number {
     const log = new ProblemLog(args.json ? JSON_PROBLEMS : HUMAN_PROBLEMS);
     const audit = auditImage(args, img, { problem: (x) => log.add(x) }, filter);
     if (args.json) {
-      ctx.print(jsonText({ ...jsonHead('stats', args, img, filter), ...statsJson(args.mode, audit, log) }));
+      ctx.print(jsonText({ ...jsonHead('stats', img, filter), ...statsJson(img.mode, audit, log) }));
     } else {
-      ctx.print([headerLine(ctx, args, img, filter), ...statsLines(ctx, args.mode, audit, log)]);
+      ctx.print([headerLine(ctx, img, filter), ...statsLines(ctx, img.mode, audit, log)]);
     }
     return budgetExit(ctx, args, audit.stopped);
   });

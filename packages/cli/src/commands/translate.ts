@@ -26,15 +26,15 @@ export const TRANSLATE_OPTIONS = { ...IMAGE_OPTIONS, ...MMU_OPTIONS } as const;
 export function translateCommand(ctx: Context, argv: readonly string[]): number {
   const p = parse('translate', argv, TRANSLATE_OPTIONS, true);
   const args = imageArgs(p, 'translate');
-  const request = mmuRequest(p, args.mode.arch);
-  if (p.positionals.length === 0) throw usageError('ptm translate needs at least one VA (see ptm translate --help)');
-  const vas = p.positionals.map((t) => parseU64(t, 'VA'));
   return withImage(ctx, args, 'translating', (img) => {
+    if (p.positionals.length === 0) throw usageError('ptm translate needs at least one VA (see ptm translate --help)');
+    const vas = p.positionals.map((t) => parseU64(t, 'VA'));
+    const request = mmuRequest(p, img.mode.arch);
     // With both AArch64 TTBRs, VA bit 55 picks the table, as the MMU does.
-    const tableOf = (va: bigint) => img.tables.find((t) => t.upper === (((va >> 55n) & 1n) === 1n)) ?? img.tables[0];
+    const tableOf = (va: bigint) => img.opened.find((t) => t.upper === (((va >> 55n) & 1n) === 1n)) ?? img.opened[0];
     const results = vas.map((va) => {
       const t = tableOf(va);
-      return withLeafFlags(translateVa(t.mode, img.memory, t.root, va), args.leafFlags);
+      return withLeafFlags(translateVa(t.mode, img.memory, t.root, va), img.leafFlags);
     });
     const probes = new Map<OpenedTable, AccessProbe>();
     const probeOf = (t: OpenedTable): AccessProbe => {
@@ -45,19 +45,19 @@ export function translateCommand(ctx: Context, argv: readonly string[]): number 
       }
       return p as AccessProbe;
     };
-    const probe = request === undefined ? undefined : probeOf(img.tables[0]);
+    const probe = request === undefined ? undefined : probeOf(img.opened[0]);
     const outcomes = request === undefined ? undefined : vas.map((va) => probeOf(tableOf(va)).run(va));
     if (args.json) {
       ctx.print(
         jsonText({
-          ...jsonEnvelope('translate', args, img),
+          ...jsonEnvelope('translate', img),
           mmu: probe === undefined ? null : mmuJson(probe),
           translations: results.map((t, i) => ({ ...translationJson(t), access: outcomes === undefined ? null : accessJson(outcomes[i]) })),
         }),
       );
       return 0;
     }
-    const lines = [headerLine(ctx, args, img)];
+    const lines = [headerLine(ctx, img)];
     if (probe !== undefined && outcomes !== undefined) {
       lines.push(mmuLine(ctx, probe));
       for (const o of outcomes) lines.push('', ...accessLines(ctx, probe, o));
