@@ -8,6 +8,7 @@
 import { isPagingError } from '@page-table/core';
 import { demoCommand } from './commands/demo.js';
 import { dumpCommand } from './commands/dump.js';
+import { findPaCommand } from './commands/find-pa.js';
 import { statsCommand } from './commands/stats.js';
 import { translateCommand } from './commands/translate.js';
 import { type Context, type Io, makeContext } from './context.js';
@@ -21,6 +22,7 @@ const RUN: Readonly<Record<string, Command>> = {
   dump: dumpCommand,
   translate: translateCommand,
   stats: statsCommand,
+  'find-pa': findPaCommand,
 };
 
 /**

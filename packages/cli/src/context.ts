@@ -9,14 +9,19 @@ import { type Style, makeStyle, wantColor } from './style.js';
 
 /** An output stream (`process.stdout` fits). */
 export interface OutStream {
+  /** Writes text (synchronously for files and pipes, as Node's stdout on Linux). */
   write(text: string): unknown;
+  /** Whether the stream is a terminal (colour and progress lines only then). */
   readonly isTTY?: boolean;
 }
 
 /** The process around a run of `ptm`. */
 export interface Io {
+  /** Where results go. */
   readonly stdout: OutStream;
+  /** Where errors, warnings and progress go. */
   readonly stderr: OutStream;
+  /** The environment (`NO_COLOR`, `PTM_DEBUG`). */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 

@@ -39,12 +39,36 @@ export type StopReason = 'non-canonical' | 'not-present' | 'reserved' | 'table-o
 
 /** The outcome of one VA. */
 export interface Translation {
+  /** The VA translated. */
   va: bigint;
+  /** Every entry read, root first. */
   steps: WalkStep[];
   /** The leaf, when the VA is mapped. */
-  result?: { pa: bigint; flags: MappingFlags; pageSize: PageSize; level: number };
+  result?: TranslationResult;
   /** Where and why the walk stopped, when it is not. */
-  stop?: { level: number; reason: StopReason; message: string };
+  stop?: TranslationStop;
+}
+
+/** The leaf a mapped VA reaches. */
+export interface TranslationResult {
+  /** The PA, with the in-page offset. */
+  pa: bigint;
+  /** The leaf's flags. */
+  flags: MappingFlags;
+  /** Its page (or block) size. */
+  pageSize: PageSize;
+  /** Its level (0 = a 4 KiB page). */
+  level: number;
+}
+
+/** Where a walk that found no leaf stopped. */
+export interface TranslationStop {
+  /** Level of the entry that stopped it. */
+  level: number;
+  /** Why. */
+  reason: StopReason;
+  /** One line for people. */
+  message: string;
 }
 
 /** Whether `va` is canonical for the mode (sign-extended, or AArch64's all-0 / all-1 top bits). */
