@@ -80,9 +80,10 @@ describe.skipIf(arm.length === 0)('real aarch64 guests: the library against QEMU
         const k = openCapture(kdumpOf(c));
         expect(k.dump.format).toBe('kdump-flattened');
         // QEMU 7.2 writes "Unknown" as the utsname machine of an AArch64 kdump header (x86: "x86_64"):
-        // the machine has to come from elsewhere (the notes, VMCOREINFO or --arch).
+        // the reader takes the machine from the NT_PRSTATUS note instead.
         const header = kdumpOf(c).subarray(4096 + 16);
         expect(new TextDecoder().decode(header.subarray(12 + 65 * 4, 12 + 65 * 4 + 7))).toBe('Unknown');
+        expect(k.dump.machine).toBe('aarch64');
         expect(k.dump.vmcoreinfo?.raw).toBe(o.dump.vmcoreinfo?.raw);
         for (const [reg, range] of [['TTBR0_EL1', 'lower'], ['TTBR1_EL1', 'upper']] as const) {
           const root = BigInt(sys[reg]) & BADDR;

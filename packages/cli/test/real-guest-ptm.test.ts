@@ -97,7 +97,7 @@ describe.skipIf(arm.length === 0)('ptm on real aarch64 guests against QEMU 7.2',
         writeFileSync(file, kind === 'elf' ? c.core : kdumpOf(c));
 
         it(`translate --access r${el0 ? ' --user' : ''}: every gva2gpa sample to QEMU's PA, a permission fault where QEMU says Unmapped; access-flag faults (QEMU's debug walk ignores AF) give the walk's PA`, async () => {
-          const args = ['translate', '--image', file, ...(kind === 'kdump' ? ['--arch', 'aarch64'] : []), ...regs, '--access', 'r'];
+          const args = ['translate', '--image', file, ...regs, '--access', 'r'];
           const out = (await ptmJson([...args, ...(el0 ? ['--user'] : []), ...c.samples.map((s) => s.va)])) as {
             translations: { va: string; pa: string | null; access: { ok: boolean; pa: string | null; fault: { faultKind: string } | null } }[];
           };
