@@ -76,9 +76,10 @@ function open(host: string, port: number): Promise<Socket> {
 /**
  * The root options the live registers give, as command-line arguments (only
  * where the user gave none): x86 `--cr3 --cr4` (EFER.LMA checked), AArch64
- * `--ttbr0 --ttbr1 --tcr --mair`, RISC-V `--satp`.
+ * `--ttbr0 --ttbr1 --tcr --mair`, RISC-V `--satp`; with `mmu` (translate)
+ * also what the MMU checks: `--cr0 --efer`, `--sctlr`, `--priv`.
  */
-async function registerArgs(remote: GdbRemote, given: ReadonlySet<string>): Promise<string[]> {
+async function registerArgs(remote: GdbRemote, given: ReadonlySet<string>, mmu: boolean): Promise<string[]> {
   const has = (n: string) => remote.register(n) !== undefined;
   const rootGiven = ['--root', '--cr3', '--satp', '--ttbr0', '--ttbr1'].some((o) => given.has(o));
   const out: string[] = [];
@@ -96,10 +97,15 @@ async function registerArgs(remote: GdbRemote, given: ReadonlySet<string>): Prom
     }
     if (!rootGiven) add('--cr3', r.get('cr3'));
     add('--cr4', r.get('cr4'));
+    if (mmu) {
+      add('--cr0', cr0);
+      add('--efer', efer);
+    }
     return out;
   }
   if (has('TTBR1_EL1') || has('TTBR0_EL1')) {
-    const r = await remote.readRegisters(['TTBR0_EL1', 'TTBR1_EL1', 'TCR_EL1', 'MAIR_EL1']);
+    const r = await remote.readRegisters(['TTBR0_EL1', 'TTBR1_EL1', 'TCR_EL1', 'MAIR_EL1', ...(mmu && has('SCTLR_EL1') ? ['SCTLR_EL1'] : [])]);
+    if (mmu) add('--sctlr', r.get('SCTLR_EL1'));
     if (!rootGiven) {
       add('--ttbr0', r.get('TTBR0_EL1'));
       add('--ttbr1', r.get('TTBR1_EL1'));
@@ -109,8 +115,10 @@ async function registerArgs(remote: GdbRemote, given: ReadonlySet<string>): Prom
     return out;
   }
   if (has('satp')) {
-    const r = await remote.readRegisters(['satp']);
+    const r = await remote.readRegisters(['satp', ...(mmu && has('priv') ? ['priv'] : [])]);
     if (!rootGiven) add('--satp', r.get('satp'));
+    const priv = r.get('priv');
+    if (mmu && priv !== undefined && !given.has('--priv') && !given.has('--user')) out.push('--priv', priv === 0n ? 'u' : priv === 3n ? 'm' : 's');
     return out;
   }
   throw new CliError(`the gdbstub's target (${remote.architecture ?? 'unknown'}) has none of cr3, TTBR0_EL1/TTBR1_EL1, satp: ptm cannot find its page tables`);
@@ -136,7 +144,8 @@ export async function withGdb(
   let remote: GdbRemote | undefined;
   try {
     remote = await GdbRemote.connect(socketTransport(socket), { timeoutMs: TIMEOUT_MS });
-    const extra = await registerArgs(remote, new Set(argv.filter((a) => a.startsWith('--'))));
+    // translate checks accesses with the arch MMU: it gets the control registers too.
+    const extra = await registerArgs(remote, new Set(argv.filter((a) => a.startsWith('--'))), argv[0] === 'translate');
     const frames = new GdbFrameSource(remote);
     const live: LiveInput = { frames, description: `gdbstub at ${host}:${port} (${remote.architecture ?? 'unknown architecture'})` };
     const full = [...argv, ...extra];

@@ -66,7 +66,12 @@ describe('ptm --gdb', () => {
     expect(d.mappings).toEqual(demo.tables[0].mappings);
     const t = await ptm(['translate', '--gdb', `:${port(good)}`, '0xffffffff80001234', '--json']);
     expect(t.code, t.stderr).toBe(0);
-    expect(JSON.parse(t.stdout).translations[0].pa).toBe('0x201234');
+    const tj = JSON.parse(t.stdout);
+    expect(tj.translations[0].pa).toBe('0x201234');
+    // The MMU is built from the live registers: CR0, CR4 and EFER as the guest has them.
+    expect(tj.mmu.registers).toMatchObject({ CR0: '0x80010011', CR4: '0x20', EFER: '0xd00' });
+    const w = await ptm(['translate', '--gdb', `:${port(good)}`, '--access', 'w', '0xffffffff80001234', '--json']);
+    expect(JSON.parse(w.stdout).translations[0].access.ok).toBe(false);
     const s = await ptm(['stats', '--gdb', String(port(good))]);
     expect(s.code, s.stderr).toBe(0);
     expect(s.stdout).toContain('gdbstub at 127.0.0.1');
