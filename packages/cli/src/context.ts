@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { LiveInput } from './gdb.js';
 import { type Style, makeStyle, wantColor } from './style.js';
 
 /** An output stream (`process.stdout` fits). */
@@ -34,14 +35,17 @@ export interface Context {
   print(lines: string | readonly string[]): void;
   /** Writes `ptm: warning: …` to stderr. */
   warn(message: string): void;
+  /** A live guest (`--gdb`) whose frames replace `--image`, or undefined. */
+  readonly live: LiveInput | undefined;
 }
 
 /** The context of one run. */
-export function makeContext(io: Io): Context {
+export function makeContext(io: Io, live?: LiveInput): Context {
   const style = makeStyle(wantColor(io.stdout.isTTY, io.env));
   return {
     io,
     style,
+    live,
     print(lines) {
       if (typeof lines === 'string') {
         io.stdout.write(`${lines}\n`);

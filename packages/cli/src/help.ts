@@ -22,6 +22,9 @@ const IMAGE = `Image options:
                        (dump-guest-memory), a kdump core (-z, flattened or not),
                        a LiME image, or a raw RAM image from --ram-base on
   --image FILE@PA      a raw region at PA (repeat for several regions)
+  --gdb HOST:PORT      a live guest under QEMU's gdbstub (-s is :1234; loopback
+                       when HOST is left out): registers and memory are read,
+                       the guest is never resumed or changed
   --ram-base PA        physical address of a raw image's first byte (default 0x0)
   --cpu N              a core's CPU whose registers give the root (default 0)
   --root PA            physical address of the root table (without it, a core's
@@ -60,7 +63,8 @@ Usage:
                 [--access r|w|x] [--user] [privilege and register options] VA...
   ptm stats     --arch NAME --image FILE [--ram-base PA] --root PA [filters] [--json]
   ptm find-pa   --arch NAME --image FILE [--ram-base PA] --root PA [filters] PA...
-  (instead of --arch and --root: --cr3, --satp or --ttbr0/--ttbr1 [--tcr])
+  (instead of --arch and --root: --cr3, --satp or --ttbr0/--ttbr1 [--tcr];
+   a QEMU core or --gdb HOST:PORT needs neither)
 
 Commands:
   demo        build a kernel-like layout for every paging mode and show it (the default)

@@ -29,6 +29,7 @@ import { FileSource, SpecialFileError } from './file-source.js';
 import { AARCH64_39, type Mode, resolveMode } from './modes.js';
 import { formatBytes, hex } from './numbers.js';
 import { type ImageArgs, type ResolvedTables, resolveTables } from './options.js';
+import type { LiveInput } from './gdb.js';
 import type { TableSpec } from './roots.js';
 
 const FRAME = 4096n;
@@ -69,8 +70,8 @@ export interface OpenedTable {
 export interface InputInfo {
   /** The files, as given. */
   file: string;
-  /** The format detected (or raw). */
-  format: DumpFormat;
+  /** The format detected (or raw), or `gdb` for a live guest. */
+  format: DumpFormat | 'gdb';
   /** One line: `ELF64 core (EM_X86_64, 3 PT_LOAD)`, `raw image (…)`. */
   description: string;
   /** The machine the core names, if any. */
@@ -102,7 +103,8 @@ export interface OpenedImage extends ResolvedTables {
  * is not a core (an ELF executable), a truncated core, a core whose CPU was
  * not in long mode, one shorter than a frame, or a root outside the input.
  */
-export function openImage(args: ImageArgs, onRead?: (framesRead: number) => void): OpenedImage {
+export function openImage(args: ImageArgs, onRead?: (framesRead: number) => void, live?: LiveInput): OpenedImage {
+  if (live !== undefined) return openLive(args, live, onRead);
   const { files, ramBase } = args.spec;
   if (ramBase % FRAME !== 0n) throw usageError(`--ram-base ${hex(ramBase)} is not 4 KiB aligned`);
   for (const f of files) if (f.at !== undefined && f.at % FRAME !== 0n) throw usageError(`--image ${f.path}@${hex(f.at)}: the PA is not 4 KiB aligned`);
@@ -136,6 +138,25 @@ export function openImage(args: ImageArgs, onRead?: (framesRead: number) => void
     close();
     throw e;
   }
+}
+
+/** A live guest: its frames as fetched so far; the roots from the registers the gdb layer turned into options. */
+function openLive(args: ImageArgs, live: LiveInput, onRead: ((framesRead: number) => void) | undefined): OpenedImage {
+  const dump: OpenedDump = {
+    format: 'raw',
+    description: live.description,
+    machine: undefined,
+    frames: live.frames,
+    regions: [],
+    cpus: [],
+    vmcoreinfo: undefined,
+    warnings: [],
+  };
+  const memory = new FrameMemory(live.frames, { cacheFrames: args.spec.cacheFrames, onRead });
+  const input: InputInfo = { file: live.description, format: 'gdb', description: live.description, machine: undefined, regions: [] };
+  const resolved = resolveTables(args, () => rootFromDump(args, dump, undefined), undefined);
+  const opened = resolved.tables.map((t) => adopt(memory, dump, t));
+  return { ...resolved, source: 'gdb', memory, input, opened, root: opened[0].root, upper: opened[0].upper, close: () => {} };
 }
 
 function openInputs(files: readonly ImageFile[], sources: readonly FileSource[], ramBase: bigint): OpenedDump {
@@ -276,6 +297,7 @@ function fromVmcoreinfo(dump: OpenedDump, k: { root: bigint; how: string; vaBits
 function adopt(memory: FrameMemory, dump: OpenedDump, t: TableSpec): OpenedTable {
   if (t.root % FRAME !== 0n) throw usageError(`root ${hex(t.root)} is not 4 KiB aligned (a root table fills one frame)`);
   if (t.root >= 1n << 52n || memory.frameWord(Number(t.root >> 12n)) < 0) {
+    if (dump.regions.length === 0) throw new CliError(`root ${hex(t.root)}: the guest has no memory there (${dump.description} returned none)`);
     const where = dump.regions.map((r) => `${hex(r.paddr)}..${hex(r.paddr + r.size)}`).join(', ');
     const total = dump.regions.reduce((n, r) => n + r.size, 0n);
     throw new CliError(`root ${hex(t.root)} is outside the image (${where}, ${formatBytes(total)})`);

@@ -68,6 +68,7 @@ export const IMAGE_OPTIONS = {
   'cache-frames': { type: 'string' },
   'max-entries': { type: 'string' },
   cpu: { type: 'string' },
+  gdb: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Options;
@@ -131,11 +132,13 @@ export function hasRootOption(p: Parsed): boolean {
 }
 
 /** Reads and checks the shared options of `dump`, `translate`, `stats` and `find-pa`. */
-export function imageArgs(p: Parsed, command: string): ImageArgs {
+export function imageArgs(p: Parsed, command: string, live = false): ImageArgs {
   const givenMode = modeOption(p, command, false);
   const images = p.values.image;
   const texts = Array.isArray(images) ? images : typeof images === 'string' ? [images] : [];
-  if (texts.length === 0 || texts.some((t) => t === '')) throw usageError(`ptm ${command} needs --image FILE (see ptm ${command} --help)`);
+  if (!live && (texts.length === 0 || texts.some((t) => t === ''))) {
+    throw usageError(`ptm ${command} needs --image FILE or --gdb HOST:PORT (see ptm ${command} --help)`);
+  }
   const files = texts.map(imageFile);
   if (files.length > 1 && files.some((f) => f.at === undefined)) {
     throw usageError('several --image files are raw RAM regions: give each one as FILE@PA (the PA of its first byte)');
@@ -173,7 +176,7 @@ export interface ResolvedTables {
   /** The tables to walk, in VA order. */
   tables: readonly TableSpec[];
   /** Where the roots came from. */
-  source: 'option' | 'qemu-note' | 'vmcoreinfo';
+  source: 'option' | 'qemu-note' | 'vmcoreinfo' | 'gdb';
   /** How (`--cr3 0x…`, `CPU 0: CR3 …`, `SYMBOL(init_top_pgt)=…`). */
   detail: string;
   /** Leaf flags as the guest's registers define them (AArch64 memory types from MAIR), or undefined. */

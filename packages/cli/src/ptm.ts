@@ -1,5 +1,5 @@
 /**
- * The `ptm` binary: runs {@link main} on the process's arguments, writing
+ * The `ptm` binary: runs {@link mainAsync} on the process's arguments, writing
  * to file descriptors 1 and 2 synchronously.
  *
  * @module
@@ -7,7 +7,7 @@
 
 import { writeSync } from 'node:fs';
 import { version } from '../package.json';
-import { main } from './cli.js';
+import { mainAsync } from './cli.js';
 import type { OutStream } from './context.js';
 
 /**
@@ -39,8 +39,7 @@ function fdStream(fd: number, isTTY: boolean): OutStream {
   };
 }
 
-process.exitCode = main(
-  process.argv.slice(2),
-  { stdout: fdStream(1, process.stdout.isTTY === true), stderr: fdStream(2, process.stderr.isTTY === true), env: process.env },
-  version,
-);
+const io = { stdout: fdStream(1, process.stdout.isTTY === true), stderr: fdStream(2, process.stderr.isTTY === true), env: process.env };
+mainAsync(process.argv.slice(2), io, version).then((status) => {
+  process.exitCode = status;
+});

@@ -33,7 +33,7 @@ export function withImage<T>(ctx: Context, args: ImageArgs, label: string, body:
   const progress = new Progress(ctx.io.stderr, label);
   let img: OpenedImage;
   try {
-    img = openImage(args, (n) => progress.update(n));
+    img = openImage(args, (n) => progress.update(n), ctx.live);
   } catch (e) {
     progress.done();
     throw e;

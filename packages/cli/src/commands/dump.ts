@@ -40,7 +40,7 @@ const ALIAS_VAS = 8;
 /** Runs `ptm dump` with the arguments after the command name; returns the exit status. */
 export function dumpCommand(ctx: Context, argv: readonly string[]): number {
   const p = parse('dump', argv, DUMP_OPTIONS);
-  const args = imageArgs(p, 'dump');
+  const args = imageArgs(p, 'dump', ctx.live !== undefined);
   const filter = filterOption(p);
   return withImage(ctx, args, 'dumping', (img) => {
     const out = new LineWriter(ctx.io.stdout);

@@ -31,7 +31,7 @@ interface Hit {
 /** Runs `ptm find-pa` with the arguments after the command name; returns the exit status. */
 export function findPaCommand(ctx: Context, argv: readonly string[]): number {
   const p = parse('find-pa', argv, FIND_PA_OPTIONS, true);
-  const args = imageArgs(p, 'find-pa');
+  const args = imageArgs(p, 'find-pa', ctx.live !== undefined);
   const filter = filterOption(p);
   if (p.positionals.length === 0) throw usageError('ptm find-pa needs at least one PA (see ptm find-pa --help)');
   const targets = p.positionals.map((t) => parseU64(t, 'PA'));

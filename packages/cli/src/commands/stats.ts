@@ -25,7 +25,7 @@ export const STATS_OPTIONS = { ...IMAGE_OPTIONS, ...FILTER_OPTIONS } as const;
 /** Runs `ptm stats` with the arguments after the command name; returns the exit status. */
 export function statsCommand(ctx: Context, argv: readonly string[]): number {
   const p = parse('stats', argv, STATS_OPTIONS);
-  const args = imageArgs(p, 'stats');
+  const args = imageArgs(p, 'stats', ctx.live !== undefined);
   const filter = filterOption(p);
   return withImage(ctx, args, 'counting', (img) => {
     const log = new ProblemLog(args.json ? JSON_PROBLEMS : HUMAN_PROBLEMS);

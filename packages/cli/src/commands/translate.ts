@@ -25,7 +25,7 @@ export const TRANSLATE_OPTIONS = { ...IMAGE_OPTIONS, ...MMU_OPTIONS } as const;
 /** Runs `ptm translate` with the arguments after the command name; returns the exit status. */
 export function translateCommand(ctx: Context, argv: readonly string[]): number {
   const p = parse('translate', argv, TRANSLATE_OPTIONS, true);
-  const args = imageArgs(p, 'translate');
+  const args = imageArgs(p, 'translate', ctx.live !== undefined);
   return withImage(ctx, args, 'translating', (img) => {
     if (p.positionals.length === 0) throw usageError('ptm translate needs at least one VA (see ptm translate --help)');
     const vas = p.positionals.map((t) => parseU64(t, 'VA'));
