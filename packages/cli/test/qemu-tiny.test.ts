@@ -11,10 +11,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { X64PageTable } from '@page-table/arch-x86_64';
-import { MappingFlags } from '@page-table/core';
+import { formatFlags, MappingFlags } from '@page-table/core';
 import { FrameMemory, GdbFrameSource, GdbRemote, type GdbTransport, walkWithFetch } from '@page-table/dump';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Qmp } from '../../../scripts/guest/qmp.mjs';
+import { ptmJson } from './helpers.js';
 import { freePort, hasQemu, startTinyGuest, TINY, TINY_MAPPINGS, tinyGuestImage } from './qemu-guest.js';
 import { openCapture, parseInfoTlb } from './real-guest-fixtures.js';
 
@@ -146,4 +147,44 @@ describe.skipIf(!QEMU)('QEMU writes cores of a tiny guest, @page-table/dump read
     await sleep(200);
     expect(await qmp.cmd('query-status')).toMatchObject({ running: false });
   });
+
+  it('ptm dump --gdb 127.0.0.1:PORT: the live guest mappings with the root from the gdbstub, the guest left stopped', async () => {
+    const out = (await ptmJson(['dump', '--gdb', `127.0.0.1:${gdbPort}`])) as {
+      root: { paddr: string; source: string };
+      mappings: { va: string; pa: string; size: string; flags: string[]; leafFlags?: string[] }[];
+    };
+    expect(out.root.source).toBe('gdb');
+    expect(BigInt(out.root.paddr)).toBe(BigInt(TINY.pml4));
+    expect(
+      out.mappings.map((r) => ({
+        va: BigInt(r.va),
+        pa: BigInt(r.pa),
+        size: Number(BigInt(r.size)),
+        flags: r.flags.join('|'),
+        leafFlags: r.leafFlags?.join('|'),
+      })),
+    ).toEqual(
+      TINY_MAPPINGS.map((m) => ({
+        va: m.va,
+        pa: m.pa,
+        size: m.size,
+        flags: formatFlags(m.flags),
+        leafFlags: m.leafFlags === undefined ? undefined : formatFlags(m.leafFlags),
+      })),
+    );
+    expect(await qmp.cmd('query-status')).toMatchObject({ running: false });
+  });
+
+  it('ptm translate --gdb --access w: the MMU from the live CR0/CR4/EFER; a write to the read-only page faults, to a writable one translates', async () => {
+    const out = (await ptmJson(['translate', '--gdb', `127.0.0.1:${gdbPort}`, '--access', 'w', '0x200010', '0x201010', '0xffff800000201010'])) as {
+      translations: { va: string; access: { ok: boolean; pa: string | null; fault: Record<string, unknown> | null } }[];
+    };
+    const [ro, rw, high] = out.translations;
+    expect(ro.access.ok).toBe(false); // PT[0]: P|U, no W; CR0.WP = 1 so even CPL 0 cannot write
+    expect(ro.access.fault).not.toBeNull();
+    expect(rw.access).toMatchObject({ ok: true, pa: '0x301010' });
+    expect(high.access).toMatchObject({ ok: true, pa: '0x301010' }); // the same PT through PML4[256]
+    expect(await qmp.cmd('query-status')).toMatchObject({ running: false });
+  });
 });
+
