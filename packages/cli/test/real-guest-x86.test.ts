@@ -91,6 +91,17 @@ describe.skipIf(x86.length === 0)('real x86_64 guests: the library against QEMU 
         expect(leaves(k)).toEqual(leaves(o));
       });
 
+      it('shows PTI as the CPU enforces it: NX in the kernel PGD above user leaves (effective NX, the leaf executable)', () => {
+        const user = [...leaves(o)].filter(([va, p]) => va < 0x8000_0000_0000n && p.user);
+        const leafX = user.filter(([, p]) => !p.nx);
+        const effX = user.filter(([, p]) => (p.effective & MappingFlags.EXECUTE) !== 0);
+        expect(leafX.length).toBeGreaterThan(0);
+        // User mode runs on the user copy (bit 12 of CR3): its code is executable. The kernel's copy
+        // of the same process's PGD has NX in the top-level entries of the user half.
+        if (c.name.endsWith('-user')) expect(effX.length).toBe(leafX.length);
+        else expect(effX.length).toBe(0);
+      });
+
       it('lists the espfix area under every parent that reaches its shared PMD and PTE tables', () => {
         const qemu = parseInfoTlb(answer(c, 'tlb.txt'));
         // Linux's ESPFIX_BASE_ADDR: P4D entry -2 (-2 << 39) in both paging modes, 512 GiB.
