@@ -53,8 +53,10 @@ export interface Translation {
 export interface TranslationResult {
   /** The PA, with the in-page offset. */
   pa: bigint;
-  /** The leaf's flags. */
+  /** The permissions the CPU enforces: the leaf's flags less what the tables above take away. */
   flags: MappingFlags;
+  /** The leaf's own flags, where the tables above restrict them (undefined when equal to {@link flags}). */
+  leafFlags?: MappingFlags | undefined;
   /** Its page (or block) size. */
   pageSize: PageSize;
   /** Its level (0 = a 4 KiB page). */
@@ -102,6 +104,8 @@ export function translateVa(mode: Mode, memory: PhysMemory, root: bigint, va: bi
   }
   const pte = mode.meta.pte;
   let tablePa = root;
+  // Rights the links above take away (x86 R/W, U/S, NX; AArch64 APTable, XNTable), as the codec defines them.
+  let restrictions = 0;
   for (let level = top; level >= 0; level--) {
     const table = mode.tableNames[level];
     const base = memory.frameWord(Number(tablePa >> 12n));
@@ -130,6 +134,7 @@ export function translateVa(mode: Mode, memory: PhysMemory, root: bigint, va: bi
     steps.push(step);
     if (level > 0 && pte.table(lo, hi)) {
       step.kind = 'table';
+      restrictions |= pte.tableRestrictions(lo, hi);
       step.target = BigInt(pte.frame(lo, hi)) << 12n;
       tablePa = step.target;
       continue;
@@ -152,7 +157,9 @@ export function translateVa(mode: Mode, memory: PhysMemory, root: bigint, va: bi
     const frame = BigInt(pte.frame(lo, hi));
     step.kind = 'leaf';
     step.target = (frame - (frame % pages)) << 12n;
-    out.result = { pa: step.target + (va & BigInt(size - 1)), flags: pte.decodeFlags(lo, hi), pageSize: size, level };
+    const own = pte.decodeFlags(lo, hi);
+    const flags = pte.effectiveFlags(lo, hi, restrictions);
+    out.result = { pa: step.target + (va & BigInt(size - 1)), flags, leafFlags: own === flags ? undefined : own, pageSize: size, level };
     return out;
   }
   throw new Error('unreachable: the last level always ends the walk');

@@ -335,3 +335,13 @@ describe('AArch64 memory types', () => {
     expectError(ptmIn(['dump', ...x86.commands[0], '--mair', '0x0']), 2, /--mair is an AArch64 register; x86_64 has no MAIR/);
   });
 });
+
+describe('effective permissions in translate', () => {
+  it('combines the rights of every level walked, with the leaf\'s own bits beside', () => {
+    const args = ['--arch', 'x86_64', '--image', join(tmp.dir, 'restricted.img'), '--root', '0x1000'];
+    const t = ptmInJson(['translate', ...args, '0x10']).translations[0];
+    expect(t.flags).toEqual(['READ', 'WRITE', 'EXECUTE']);
+    expect(t.leafFlags).toEqual(['READ', 'WRITE', 'EXECUTE', 'USER']);
+    expect(ptmIn(['translate', ...args, '0x10']).stdout).toContain('(leaf rwxu--: the tables above take rights away)');
+  });
+});

@@ -73,7 +73,8 @@ export function translateCommand(ctx: Context, argv: readonly string[]): number 
 function withLeafFlags(t: Translation, leafFlags: ((entry: bigint, flags: number) => number) | undefined): Translation {
   const leaf = t.steps.at(-1);
   if (leafFlags === undefined || t.result === undefined || leaf === undefined) return t;
-  return { ...t, result: { ...t.result, flags: leafFlags(leaf.entry, t.result.flags) } };
+  const own = t.result.leafFlags;
+  return { ...t, result: { ...t.result, flags: leafFlags(leaf.entry, t.result.flags), leafFlags: own === undefined ? undefined : leafFlags(leaf.entry, own) } };
 }
 
 /** The JSON of the MMU's setup (schema in the README). */
@@ -163,6 +164,7 @@ export function translationJson(t: Translation): Record<string, unknown> {
     mapped: t.result !== undefined,
     pa: t.result ? hex(t.result.pa) : null,
     flags: t.result ? flagNames(t.result.flags) : null,
+    ...(t.result?.leafFlags === undefined ? {} : { leafFlags: flagNames(t.result.leafFlags) }),
     pageSize: t.result ? pageSizeName(t.result.pageSize) : null,
     walk: t.steps.map(stepJson),
     stop: t.stop ?? null,
@@ -190,7 +192,8 @@ function translationLines(ctx: Context, t: Translation): string[] {
   if (t.result) {
     const r = t.result;
     lines.push(
-      `${head}PA ${style.bold(hex(r.pa))}  ${permPaint(style)(shortFlags(r.flags))}  ${flagNames(r.flags).join('|')}  ${pageSizeName(r.pageSize)} ${r.level === 0 ? 'page' : 'block'}`,
+      `${head}PA ${style.bold(hex(r.pa))}  ${permPaint(style)(shortFlags(r.flags))}  ${flagNames(r.flags).join('|')}  ${pageSizeName(r.pageSize)} ${r.level === 0 ? 'page' : 'block'}` +
+        (r.leafFlags === undefined ? '' : `  (leaf ${shortFlags(r.leafFlags)}: the tables above take rights away)`),
     );
   } else {
     lines.push(`${head}${style.red('not mapped')}: ${t.stop?.message ?? 'unknown'}`);
