@@ -25,8 +25,11 @@ const FRAME = 4096n;
 /**
  * Physical memory for very large address spaces (a 52-bit or 56-bit PA
  * range, a guest with terabytes of "RAM"): frames live in one growing pool
- * and a frame gets a slot the first time it is read, written or allocated.
- * An untouched frame reads as zero.
+ * and a frame gets a slot the first time it is written or allocated. Reads
+ * never take a slot: {@link read64} of an untouched frame gives zero, and to
+ * the walker ({@link frameWord}) an untouched frame is not backed, so links
+ * in hostile tables to arbitrary frames are reported as such and cannot use
+ * up the frame budget.
  *
  * The pool is a resizable `ArrayBuffer` seen through one length-tracking
  * `Uint32Array`, so {@link words} keeps its identity while the pool grows.
@@ -85,12 +88,14 @@ export class SparseRamHandler implements PagingHandler {
     return this.allocated.size;
   }
 
-  /** Index in {@link words} of frame `frame`'s first word, or -1 outside the space; touching a frame gives it a zeroed slot. */
+  /**
+   * Index in {@link words} of frame `frame`'s first word, or -1 when it holds
+   * no host memory (outside the space, or never written nor allocated). A
+   * read: it never allocates.
+   */
   frameWord(frame: number): number {
     const slot = this.slots.get(frame);
-    if (slot !== undefined) return slot * 1024;
-    if (!(frame >= this.firstFrame && frame < this.endFrame)) return -1;
-    return this.touch(frame) * 1024;
+    return slot === undefined ? -1 : slot * 1024;
   }
 
   /** {@inheritDoc PagingHandler.allocFrames} */
@@ -111,7 +116,7 @@ export class SparseRamHandler implements PagingHandler {
     }
     for (let f = frame; f < frame + count; f++) {
       this.allocated.add(f);
-      this.frameWord(f);
+      if (!this.slots.has(f)) this.touch(f);
     }
     return frameToPa(frame);
   }
@@ -125,24 +130,30 @@ export class SparseRamHandler implements PagingHandler {
     }
   }
 
-  /** Reads the little-endian 64-bit value at `pa` (8-byte aligned, inside the space). */
+  /** Reads the little-endian 64-bit value at `pa` (8-byte aligned, inside the space); an untouched frame reads as zero and stays untouched. */
   read64(pa: AddrLike): bigint {
-    const w = this.wordOf(pa);
-    return (BigInt(this.words[w + 1]) << 32n) | BigInt(this.words[w]);
+    const w = this.wordOf(pa, false);
+    return w < 0 ? 0n : (BigInt(this.words[w + 1]) << 32n) | BigInt(this.words[w]);
   }
 
-  /** Writes a little-endian 64-bit value at `pa` (8-byte aligned, inside the space). */
+  /** Writes a little-endian 64-bit value at `pa` (8-byte aligned, inside the space), touching its frame. */
   write64(pa: AddrLike, value: bigint): void {
-    const w = this.wordOf(pa);
+    const w = this.wordOf(pa, true);
     this.words[w] = Number(value & 0xffff_ffffn);
     this.words[w + 1] = Number((value >> 32n) & 0xffff_ffffn);
   }
 
-  private wordOf(pa: AddrLike): number {
+  /** Word index of `pa`; for an untouched frame a new slot (`touch`) or -1. */
+  private wordOf(pa: AddrLike, touch: boolean): number {
     const a = toBigInt(toAddrValue(pa, 'pa'));
     if (a % 8n !== 0n) throw new RangeError(`PA 0x${a.toString(16)} is not 8-byte aligned`);
-    const w = this.frameWord(Number(a / FRAME));
-    if (w < 0) throw new RangeError(`PA 0x${a.toString(16)} is outside the physical space`);
+    const frame = Number(a / FRAME);
+    if (!(frame >= this.firstFrame && frame < this.endFrame)) throw new RangeError(`PA 0x${a.toString(16)} is outside the physical space`);
+    let w = this.frameWord(frame);
+    if (w < 0) {
+      if (!touch) return -1;
+      w = this.touch(frame) * 1024;
+    }
     return w + Number((a % FRAME) / 4n);
   }
 

@@ -31,8 +31,34 @@ describe('SparseRamHandler', () => {
     expect(ram.read64(0x1000_0010_0000n + 199n * 4096n)).toBe(199n);
     expect(ram.frameWord(0)).toBe(-1);
     expect(() => ram.read64(0x2000_0000_0000n)).toThrow(/outside/);
-    for (let i = 0; i < 98; i++) ram.read64(0x1000_1000_0000n + BigInt(i) * 4096n);
-    expect(() => ram.read64(0x1000_2000_0000n)).toThrow(/maxFrames/);
+    // Reads take no slot: only the 201 written frames hold memory, whatever is read.
+    for (let i = 0; i < 1000; i++) expect(ram.read64(0x1000_1000_0000n + BigInt(i) * 4096n)).toBe(0n);
+    expect(ram.framesTouched).toBe(201);
+    for (let i = 0; i < 99; i++) ram.write64(0x1000_2000_0000n + BigInt(i) * 4096n, 1n);
+    expect(() => ram.write64(0x1000_3000_0000n, 1n)).toThrow(/maxFrames/);
+  });
+
+  it('gives hostile links nothing: walks report them as not backed and never use up the frame budget', () => {
+    const ram = new SparseRamHandler({ size: 1n << 48n, maxFrames: 8 });
+    const pt = new PageTable64(TOY4, ram, PageTable64.allocRoot(ram), true);
+    pt.map(0x1000, 0x5000, PageSize.Size4K, RW);
+    const root = Number(pt.rootPaddr);
+    // 508 root entries linking to distinct frames that were never written.
+    for (let i = 4; i < 512; i++) ram.write64(root + i * 8, BigInt(0x10_0000_0000 + i * 4096) | 7n);
+    const touched = ram.framesTouched;
+    for (let r = 0; r < 3; r++) {
+      expect([...pt.mappings()].map((m) => m.va)).toEqual([0x1000]);
+      let outside = 0;
+      pt.walk((e) => {
+        if (e.outside) outside++;
+      });
+      expect(outside).toBe(508);
+      expect(pt.aliases()).toEqual([]);
+    }
+    expect(ram.framesTouched).toBe(touched);
+    expect(pt.query(0x1000)?.paddr).toBe(0x5000);
+    expect(() => pt.query(0xffff_8000_0000_0000n)).toThrow(/outside physical memory/);
+    expect(ram.frameWord(0x10_0000)).toBe(-1);
   });
 
   it('allocates aligned runs, reuses freed frames and refuses double frees', () => {

@@ -100,17 +100,17 @@ export function fromBigUnchecked(x: bigint): number | bigint {
   return x <= SAFE_MAX ? Number(x) : x;
 }
 
-/** High 32 bits of a 64-bit value (as an unsigned 32-bit number). */
+/** High 32 bits of an address (as an unsigned 32-bit number); throws {@link AddressError} for anything that is not one. */
 export function hi32(x: AddrLike): number {
-  if (typeof x === 'number') return (x / 4294967296) >>> 0;
-  split64(x);
+  if (typeof x === 'number' && x >= 0 && x <= Number.MAX_SAFE_INTEGER && Math.floor(x) === x) return (x / 4294967296) >>> 0;
+  split64(x as bigint);
   return splitHi();
 }
 
-/** Low 32 bits of a 64-bit value (as an unsigned 32-bit number). */
+/** Low 32 bits of an address (as an unsigned 32-bit number); throws {@link AddressError} for anything that is not one. */
 export function lo32(x: AddrLike): number {
-  if (typeof x === 'number') return x >>> 0;
-  split64(x);
+  if (typeof x === 'number' && x >= 0 && x <= Number.MAX_SAFE_INTEGER && Math.floor(x) === x) return x >>> 0;
+  split64(x as bigint);
   return splitLo();
 }
 
@@ -121,12 +121,23 @@ const WORDS = new Uint32Array(BIG.buffer);
 const LO = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
 
 /**
- * Splits a bigint (taken modulo 2^64) into 32-bit halves, read with
+ * Splits a bigint address (0 .. 2^64-1) into 32-bit halves, read with
  * {@link splitLo} and {@link splitHi}: the allocation-free way to bring a
- * bigint address into a hot path. Check the range first if it matters.
+ * bigint address into a hot path. Anything else (a negative or too large
+ * bigint, a number) throws {@link AddressError}: it would otherwise be taken
+ * modulo 2^64 and silently name another address.
  */
 export function split64(x: bigint): void {
+  if (typeof x !== 'bigint' || x < 0n || x > ADDR_MAX) throw notAddress(x);
   BIG[0] = x;
+}
+
+function notAddress(x: unknown): AddressError {
+  return new AddressError(
+    typeof x === 'bigint' || typeof x === 'number'
+      ? `${describe(x)} is not an address (an integer in 0..2^64-1; a number must be a safe integer)`
+      : `expected a number or bigint address, got ${typeof x}`,
+  );
 }
 
 /** Low 32 bits of the value last given to {@link split64}. */
@@ -139,11 +150,23 @@ export function splitHi(): number {
   return WORDS[1 - LO];
 }
 
-/** Rebuilds the canonical value from unsigned 32-bit halves. */
+/**
+ * Rebuilds the canonical value from 32-bit halves. Each half is a 32-bit
+ * word as JavaScript's bit operators produce it: an integer in
+ * -2^31 .. 2^32-1, read modulo 2^32. Anything else throws {@link AddressError}.
+ */
 export function fromHalves(hi: number, lo: number): number | bigint {
+  if (!isWord(hi) || !isWord(lo)) {
+    throw new AddressError(`fromHalves: halves must be 32-bit integers, got ${describe(hi)} and ${describe(lo)}`);
+  }
   hi >>>= 0;
   lo >>>= 0;
   // Below 2^53 the double is exact; the high word then has at most 21 bits.
   if (hi < 0x20_0000) return hi * 4294967296 + lo;
   return (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+/** Whether `x` is a 32-bit word: an integer that `>>> 0` or `| 0` leaves unchanged. */
+function isWord(x: number): boolean {
+  return typeof x === 'number' && ((x >>> 0) === x || (x | 0) === x);
 }

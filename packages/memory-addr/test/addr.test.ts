@@ -137,6 +137,36 @@ describe('32-bit halves', () => {
   });
 });
 
+describe('the halves helpers refuse what is not an address', () => {
+  it('hi32 / lo32 / split64 throw AddressError instead of wrapping modulo 2^64', async () => {
+    const { AddressError, split64 } = await import('../src/index.js');
+    for (const bad of NOT_ADDRESSES) {
+      expect(() => hi32(bad), String(bad)).toThrow(AddressError);
+      expect(() => lo32(bad), String(bad)).toThrow(AddressError);
+    }
+    expect(() => hi32(-1n)).toThrow(/-0x1n is not an address/);
+    expect(() => lo32(-0x1000)).toThrow(AddressError);
+    for (const bad of [-1n, 1n << 64n, 5, '5', undefined]) expect(() => split64(bad as bigint), String(bad)).toThrow(AddressError);
+    expect(() => hi32(Symbol('x') as unknown as bigint)).toThrow(/got symbol/);
+  });
+
+  it('fromHalves takes 32-bit words (signed or unsigned, as bit operators give them) and nothing else', async () => {
+    const { AddressError } = await import('../src/index.js');
+    expect(fromHalves(-1, -1)).toBe(MAX);
+    expect(fromHalves(0x7fff_ffff | 0x8000_0000, 0)).toBe(0xffff_ffff_0000_0000n);
+    for (const [hi, lo] of [
+      [2 ** 32, 0],
+      [0, -(2 ** 31) - 1],
+      [1.5, 0],
+      [Number.NaN, 0],
+      [0, Number.POSITIVE_INFINITY],
+      [1n, 0],
+    ]) {
+      expect(() => fromHalves(hi as number, lo as number), `${String(hi)}, ${String(lo)}`).toThrow(AddressError);
+    }
+  });
+});
+
 describe('split64', () => {
   it('splits bigints into exact 32-bit halves without bigint arithmetic', async () => {
     const { split64, splitHi, splitLo } = await import('../src/index.js');
