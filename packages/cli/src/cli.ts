@@ -8,9 +8,11 @@
 import { isPagingError } from '@page-table/core';
 import { demoCommand } from './commands/demo.js';
 import { dumpCommand } from './commands/dump.js';
+import { findPaCommand } from './commands/find-pa.js';
 import { statsCommand } from './commands/stats.js';
 import { translateCommand } from './commands/translate.js';
 import { type Context, type Io, makeContext } from './context.js';
+import { type LiveInput, withGdb } from './gdb.js';
 import { CliError, EXIT_FAILURE, EXIT_INTERNAL, usageError } from './errors.js';
 import { COMMANDS, HELP } from './help.js';
 
@@ -21,6 +23,7 @@ const RUN: Readonly<Record<string, Command>> = {
   dump: dumpCommand,
   translate: translateCommand,
   stats: statsCommand,
+  'find-pa': findPaCommand,
 };
 
 /**
@@ -28,8 +31,8 @@ const RUN: Readonly<Record<string, Command>> = {
  * the exit status: 0 done, 1 bad input data, 2 bad command line, 70 a bug.
  * Writes only to `io`; never throws.
  */
-export function main(argv: readonly string[], io: Io, version = '0.0.0'): number {
-  const ctx = makeContext(io);
+export function main(argv: readonly string[], io: Io, version = '0.0.0', live?: LiveInput): number {
+  const ctx = makeContext(io, live);
   try {
     return dispatch(ctx, argv, version);
   } catch (e) {
@@ -39,6 +42,30 @@ export function main(argv: readonly string[], io: Io, version = '0.0.0'): number
     return status;
   }
 }
+
+/**
+ * {@link main} for the binary: the same, plus `--gdb HOST:PORT` on `dump`,
+ * `translate`, `stats` and `find-pa`, which talks to a live guest's gdbstub
+ * and so cannot finish synchronously. Never rejects.
+ */
+export async function mainAsync(argv: readonly string[], io: Io, version = '0.0.0'): Promise<number> {
+  const at = argv.findIndex((a) => a === '--gdb' || a.startsWith('--gdb='));
+  if (at < 0 || !LIVE_COMMANDS.has(argv[0] ?? '') || argv.includes('--help') || argv.includes('-h')) return main(argv, io, version);
+  const address = argv[at] === '--gdb' ? argv[at + 1] : argv[at].slice('--gdb='.length);
+  const rest = argv.filter((_, i) => i !== at && !(argv[at] === '--gdb' && i === at + 1));
+  try {
+    if (address === undefined || address === '' || address.startsWith('-')) throw usageError(`option --gdb needs a value (see ptm ${argv[0]} --help)`);
+    if (rest.some((a) => a === '--image' || a.startsWith('--image='))) throw usageError('--gdb and --image both give the memory: use one of them');
+    return await withGdb(address, rest, io, (a, i, live) => main(a, i, version, live));
+  } catch (e) {
+    const [message, status] = describe(e);
+    io.stderr.write(`ptm: error: ${message}\n`);
+    return status;
+  }
+}
+
+/** The commands that read a live guest with `--gdb`. */
+const LIVE_COMMANDS: ReadonlySet<string> = new Set(['dump', 'translate', 'stats', 'find-pa']);
 
 function dispatch(ctx: Context, argv: readonly string[], version: string): number {
   const [first, ...rest] = argv;

@@ -5,18 +5,24 @@
  * @module
  */
 
+import type { LiveInput } from './gdb.js';
 import { type Style, makeStyle, wantColor } from './style.js';
 
 /** An output stream (`process.stdout` fits). */
 export interface OutStream {
+  /** Writes text (synchronously for files and pipes, as Node's stdout on Linux). */
   write(text: string): unknown;
+  /** Whether the stream is a terminal (colour and progress lines only then). */
   readonly isTTY?: boolean;
 }
 
 /** The process around a run of `ptm`. */
 export interface Io {
+  /** Where results go. */
   readonly stdout: OutStream;
+  /** Where errors, warnings and progress go. */
   readonly stderr: OutStream;
+  /** The environment (`NO_COLOR`, `PTM_DEBUG`). */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -29,14 +35,17 @@ export interface Context {
   print(lines: string | readonly string[]): void;
   /** Writes `ptm: warning: …` to stderr. */
   warn(message: string): void;
+  /** A live guest (`--gdb`) whose frames replace `--image`, or undefined. */
+  readonly live: LiveInput | undefined;
 }
 
 /** The context of one run. */
-export function makeContext(io: Io): Context {
+export function makeContext(io: Io, live?: LiveInput): Context {
   const style = makeStyle(wantColor(io.stdout.isTTY, io.env));
   return {
     io,
     style,
+    live,
     print(lines) {
       if (typeof lines === 'string') {
         io.stdout.write(`${lines}\n`);

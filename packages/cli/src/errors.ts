@@ -18,6 +18,7 @@ export const EXIT_INTERNAL = 70;
  * `ptm: error: <message>` and exits with {@link CliError.exitCode}; no stack.
  */
 export class CliError extends Error {
+  /** Always `'CliError'`. */
   override name = 'CliError';
   /** {@link EXIT_FAILURE} for bad data, {@link EXIT_USAGE} for a bad command line. */
   readonly exitCode: number;

@@ -1,16 +1,17 @@
 /**
- * `FileMemory`: physical memory read lazily from a RAM image file, for images
- * larger than what a process wants to hold (a guest's whole RAM dump).
+ * `FileMemory`: a raw RAM image file as physical memory, read lazily through
+ * `@page-table/dump`'s frame cache — the one-file, one-region case of what
+ * `ptm` opens, for tools that want a raw image as a {@link PagingHandler}.
  *
  * @module
  */
 
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { PagingHandler } from '@page-table/core';
+import { FrameMemory, RegionFrames } from '@page-table/dump';
 import type { PhysAddr } from '@page-table/memory-addr';
+import { FileSource } from './file-source.js';
 
 const FRAME = 4096;
-const FRAME_WORDS = 1024;
 
 /** Where the image sits in physical memory and how much of it to cache. */
 export interface FileMemoryOptions {
@@ -23,74 +24,48 @@ export interface FileMemoryOptions {
 }
 
 /**
- * A read-only {@link PagingHandler} over a RAM image file: frame `f` is the
- * 4 KiB at file offset `(f - base / 4096) * 4096`. Frames are read on first
- * use into a pool of `cacheFrames` slots with `readSync` and evicted least
- * recently used first, so the walker can adopt and walk the tables of an
- * image of any size in bounded memory.
- *
- * As the contract allows, a word index from {@link frameWord} stays valid only
- * until the next `frameWord` call. A trailing partial frame of the file is not
- * backed. Nothing is ever written: {@link allocFrames} has no frames to give
- * and {@link deallocFrames} throws.
+ * A read-only {@link PagingHandler} over a raw RAM image file: frame `f` is
+ * the 4 KiB at file offset `(f - base / 4096) * 4096`, read on first use
+ * into a {@link FrameMemory} cache. A trailing partial frame is not backed.
+ * Nothing is ever written: {@link allocFrames} has no frames to give and
+ * {@link deallocFrames} throws.
  */
 export class FileMemory implements PagingHandler {
-  /** The cache pool: slot `s` holds one frame at words `s * 1024 .. s * 1024 + 1023`. */
-  readonly words: Uint32Array;
   /** PA of the image's first byte. */
   readonly base: number;
   /** Bytes of the file. */
   readonly fileSize: number;
   /** Whole frames backed by the file. */
   readonly frameCount: number;
-  /** Frames read from the file so far (cache misses). */
-  framesRead = 0;
-
-  private fd: number;
+  private readonly file: FileSource;
+  private readonly cache: FrameMemory;
   private readonly baseFrame: number;
-  private readonly bytes: Uint8Array;
-  private readonly slots: number;
-  private readonly slotOf = new Map<number, number>();
-  private readonly frameIn: Float64Array;
-  // LRU order as a doubly linked list over slots: head = most recent, tail = next to evict.
-  private readonly prev: Int32Array;
-  private readonly next: Int32Array;
-  private head = -1;
-  private tail = -1;
-  private used = 0;
-  // The last answer, returned without touching the list (the walker asks for one table 512 times in a row).
-  private lastFrame = -1;
-  private lastWord = -1;
-  private readonly onRead: ((framesRead: number) => void) | undefined;
+  private closed = false;
 
-  /** Opens `path` (throws the `fs` error if it cannot be opened). */
+  /** Opens `path` (throws the `fs` error, or a `SpecialFileError` for a FIFO, socket or device). */
   constructor(path: string, options: FileMemoryOptions = {}) {
-    if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) throw new Error('FileMemory needs a little-endian host');
     const base = options.base ?? 0;
     if (!Number.isSafeInteger(base) || base < 0 || base % FRAME !== 0) {
       throw new RangeError(`image base 0x${base.toString(16)} is not a 4 KiB aligned PA below 2^53`);
     }
-    const cacheFrames = options.cacheFrames ?? 1024;
-    if (!Number.isSafeInteger(cacheFrames) || cacheFrames < 1) throw new RangeError(`cacheFrames ${cacheFrames} must be at least 1`);
-    this.fd = openSync(path, 'r');
-    try {
-      const st = fstatSync(this.fd);
-      if (!st.isFile()) throw new Error('not a regular file');
-      this.fileSize = st.size;
-    } catch (e) {
-      closeSync(this.fd);
-      throw e;
-    }
+    this.file = new FileSource(path);
     this.base = base;
     this.baseFrame = base / FRAME;
+    this.fileSize = this.file.size;
     this.frameCount = Math.floor(this.fileSize / FRAME);
-    this.slots = Math.max(1, Math.min(cacheFrames, this.frameCount));
-    this.words = new Uint32Array(this.slots * FRAME_WORDS);
-    this.bytes = new Uint8Array(this.words.buffer);
-    this.frameIn = new Float64Array(this.slots);
-    this.prev = new Int32Array(this.slots);
-    this.next = new Int32Array(this.slots);
-    this.onRead = options.onRead;
+    const size = BigInt(this.frameCount * FRAME);
+    const frames = new RegionFrames([{ paddr: BigInt(base), size, source: this.file, offset: 0, stored: this.frameCount * FRAME }]);
+    this.cache = new FrameMemory(frames, { cacheFrames: options.cacheFrames, onRead: options.onRead });
+  }
+
+  /** The cache's words (see {@link FrameMemory.words}). */
+  get words(): Uint32Array {
+    return this.cache.words;
+  }
+
+  /** Frames read from the file so far (cache misses). */
+  get framesRead(): number {
+    return this.cache.framesRead;
   }
 
   /** PA just past the last backed byte. */
@@ -106,14 +81,7 @@ export class FileMemory implements PagingHandler {
 
   /** {@inheritDoc @page-table/core!PhysMemory.frameWord} */
   frameWord(frame: number): number {
-    if (frame === this.lastFrame) return this.lastWord;
-    if (!this.has(frame) || this.fd < 0) return -1;
-    let slot = this.slotOf.get(frame);
-    if (slot === undefined) slot = this.load(frame);
-    else this.touch(slot);
-    this.lastFrame = frame;
-    this.lastWord = slot * FRAME_WORDS;
-    return this.lastWord;
+    return this.closed ? -1 : this.cache.frameWord(frame);
   }
 
   /** The image is read-only: there are never frames to allocate. */
@@ -128,61 +96,8 @@ export class FileMemory implements PagingHandler {
 
   /** Closes the file; every frame reads as unbacked afterwards. */
   close(): void {
-    if (this.fd < 0) return;
-    closeSync(this.fd);
-    this.fd = -1;
-    this.slotOf.clear();
-    this.lastFrame = -1;
-  }
-
-  /** Reads `frame` into a free or the least recently used slot; returns the slot. */
-  private load(frame: number): number {
-    let slot: number;
-    if (this.used < this.slots) {
-      slot = this.used++;
-    } else {
-      slot = this.tail;
-      this.unlink(slot);
-      this.slotOf.delete(this.frameIn[slot]);
-    }
-    const at = slot * FRAME;
-    const position = (frame - this.baseFrame) * FRAME;
-    let got = 0;
-    while (got < FRAME) {
-      const n = readSync(this.fd, this.bytes, at + got, FRAME - got, position + got);
-      if (n === 0) break;
-      got += n;
-    }
-    // A file that shrank under us reads as zeros (unused entries), never as stale data.
-    if (got < FRAME) this.bytes.fill(0, at + got, at + FRAME);
-    this.frameIn[slot] = frame;
-    this.slotOf.set(frame, slot);
-    this.pushFront(slot);
-    this.framesRead++;
-    this.onRead?.(this.framesRead);
-    return slot;
-  }
-
-  private touch(slot: number): void {
-    if (slot === this.head) return;
-    this.unlink(slot);
-    this.pushFront(slot);
-  }
-
-  private unlink(slot: number): void {
-    const p = this.prev[slot];
-    const n = this.next[slot];
-    if (p >= 0) this.next[p] = n;
-    else this.head = n;
-    if (n >= 0) this.prev[n] = p;
-    else this.tail = p;
-  }
-
-  private pushFront(slot: number): void {
-    this.prev[slot] = -1;
-    this.next[slot] = this.head;
-    if (this.head >= 0) this.prev[this.head] = slot;
-    this.head = slot;
-    if (this.tail < 0) this.tail = slot;
+    this.closed = true;
+    this.file.close();
+    this.cache.invalidate();
   }
 }

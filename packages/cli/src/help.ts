@@ -8,19 +8,49 @@ const ARCHES = `Arches (--arch):
   x86_64               4-level paging; --levels 5 (or x86_64-la57) for LA57
   riscv-sv39, riscv-sv48, riscv-sv57
                        or riscv --levels 3|4|5 (default 3)
-  aarch64              EL1&0, 4 KiB granule; --upper for a TTBR1 table
-  loongarch64          4-level; --levels 3 (or loongarch64-3level) for 3 levels`;
+  aarch64              EL1&0, 4 KiB granule, 48-bit VA; --levels 3 (aarch64-39bit)
+                       for 39-bit VA (T0SZ/T1SZ = 25); --upper for a TTBR1 table
+  loongarch64          4-level; --levels 3 (or loongarch64-3level) for 3 levels
+Aliases: x86-64, amd64, x64; riscv64, rv64, sv39, sv48, sv57, riscv64-sv39...;
+  arm64; la64, loongarch (output always uses the names above)`;
 
 const IMAGE = `Image options:
-  --arch NAME          paging mode of the tables (required, see below)
+  --arch NAME          paging mode of the tables (needed with --root; the
+                       registers below say it themselves)
   --levels N           level count, for arches with several modes
-  --image FILE         raw RAM image: the bytes of physical memory from --ram-base on
-  --ram-base PA        physical address of the image's first byte (default 0x0)
-  --root PA            physical address of the root table (CR3, satp.PPN << 12, TTBR, PGD)
-  --upper              aarch64 only: the table is a TTBR1 one; print VAs in the 0xffff_ range
+  --image FILE         the guest's memory, format detected: a QEMU ELF core
+                       (dump-guest-memory), a kdump core (-z, flattened or not),
+                       a LiME image, or a raw RAM image from --ram-base on
+  --image FILE@PA      a raw region at PA (repeat for several regions)
+  --gdb HOST:PORT      a live guest under QEMU's gdbstub (-s is :1234; loopback
+                       when HOST is left out): registers and memory are read,
+                       the guest is never resumed or changed
+  --ram-base PA        physical address of a raw image's first byte (default 0x0)
+  --cpu N              a core's CPU whose registers give the root (default 0)
+  --root PA            physical address of the root table (without it, a core's
+                       x86 QEMU note gives CR3/CR4, else its VMCOREINFO the
+                       kernel's table)
+  --upper              aarch64 only: the --root table is a TTBR1 one (upper range)
+  --cr3 N              x86_64: the whole CR3 (PCID, PWT/PCD, bit 63 masked);
+                       --cr4 N: LA57 (bit 12) selects 5-level paging
+  --satp N             riscv: the whole satp (MODE selects Sv39/48/57, ASID masked)
+  --ttbr0 N, --ttbr1 N aarch64: TTBR0_EL1 and/or TTBR1_EL1 (ASID and CnP masked);
+                       both together dump the whole address space
+  --tcr N              aarch64: TCR_EL1; T0SZ/T1SZ give the VA size (16: 48-bit,
+                       25: 39-bit), TG0/TG1 must be 4 KiB
+  --mair N             aarch64: MAIR_EL1, for memory types (DEVICE, UNCACHED);
+                       without it they are not shown
   --cache-frames N     frames of the image kept in memory (default 1024 = 4 MiB)
+  --max-entries N      stop after N present entries (default 2^26), saying where
   --json               machine-readable output (schema in the README)
   -h, --help           this help`;
+
+const FILTERS = `Filters:
+  --range START-END    only VAs START..END (inclusive, as the table prints them;
+                       START- runs to the top); mappings are clipped to it
+  --user, --kernel     only user (U/S, U, AP[1], PLV3) or only kernel pages
+  --writable           only writable pages
+  --executable         only executable pages`;
 
 /** The help of each command, and of `ptm` itself under `''`. */
 export const HELP: Readonly<Record<string, string>> = {
@@ -28,10 +58,13 @@ export const HELP: Readonly<Record<string, string>> = {
 
 Usage:
   ptm [demo] [--arch NAME] [--json] [--save-image FILE]
-  ptm dump      --arch NAME --image FILE [--ram-base PA] --root PA [--json]
+  ptm dump      --arch NAME --image FILE [--ram-base PA] --root PA [filters] [--json]
   ptm translate --arch NAME --image FILE [--ram-base PA] --root PA [--json]
                 [--access r|w|x] [--user] [privilege and register options] VA...
-  ptm stats     --arch NAME --image FILE [--ram-base PA] --root PA [--json]
+  ptm stats     --arch NAME --image FILE [--ram-base PA] --root PA [filters] [--json]
+  ptm find-pa   --arch NAME --image FILE [--ram-base PA] --root PA [filters] PA...
+  (instead of --arch and --root: --cr3, --satp or --ttbr0/--ttbr1 [--tcr];
+   a QEMU core or --gdb HOST:PORT needs neither)
 
 Commands:
   demo        build a kernel-like layout for every paging mode and show it (the default)
@@ -39,6 +72,7 @@ Commands:
   translate   walk VAs through the tables entry by entry; with --access, the
               fault an access takes (#PF, page fault, abort, PME, ...)
   stats       count table frames per level and mapped bytes per page size and flags
+  find-pa     list every VA that maps a physical address
   help CMD    the help of a command (also: ptm CMD --help)
   --version   the version of ptm
 
@@ -69,15 +103,18 @@ Options:
 
 ${ARCHES}`,
 
-  dump: `Usage: ptm dump --arch NAME --image FILE [--ram-base PA] --root PA [--json]
+  dump: `Usage: ptm dump --arch NAME --image FILE [--ram-base PA] --root PA [filters] [--json]
 
 Adopts the page tables at --root in a RAM image and prints the leaf mappings
 merged into runs (contiguous VA and PA, equal flags and page size), like
-QEMU's "info mem": VA range, PA range, size, page size and flags. Entries that
-link to tables outside the image, or to a table already walked (a loop), are
-listed after the table; the walk goes on.
+QEMU's "info mem": VA range and PA range (first and last address), size,
+page size and flags. Entries that link to tables outside the image, or to a
+table already walked (a loop), are listed after the table; the walk goes on.
+Rows stream out as the walk finds them, in bounded memory.
 
 ${IMAGE}
+
+${FILTERS}
 
 ${ARCHES}`,
 
@@ -148,15 +185,29 @@ ${IMAGE}
 
 ${ARCHES}`,
 
-  stats: `Usage: ptm stats --arch NAME --image FILE [--ram-base PA] --root PA [--json]
+  stats: `Usage: ptm stats --arch NAME --image FILE [--ram-base PA] --root PA [filters] [--json]
 
 Counts the table frames of each level, and the leaves and bytes mapped per page
-size and per flag set.
+size and per flag set (of the leaves the filters keep).
 
 ${IMAGE}
+
+${FILTERS}
+
+${ARCHES}`,
+  'find-pa': `Usage: ptm find-pa --arch NAME --image FILE [--ram-base PA] --root PA [filters] [--json] PA...
+
+Lists every VA that maps each PA: the reverse of translate. A kernel maps
+RAM more than once (the linear map, the kernel image, aliases), so a PA may
+have many VAs; each line shows the VA, the leaf (or the part of it the
+filters keep) that maps it, and the leaf's flags.
+
+${IMAGE}
+
+${FILTERS}
 
 ${ARCHES}`,
 };
 
 /** The command names, for messages. */
-export const COMMANDS: readonly string[] = ['demo', 'dump', 'translate', 'stats', 'help'];
+export const COMMANDS: readonly string[] = ['demo', 'dump', 'translate', 'stats', 'find-pa', 'help'];

@@ -1,84 +1,311 @@
 /**
- * Opening a RAM image and adopting the page tables in it: every check that
- * turns bad input into one clear message happens here, before the walker
- * sees anything.
+ * Opening what a user hands `ptm` — a raw RAM image, several raw regions
+ * (`FILE@PA`), a QEMU ELF or kdump core, a LiME image — as physical memory
+ * in regions, finding the root (the options, else the core's x86 QEMU
+ * register note, else its VMCOREINFO), and adopting the page tables: every
+ * check that turns bad input into one clear message happens here, before the
+ * walker sees anything.
  *
  * @module
  */
 
-import { isPagingError, type PageTable64 } from '@page-table/core';
+import { type PageTable64, isPagingError } from '@page-table/core';
+import {
+  type CpuState,
+  type DumpFormat,
+  DumpError,
+  type DumpMachine,
+  type DumpRegion,
+  FrameMemory,
+  type MemoryRegion,
+  type OpenedDump,
+  RegionFrames,
+  type VmcoreInfo,
+  kernelRoot,
+  openDump,
+} from '@page-table/dump';
 import { CliError, fsReason, usageError } from './errors.js';
-import { FileMemory } from './file-memory.js';
-import type { Mode } from './modes.js';
+import { FileSource, SpecialFileError } from './file-source.js';
+import { AARCH64_39, type Mode, resolveMode } from './modes.js';
 import { formatBytes, hex } from './numbers.js';
+import { type ImageArgs, type ResolvedTables, resolveTables } from './options.js';
+import type { LiveInput } from './gdb.js';
+import type { TableSpec } from './roots.js';
 
 const FRAME = 4096n;
-const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/** CR3 bits 51:12. */
+const CR3_ROOT = 0x000f_ffff_ffff_f000n;
 
-/** Where to find the tables: the image file, the PA of its first byte and the root table's PA. */
-export interface ImageSpec {
-  /** Path of the raw RAM image. */
-  file: string;
-  /** PA of the image's first byte. */
-  ramBase: bigint;
-  /** PA of the root table. */
-  root: bigint;
-  /** Frames to cache (default 1024). */
-  cacheFrames?: number;
-  /** Progress hook of the file reader. */
-  onRead?: (framesRead: number) => void;
+/** One `--image` argument: a path, and for a raw region the PA of its first byte. */
+export interface ImageFile {
+  /** The file. */
+  path: string;
+  /** `FILE@PA`: the PA of a raw region's first byte. */
+  at: bigint | undefined;
 }
 
-/** An image opened and its tables adopted, read-only. */
-export interface OpenedImage {
-  /** The file-backed memory (close it when done). */
-  memory: FileMemory;
-  /** The adopted page table. */
+/** The inputs and where raw ones sit. */
+export interface ImageSpec {
+  /** The `--image` files (one of any format, or several raw regions). */
+  files: readonly ImageFile[];
+  /** PA of a single raw image's first byte (`--ram-base`). */
+  ramBase: bigint;
+  /** Frames to cache (default 1024). */
+  cacheFrames?: number;
+}
+
+/** One adopted table. */
+export interface OpenedTable {
+  /** The adopted page table (read-only use). */
   pt: PageTable64;
-  /** The root table's PA. */
+  /** Its mode. */
+  mode: Mode;
+  /** Its root's PA. */
   root: bigint;
-  /** A note for stderr when the file ends in a partial frame, else undefined. */
-  warning: string | undefined;
+  /** AArch64: a TTBR1 table. */
+  upper: boolean;
+}
+
+/** What the input is, for the header line and the JSON `input`. */
+export interface InputInfo {
+  /** The files, as given. */
+  file: string;
+  /** The format detected (or raw), or `gdb` for a live guest. */
+  format: DumpFormat | 'gdb';
+  /** One line: `ELF64 core (EM_X86_64, 3 PT_LOAD)`, `raw image (…)`. */
+  description: string;
+  /** The machine the core names, if any. */
+  machine: DumpMachine | undefined;
+  /** The PA ranges it covers. */
+  regions: readonly DumpRegion[];
+}
+
+/** An input opened and its tables adopted, read-only. */
+export interface OpenedImage extends ResolvedTables {
+  /** The frame cache over the input (close the image when done). */
+  memory: FrameMemory;
+  /** What the input is. */
+  input: InputInfo;
+  /** The adopted tables, in VA order. */
+  opened: readonly OpenedTable[];
+  /** The first table's PA. */
+  root: bigint;
+  /** Whether the first table is an AArch64 TTBR1 one. */
+  upper: boolean;
+  /** Closes the files. */
+  close(): void;
 }
 
 /**
- * Opens `spec.file` as physical memory at `spec.ramBase` and adopts the root
- * table at `spec.root` with the mode's `fromRoot`. Throws a {@link CliError}:
- * a usage error for an unaligned base or root, a data error for a missing or
- * unreadable file, one shorter than a frame, or a root outside the image.
+ * Opens the inputs of `args`, finds the tables and adopts them. Throws a
+ * {@link CliError}: a usage error for an unaligned base or root or a missing
+ * root, a data error for a missing, unreadable or special file, a file that
+ * is not a core (an ELF executable), a truncated core, a core whose CPU was
+ * not in long mode, one shorter than a frame, or a root outside the input.
  */
-export function openImage(mode: Mode, spec: ImageSpec): OpenedImage {
-  const { file, ramBase, root } = spec;
+export function openImage(args: ImageArgs, onRead?: (framesRead: number) => void, live?: LiveInput): OpenedImage {
+  if (live !== undefined) return openLive(args, live, onRead);
+  const { files, ramBase } = args.spec;
   if (ramBase % FRAME !== 0n) throw usageError(`--ram-base ${hex(ramBase)} is not 4 KiB aligned`);
-  if (ramBase > SAFE) throw usageError(`--ram-base ${hex(ramBase)} is above 2^53, which ptm does not support`);
-  if (root % FRAME !== 0n) throw usageError(`--root ${hex(root)} is not 4 KiB aligned (a root table fills one frame)`);
-  let memory: FileMemory;
+  for (const f of files) if (f.at !== undefined && f.at % FRAME !== 0n) throw usageError(`--image ${f.path}@${hex(f.at)}: the PA is not 4 KiB aligned`);
+  const sources: FileSource[] = [];
+  const close = () => {
+    for (const s of sources) s.close();
+  };
   try {
-    memory = new FileMemory(file, { base: Number(ramBase), cacheFrames: spec.cacheFrames, onRead: spec.onRead });
+    for (const f of files) {
+      try {
+        sources.push(new FileSource(f.path));
+      } catch (e) {
+        throw new CliError(`cannot read image ${f.path}: ${e instanceof SpecialFileError ? e.message : fsReason(e)}`);
+      }
+    }
+    const dump = openInputs(files, sources, ramBase);
+    const memory = new FrameMemory(dump.frames, { cacheFrames: args.spec.cacheFrames, onRead });
+    const input: InputInfo = {
+      file: files.map((f) => (f.at === undefined ? f.path : `${f.path}@${hex(f.at)}`)).join(', '),
+      format: dump.format,
+      description: dump.description,
+      machine: dump.machine,
+      regions: dump.regions,
+    };
+    const resolved = resolveTables(args, (given) => rootFromDump(args, dump, given), modeOfMachine(dump));
+    const opened: OpenedTable[] = [];
+    for (const t of resolved.tables) opened.push(adopt(memory, dump, t));
+    const notes = [...dump.warnings, ...resolved.notes, ...(dump.format === 'raw' ? partialFrameNotes(files, sources) : [])];
+    return { ...resolved, notes, memory, input, opened, root: opened[0].root, upper: opened[0].upper, close };
   } catch (e) {
-    throw new CliError(`cannot read image ${file}: ${fsReason(e)}`);
+    close();
+    throw e;
   }
-  try {
-    if (memory.frameCount === 0) {
-      throw new CliError(`image ${file} is ${memory.fileSize} bytes, shorter than one 4 KiB frame`);
-    }
-    const end = BigInt(memory.end);
-    if (root < ramBase || root >= end) {
-      throw new CliError(`root ${hex(root)} is outside the image (${hex(ramBase)}..${hex(end)}, ${formatBytes(end - ramBase)})`);
-    }
-    const rest = memory.fileSize % 4096;
-    const warning =
-      rest === 0 ? undefined : `image ${file} ends with ${rest} bytes of a partial frame; they are ignored`;
-    let pt: PageTable64;
+}
+
+/** A live guest: its frames as fetched so far; the roots from the registers the gdb layer turned into options. */
+function openLive(args: ImageArgs, live: LiveInput, onRead: ((framesRead: number) => void) | undefined): OpenedImage {
+  const dump: OpenedDump = {
+    format: 'raw',
+    description: live.description,
+    machine: undefined,
+    frames: live.frames,
+    regions: [],
+    cpus: [],
+    vmcoreinfo: undefined,
+    warnings: [],
+  };
+  const memory = new FrameMemory(live.frames, { cacheFrames: args.spec.cacheFrames, onRead });
+  const input: InputInfo = { file: live.description, format: 'gdb', description: live.description, machine: undefined, regions: [] };
+  const resolved = resolveTables(args, () => rootFromDump(args, dump, undefined), undefined);
+  const opened = resolved.tables.map((t) => adopt(memory, dump, t));
+  return { ...resolved, source: 'gdb', memory, input, opened, root: opened[0].root, upper: opened[0].upper, close: () => {} };
+}
+
+function openInputs(files: readonly ImageFile[], sources: readonly FileSource[], ramBase: bigint): OpenedDump {
+  if (files.length === 1 && files[0].at === undefined) {
+    const src = sources[0];
+    if (src.size < 4096) throw new CliError(`image ${files[0].path} is ${src.size} bytes, shorter than one 4 KiB frame`);
     try {
-      pt = mode.fromRoot(memory, root);
+      const dump = openDump(src, { rawBase: ramBase });
+      if (dump.format !== 'raw' && ramBase !== 0n) throw usageError(`--ram-base is for raw images; ${files[0].path} is a ${dump.description}`);
+      return dump.format === 'raw' ? wholeFrames(dump, src, ramBase) : dump;
     } catch (e) {
-      if (isPagingError(e)) throw new CliError(`cannot adopt the root table: ${e.message}`);
+      if (e instanceof DumpError) throw new CliError(`cannot read ${files[0].path}: ${e.message}`);
       throw e;
     }
-    return { memory, pt, root, warning };
+  }
+  // Several raw regions (QEMU pmemsave files, RamHandler.bytes of each bank).
+  const regions: MemoryRegion[] = files.map((f, i) => {
+    const src = sources[i];
+    const stored = Math.floor(src.size / 4096) * 4096;
+    if (stored === 0) throw new CliError(`image ${f.path} is ${src.size} bytes, shorter than one 4 KiB frame`);
+    return { paddr: f.at ?? 0n, size: BigInt(stored), source: src, offset: 0, stored };
+  });
+  return {
+    format: 'raw',
+    description: `${files.length} raw regions (${regions.map((r) => `${formatBytes(r.size)} at ${hex(r.paddr)}`).join(', ')})`,
+    machine: undefined,
+    frames: new RegionFrames(regions),
+    regions: regions.map((r) => ({ paddr: r.paddr, size: r.size, stored: r.size })),
+    cpus: [],
+    vmcoreinfo: undefined,
+    warnings: [],
+  };
+}
+
+/** A raw image backs whole frames only (a trailing partial frame is ignored, with a note). */
+function wholeFrames(dump: OpenedDump, src: FileSource, base: bigint): OpenedDump {
+  const stored = Math.floor(src.size / 4096) * 4096;
+  const size = BigInt(stored);
+  return {
+    ...dump,
+    description: `raw RAM image, ${formatBytes(size)} at ${hex(base)}`,
+    frames: new RegionFrames([{ paddr: base, size, source: src, offset: 0, stored }]),
+    regions: [{ paddr: base, size, stored: size }],
+  };
+}
+
+function partialFrameNotes(files: readonly ImageFile[], sources: readonly FileSource[]): string[] {
+  const notes: string[] = [];
+  files.forEach((f, i) => {
+    const rest = sources[i].size % 4096;
+    if (rest !== 0) {
+      notes.push(`image ${f.path} ends with ${rest} bytes of a partial frame; they are ignored`);
+    }
+  });
+  return notes;
+}
+
+/** The mode a core's machine implies, when it names one with a single mode. */
+function modeOfMachine(dump: OpenedDump): Mode | undefined {
+  switch (dump.machine) {
+    case 'x86_64': {
+      const cr4 = dump.cpus[0]?.registers.get('cr4');
+      return resolveMode('x86_64', cr4 !== undefined && (cr4 & (1n << 12n)) !== 0n ? 5 : 4);
+    }
+    case 'aarch64':
+      return resolveMode('aarch64');
+    case 'loongarch64':
+      return resolveMode('loongarch64');
+    default:
+      return undefined;
+  }
+}
+
+/** The root from the core: the x86 QEMU note of CPU `args.cpu`, else VMCOREINFO; else a usage error. */
+function rootFromDump(args: ImageArgs, dump: OpenedDump, given: Mode | undefined): Omit<ResolvedTables, 'leafFlags' | 'notes'> {
+  const needs = `ptm ${args.command} needs --root PA (or --cr3, --satp, --ttbr0/--ttbr1)`;
+  if (dump.format === 'raw') throw usageError(`${needs} (see ptm ${args.command} --help)`);
+  if (dump.cpus.length > 0 && args.cpu >= dump.cpus.length) {
+    throw usageError(`--cpu ${args.cpu}: the core has ${dump.cpus.length} ${dump.cpus.length === 1 ? 'CPU (0)' : `CPUs (0..${dump.cpus.length - 1})`}`);
+  }
+  const cpu: CpuState | undefined = dump.cpus[args.cpu];
+  const cr3 = cpu?.registers.get('cr3');
+  if (cr3 !== undefined && (dump.machine === 'x86_64' || dump.machine === 'i386')) return x86FromNote(dump, cpu as CpuState, cr3, given);
+  const info: VmcoreInfo | undefined = dump.vmcoreinfo;
+  const k = info === undefined ? undefined : kernelRoot(info, dump.machine);
+  if (k !== undefined) return fromVmcoreinfo(dump, k, given);
+  throw usageError(
+    `${needs}: the ${dump.description} carries no register note with the root${info === undefined ? ' and no VMCOREINFO' : ' and its VMCOREINFO lacks the symbols for one'}`,
+  );
+}
+
+function x86FromNote(dump: OpenedDump, cpu: CpuState, cr3: bigint, given: Mode | undefined): Omit<ResolvedTables, 'leafFlags' | 'notes'> {
+  const cr0 = cpu.registers.get('cr0') ?? 0n;
+  const cr4 = cpu.registers.get('cr4') ?? 0n;
+  const regs = `CR0 ${hex(cr0)}, CR3 ${hex(cr3)}, CR4 ${hex(cr4)}`;
+  if ((cr0 & (1n << 31n)) === 0n) throw new CliError(`CPU ${cpu.index} of the core had paging off (CR0.PG = 0; ${regs}): no page table is in use`);
+  if (dump.machine === 'i386') {
+    throw new CliError(
+      `the core is an ${dump.description}: CPU ${cpu.index} was not in long mode (EFER.LMA = 0; ${regs}); ptm walks x86_64 4- and 5-level tables (give --arch and --root to read them anyway)`,
+    );
+  }
+  const levels = (cr4 & (1n << 12n)) !== 0n ? 5 : 4;
+  if (given !== undefined && (given.arch !== 'x86_64' || given.levels !== levels)) {
+    throw usageError(`the core's CPU ${cpu.index} uses x86_64 ${levels}-level paging (CR4.LA57 = ${levels === 5 ? 1 : 0}); --arch/--levels say ${given.id}`);
+  }
+  const mode = resolveMode('x86_64', levels);
+  const root = cr3 & CR3_ROOT;
+  return { mode, tables: [{ mode, root, upper: false }], source: 'qemu-note', detail: `CPU ${cpu.index} of ${dump.cpus.length}: ${regs}${root === cr3 ? '' : ' (PCID/flags masked)'}` };
+}
+
+function fromVmcoreinfo(dump: OpenedDump, k: { root: bigint; how: string; vaBits?: number }, given: Mode | undefined): Omit<ResolvedTables, 'leafFlags' | 'notes'> {
+  let mode: Mode;
+  let upper = false;
+  switch (dump.machine) {
+    case 'x86_64':
+      mode = resolveMode('x86_64', k.vaBits === 57 ? 5 : 4);
+      break;
+    case 'aarch64':
+      // swapper_pg_dir is the kernel's TTBR1 table.
+      upper = true;
+      if (k.vaBits === 39) mode = AARCH64_39;
+      else if (k.vaBits === undefined || k.vaBits === 48) mode = resolveMode('aarch64');
+      else throw new CliError(`the kernel uses ${k.vaBits}-bit VAs (VMCOREINFO); ptm walks 39- and 48-bit AArch64 tables with a 4 KiB granule`);
+      break;
+    case 'riscv64':
+      mode = resolveMode(k.vaBits === 57 ? 'riscv-sv57' : k.vaBits === 48 ? 'riscv-sv48' : 'riscv-sv39');
+      break;
+    default:
+      throw new CliError(`VMCOREINFO gives a root, but ptm has no paging mode for a ${dump.machine ?? 'unknown'} guest; give --arch and --root`);
+  }
+  if (given !== undefined) {
+    if (given.arch !== mode.arch) throw usageError(`the core is an ${dump.machine} guest's; --arch says ${given.id}`);
+    mode = given;
+  }
+  return { mode, tables: [{ mode, root: k.root, upper }], source: 'vmcoreinfo', detail: k.how };
+}
+
+function adopt(memory: FrameMemory, dump: OpenedDump, t: TableSpec): OpenedTable {
+  if (t.root % FRAME !== 0n) throw usageError(`root ${hex(t.root)} is not 4 KiB aligned (a root table fills one frame)`);
+  if (t.root >= 1n << 52n || memory.frameWord(Number(t.root >> 12n)) < 0) {
+    if (dump.regions.length === 0) throw new CliError(`root ${hex(t.root)}: the guest has no memory there (${dump.description} returned none)`);
+    const where = dump.regions.map((r) => `${hex(r.paddr)}..${hex(r.paddr + r.size)}`).join(', ');
+    const total = dump.regions.reduce((n, r) => n + r.size, 0n);
+    throw new CliError(`root ${hex(t.root)} is outside the image (${where}, ${formatBytes(total)})`);
+  }
+  try {
+    return { pt: t.mode.fromRoot(memory, t.root), mode: t.mode, root: t.root, upper: t.upper };
   } catch (e) {
-    memory.close();
+    if (isPagingError(e)) throw new CliError(`cannot adopt the root table at ${hex(t.root)}: ${e.message}`);
     throw e;
   }
 }

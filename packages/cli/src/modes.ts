@@ -6,7 +6,7 @@
  * @module
  */
 
-import { A64PageTable, A64_METADATA, ttbrValue } from '@page-table/arch-aarch64';
+import { A64PageTable, A64_METADATA, a64TableMetadata, ttbrValue } from '@page-table/arch-aarch64';
 import { LA64PageTable, LA64_3LEVEL_METADATA, LA64_4LEVEL_METADATA } from '@page-table/arch-loongarch64';
 import {
   SV39_METADATA,
@@ -43,6 +43,8 @@ export interface Mode {
   readonly tableNames: readonly string[];
   /** Whether VAs can be in the upper (`0xffff_…`) range only through `--upper` (one TTBR per table). */
   readonly splitHalves: boolean;
+  /** The bits an upper-range (TTBR1) VA carries above the walked ones (0 for modes without split halves). */
+  readonly upperBits: bigint;
   /** The register value that makes `root` the active table, e.g. `CR3 = 0x101000`. */
   register(root: bigint, upper: boolean): string;
   /** A new empty table in `handler`. */
@@ -71,6 +73,7 @@ function riscv(id: string, levels: 3 | 4 | 5, meta: PagingMetaData, cls: TableCl
     args: ['--arch', id],
     tableNames: RISCV_NAMES.slice(0, levels),
     splitHalves: false,
+    upperBits: 0n,
     register: (root) => `satp = ${hex(satp(mode, 0, root))}`,
     create: (h) => cls.create(h),
     fromRoot: (h, root) => cls.fromRoot(h, root),
@@ -87,6 +90,7 @@ export const MODES: readonly Mode[] = [
     args: ['--arch', 'x86_64'],
     tableNames: X86_NAMES.slice(0, 4),
     splitHalves: false,
+    upperBits: 0n,
     register: (root) => `CR3 = ${hex(root)}`,
     create: (h) => X64PageTable.create(h),
     fromRoot: (h, root) => X64PageTable.fromRoot(h, root),
@@ -99,6 +103,7 @@ export const MODES: readonly Mode[] = [
     args: ['--arch', 'x86_64', '--levels', '5'],
     tableNames: X86_NAMES,
     splitHalves: false,
+    upperBits: 0n,
     register: (root) => `CR3 = ${hex(root)} (CR4.LA57 = 1)`,
     create: (h) => X64PageTable5.create(h),
     fromRoot: (h, root) => X64PageTable5.fromRoot(h, root),
@@ -114,6 +119,7 @@ export const MODES: readonly Mode[] = [
     args: ['--arch', 'aarch64'],
     tableNames: A64_NAMES,
     splitHalves: true,
+    upperBits: 0xffff_0000_0000_0000n,
     register: (root, upper) => `${upper ? 'TTBR1_EL1' : 'TTBR0_EL1'} = ${hex(ttbrValue(root))}`,
     create: (h) => A64PageTable.create(h),
     fromRoot: (h, root) => A64PageTable.fromRoot(h, root),
@@ -126,6 +132,7 @@ export const MODES: readonly Mode[] = [
     args: ['--arch', 'loongarch64'],
     tableNames: LA_NAMES,
     splitHalves: false,
+    upperBits: 0n,
     register: (root) => `PGDL = PGDH = ${hex(root)}`,
     create: (h) => LA64PageTable.create(h),
     fromRoot: (h, root) => LA64PageTable.fromRoot(h, root),
@@ -138,11 +145,31 @@ export const MODES: readonly Mode[] = [
     args: ['--arch', 'loongarch64', '--levels', '3'],
     tableNames: LA_NAMES.slice(0, 3),
     splitHalves: false,
+    upperBits: 0n,
     register: (root) => `PGDL = PGDH = ${hex(root)}`,
     create: (h) => LA64PageTable.create(h, { levels: 3 }),
     fromRoot: (h, root) => LA64PageTable.fromRoot(h, root, { levels: 3 }),
   },
 ];
+
+/**
+ * AArch64 with a 39-bit VA range (TCR_EL1.TnSZ = 25): 3 levels from L1. Not
+ * in {@link MODES} (the demo builds 48-bit tables); `--arch aarch64 --levels 3`
+ * or a TCR value selects it.
+ */
+export const AARCH64_39: Mode = {
+  id: 'aarch64-39bit',
+  arch: 'aarch64',
+  meta: a64TableMetadata({ vaBits: 39 }),
+  levels: 3,
+  args: ['--arch', 'aarch64', '--levels', '3'],
+  tableNames: A64_NAMES.slice(1),
+  splitHalves: true,
+  upperBits: 0xffff_ff80_0000_0000n,
+  register: (root, upper) => `${upper ? 'TTBR1_EL1' : 'TTBR0_EL1'} = ${hex(ttbrValue(root))}, TCR.T${upper ? 1 : 0}SZ = 25`,
+  create: (h) => A64PageTable.create(h, { vaBits: 39 }),
+  fromRoot: (h, root) => A64PageTable.fromRoot(h, root, { vaBits: 39 }),
+};
 
 /** The names `--arch` accepts, with the `--levels` each allows (the first is the default). */
 const ARCH_NAMES: Readonly<Record<string, { readonly arch: ArchName; readonly levels: readonly number[] }>> = {
@@ -152,27 +179,72 @@ const ARCH_NAMES: Readonly<Record<string, { readonly arch: ArchName; readonly le
   'riscv-sv39': { arch: 'riscv', levels: [3] },
   'riscv-sv48': { arch: 'riscv', levels: [4] },
   'riscv-sv57': { arch: 'riscv', levels: [5] },
-  aarch64: { arch: 'aarch64', levels: [4] },
+  aarch64: { arch: 'aarch64', levels: [4, 3] },
+  'aarch64-39bit': { arch: 'aarch64', levels: [3] },
   loongarch64: { arch: 'loongarch64', levels: [4, 3] },
   'loongarch64-3level': { arch: 'loongarch64', levels: [3] },
 };
 
-/** Every name `--arch` accepts, for help and messages. */
+/**
+ * Other spellings people type, each for one canonical name above (output
+ * always uses the canonical one): Debian's and Linux's arch names, the
+ * RISC-V mode names alone, LoongArch's short name.
+ */
+const ALIASES: Readonly<Record<string, string>> = {
+  'x86-64': 'x86_64',
+  amd64: 'x86_64',
+  x64: 'x86_64',
+  'x86_64-5level': 'x86_64-la57',
+  'x86-64-la57': 'x86_64-la57',
+  'amd64-la57': 'x86_64-la57',
+  la57: 'x86_64-la57',
+  riscv64: 'riscv',
+  rv64: 'riscv',
+  sv39: 'riscv-sv39',
+  sv48: 'riscv-sv48',
+  sv57: 'riscv-sv57',
+  'riscv64-sv39': 'riscv-sv39',
+  'riscv64-sv48': 'riscv-sv48',
+  'riscv64-sv57': 'riscv-sv57',
+  'rv64-sv39': 'riscv-sv39',
+  'rv64-sv48': 'riscv-sv48',
+  'rv64-sv57': 'riscv-sv57',
+  arm64: 'aarch64',
+  armv8: 'aarch64',
+  'arm64-39bit': 'aarch64-39bit',
+  la64: 'loongarch64',
+  loongarch: 'loongarch64',
+  'la64-3level': 'loongarch64-3level',
+};
+
+/** Every name `--arch` accepts (canonical ones first), for help and messages. */
 export const ARCH_CHOICES: readonly string[] = Object.keys(ARCH_NAMES);
+
+/** The aliases `--arch` accepts, with the canonical name each stands for. */
+export const ARCH_ALIASES: Readonly<Record<string, string>> = ALIASES;
+
+/** The canonical `--arch` name of what the user typed (case-insensitive), or undefined. */
+export function canonicalArch(name: string): string | undefined {
+  const n = name.trim().toLowerCase();
+  if (Object.hasOwn(ARCH_NAMES, n)) return n;
+  return Object.hasOwn(ALIASES, n) ? ALIASES[n] : undefined;
+}
 
 /**
  * The mode an `--arch` name and optional `--levels` select. Throws a usage
  * error for an unknown name or a level count the arch does not have.
  */
 export function resolveMode(name: string, levels?: number): Mode {
-  const entry = Object.hasOwn(ARCH_NAMES, name) ? ARCH_NAMES[name] : undefined;
+  const canonical = canonicalArch(name);
+  const entry = canonical === undefined ? undefined : ARCH_NAMES[canonical];
   if (entry === undefined) {
-    throw usageError(`unknown arch '${name}' (choose one of ${ARCH_CHOICES.join(', ')})`);
+    throw usageError(`unknown arch '${name}' (choose one of ${ARCH_CHOICES.join(', ')}; aliases such as amd64, arm64, riscv64, sv39, la64 work too)`);
   }
   const n = levels ?? entry.levels[0];
   if (!entry.levels.includes(n)) {
     throw usageError(`${name} has no ${n}-level mode (--levels ${entry.levels.join(' or ')})`);
   }
+  if (entry.arch === 'aarch64' && n === 3) return AARCH64_39;
   const mode = MODES.find((m) => m.arch === entry.arch && m.levels === n);
   if (mode === undefined) throw new Error(`no mode for ${name} with ${n} levels`);
   return mode;

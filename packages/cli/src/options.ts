@@ -7,15 +7,16 @@
 
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { usageError } from './errors.js';
-import type { ImageSpec } from './image.js';
+import type { ImageFile, ImageSpec } from './image.js';
 import { type Mode, resolveMode } from './modes.js';
 import { parseU64 } from './numbers.js';
+import { MAIR_OPTION, ROOT_OPTIONS, type TableSpec, a64LeafFlags, mairTypes, rootsOption } from './roots.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** Parsed options: strings and booleans by name, and the positionals. */
 export interface Parsed {
-  values: Record<string, string | boolean | undefined>;
+  values: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
 }
 
@@ -57,14 +58,17 @@ export const MODE_OPTIONS = {
   levels: { type: 'string' },
 } as const satisfies Options;
 
-/** The options of `dump`, `translate` and `stats`. */
+/** The options of `dump`, `translate`, `stats` and `find-pa`. */
 export const IMAGE_OPTIONS = {
   ...MODE_OPTIONS,
-  image: { type: 'string' },
+  ...ROOT_OPTIONS,
+  ...MAIR_OPTION,
+  image: { type: 'string', multiple: true },
   'ram-base': { type: 'string' },
-  root: { type: 'string' },
-  upper: { type: 'boolean' },
   'cache-frames': { type: 'string' },
+  'max-entries': { type: 'string' },
+  cpu: { type: 'string' },
+  gdb: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Options;
@@ -104,28 +108,121 @@ export function modeOption(p: Parsed, command: string, required: boolean): Mode 
   return resolveMode(arch, levels);
 }
 
-/** The image, base and root of an image command, and whether VAs print in the AArch64 upper range. */
+/** What the command line of an image command says; the input itself fills in the rest ({@link resolveImage}). */
 export interface ImageArgs {
-  mode: Mode;
+  /** The parsed options (the root options are read once the input is open). */
+  parsed: Parsed;
+  /** The command's name, for messages. */
+  command: string;
+  /** The mode `--arch`/`--levels` chose, or undefined (then the registers or the core say it). */
+  givenMode: Mode | undefined;
+  /** The inputs and where raw ones sit. */
   spec: ImageSpec;
-  upper: boolean;
+  /** `--cpu N`: whose registers give the root in a core (default 0). */
+  cpu: number;
+  /** `--max-entries`: the walk's budget of present entries, or undefined for the walker's default. */
+  maxEntries: number | undefined;
+  /** `--json`. */
   json: boolean;
 }
 
-/** Reads and checks the shared options of `dump`, `translate` and `stats`. */
-export function imageArgs(p: Parsed, command: string): ImageArgs {
-  const mode = modeOption(p, command, true);
-  const file = str(p, 'image');
-  if (file === undefined || file === '') throw usageError(`ptm ${command} needs --image FILE (see ptm ${command} --help)`);
-  const rootText = str(p, 'root');
-  if (rootText === undefined) throw usageError(`ptm ${command} needs --root PA (see ptm ${command} --help)`);
-  const root = parseU64(rootText, '--root');
+/** Whether any option that gives a root was given. */
+export function hasRootOption(p: Parsed): boolean {
+  return ['root', 'cr3', 'satp', 'ttbr0', 'ttbr1'].some((n) => str(p, n) !== undefined);
+}
+
+/** Reads and checks the shared options of `dump`, `translate`, `stats` and `find-pa`. */
+export function imageArgs(p: Parsed, command: string, live = false): ImageArgs {
+  const givenMode = modeOption(p, command, false);
+  const images = p.values.image;
+  const texts = Array.isArray(images) ? images : typeof images === 'string' ? [images] : [];
+  if (!live && (texts.length === 0 || texts.some((t) => t === ''))) {
+    throw usageError(`ptm ${command} needs --image FILE or --gdb HOST:PORT (see ptm ${command} --help)`);
+  }
+  const files = texts.map(imageFile);
+  if (files.length > 1 && files.some((f) => f.at === undefined)) {
+    throw usageError('several --image files are raw RAM regions: give each one as FILE@PA (the PA of its first byte)');
+  }
   const baseText = str(p, 'ram-base');
   const ramBase = baseText === undefined ? 0n : parseU64(baseText, '--ram-base');
-  const upper = flag(p, 'upper');
-  if (upper && !mode.splitHalves) {
-    throw usageError(`--upper is for aarch64 TTBR1 tables; ${mode.meta.name} VAs are already sign-extended`);
-  }
+  if (baseText !== undefined && files.some((f) => f.at !== undefined)) throw usageError('--ram-base and FILE@PA both place a raw image: use one of them');
   const cacheFrames = intOption(p, 'cache-frames', 1 << 20);
-  return { mode, spec: { file, ramBase, root, cacheFrames }, upper, json: flag(p, 'json') };
+  const cpuText = str(p, 'cpu');
+  if (cpuText !== undefined && !/^[0-9]+$/.test(cpuText)) throw usageError(`--cpu: '${cpuText}' is not a CPU number (0, 1, ...)`);
+  return {
+    parsed: p,
+    command,
+    givenMode,
+    spec: { files, ramBase, cacheFrames },
+    cpu: cpuText === undefined ? 0 : Number(cpuText),
+    maxEntries: intOption(p, 'max-entries', Number.MAX_SAFE_INTEGER),
+    json: flag(p, 'json'),
+  };
+}
+
+/** `FILE` or `FILE@PA` (a raw region at PA); a path that merely contains `@` stays whole. */
+function imageFile(text: string): ImageFile {
+  const at = text.lastIndexOf('@');
+  if (at > 0 && /^(0x[0-9a-f_]+|[0-9_]+)$/i.test(text.slice(at + 1))) {
+    return { path: text.slice(0, at), at: parseU64(text.slice(at + 1), `--image ${text}`) };
+  }
+  return { path: text, at: undefined };
+}
+
+/** The tables, their mode and how to read their leaves, once the input is open. */
+export interface ResolvedTables {
+  /** The mode of the first table. */
+  mode: Mode;
+  /** The tables to walk, in VA order. */
+  tables: readonly TableSpec[];
+  /** Where the roots came from. */
+  source: 'option' | 'qemu-note' | 'vmcoreinfo' | 'gdb';
+  /** How (`--cr3 0x…`, `CPU 0: CR3 …`, `SYMBOL(init_top_pgt)=…`). */
+  detail: string;
+  /** Leaf flags as the guest's registers define them (AArch64 memory types from MAIR), or undefined. */
+  leafFlags: ((entry: bigint, flags: number) => number) | undefined;
+  /** Notes for stderr. */
+  notes: readonly string[];
+}
+
+/** Memory types without a MAIR: every slot read as cacheable Normal memory (no DEVICE, no UNCACHED). */
+const NORMAL_ONLY: readonly number[] = [0, 0, 0, 0, 0, 0, 0, 0];
+
+/**
+ * The tables of the command line given what the input says: explicit root
+ * options win; else the core's registers or VMCOREINFO (`fromInput`), else
+ * a usage error that names what is missing.
+ */
+export function resolveTables(
+  args: ImageArgs,
+  fromInput: (mode: Mode | undefined) => Omit<ResolvedTables, 'leafFlags' | 'notes'> & { notes?: readonly string[] },
+  inputMode: Mode | undefined,
+): ResolvedTables {
+  const p = args.parsed;
+  let base: Omit<ResolvedTables, 'leafFlags' | 'notes'>;
+  const notes: string[] = [];
+  if (hasRootOption(p)) {
+    const roots = rootsOption(p, args.command, args.givenMode ?? (str(p, 'root') === undefined ? undefined : inputMode));
+    base = { mode: roots.tables[0].mode, tables: roots.tables, source: 'option', detail: roots.detail };
+    notes.push(...roots.notes);
+  } else {
+    const r = fromInput(args.givenMode);
+    base = r;
+    notes.push(...(r.notes ?? []));
+  }
+  const mode = base.mode;
+  const mairText = str(p, 'mair');
+  let leafFlags: ResolvedTables['leafFlags'];
+  if (mode.arch === 'aarch64') {
+    if (mairText === undefined) {
+      notes.push('no --mair: AArch64 memory types (DEVICE, UNCACHED) are not shown; give MAIR_EL1 to see them');
+      leafFlags = (entry, flags) => a64LeafFlags(NORMAL_ONLY, entry, flags);
+    } else {
+      const types = mairTypes(parseU64(mairText, '--mair'));
+      leafFlags = (entry, flags) => a64LeafFlags(types, entry, flags);
+    }
+  } else if (mairText !== undefined && args.command !== 'translate') {
+    throw usageError(`--mair is an AArch64 register; ${mode.id} has no MAIR`);
+  }
+  return { ...base, leafFlags, notes };
 }

@@ -26,7 +26,8 @@ export function renderTable(
   headerPaint: Paint,
   indent = '  ',
 ): string[] {
-  const widths = columns.map((c, i) => Math.max(c.header.length, ...rows.map((r) => r[i].length)));
+  const widths = columns.map((c) => c.header.length);
+  for (const r of rows) for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i], r[i].length);
   const line = (cells: readonly string[], header: boolean): string => {
     const parts = cells.map((text, i) => {
       const c = columns[i];
@@ -38,5 +39,7 @@ export function renderTable(
     });
     return (indent + parts.join('  ')).trimEnd();
   };
-  return [line(columns.map((c) => c.header), true), ...rows.map((r) => line(r, false))];
+  const out = [line(columns.map((c) => c.header), true)];
+  for (const r of rows) out.push(line(r, false));
+  return out;
 }

@@ -39,12 +39,38 @@ export type StopReason = 'non-canonical' | 'not-present' | 'reserved' | 'table-o
 
 /** The outcome of one VA. */
 export interface Translation {
+  /** The VA translated. */
   va: bigint;
+  /** Every entry read, root first. */
   steps: WalkStep[];
   /** The leaf, when the VA is mapped. */
-  result?: { pa: bigint; flags: MappingFlags; pageSize: PageSize; level: number };
+  result?: TranslationResult;
   /** Where and why the walk stopped, when it is not. */
-  stop?: { level: number; reason: StopReason; message: string };
+  stop?: TranslationStop;
+}
+
+/** The leaf a mapped VA reaches. */
+export interface TranslationResult {
+  /** The PA, with the in-page offset. */
+  pa: bigint;
+  /** The permissions the CPU enforces: the leaf's flags less what the tables above take away. */
+  flags: MappingFlags;
+  /** The leaf's own flags, where the tables above restrict them (undefined when equal to {@link flags}). */
+  leafFlags?: MappingFlags | undefined;
+  /** Its page (or block) size. */
+  pageSize: PageSize;
+  /** Its level (0 = a 4 KiB page). */
+  level: number;
+}
+
+/** Where a walk that found no leaf stopped. */
+export interface TranslationStop {
+  /** Level of the entry that stopped it. */
+  level: number;
+  /** Why. */
+  reason: StopReason;
+  /** One line for people. */
+  message: string;
 }
 
 /** Whether `va` is canonical for the mode (sign-extended, or AArch64's all-0 / all-1 top bits). */
@@ -78,6 +104,8 @@ export function translateVa(mode: Mode, memory: PhysMemory, root: bigint, va: bi
   }
   const pte = mode.meta.pte;
   let tablePa = root;
+  // Rights the links above take away (x86 R/W, U/S, NX; AArch64 APTable, XNTable), as the codec defines them.
+  let restrictions = 0;
   for (let level = top; level >= 0; level--) {
     const table = mode.tableNames[level];
     const base = memory.frameWord(Number(tablePa >> 12n));
@@ -106,6 +134,7 @@ export function translateVa(mode: Mode, memory: PhysMemory, root: bigint, va: bi
     steps.push(step);
     if (level > 0 && pte.table(lo, hi)) {
       step.kind = 'table';
+      restrictions |= pte.tableRestrictions(lo, hi);
       step.target = BigInt(pte.frame(lo, hi)) << 12n;
       tablePa = step.target;
       continue;
@@ -128,7 +157,9 @@ export function translateVa(mode: Mode, memory: PhysMemory, root: bigint, va: bi
     const frame = BigInt(pte.frame(lo, hi));
     step.kind = 'leaf';
     step.target = (frame - (frame % pages)) << 12n;
-    out.result = { pa: step.target + (va & BigInt(size - 1)), flags: pte.decodeFlags(lo, hi), pageSize: size, level };
+    const own = pte.decodeFlags(lo, hi);
+    const flags = pte.effectiveFlags(lo, hi, restrictions);
+    out.result = { pa: step.target + (va & BigInt(size - 1)), flags, leafFlags: own === flags ? undefined : own, pageSize: size, level };
     return out;
   }
   throw new Error('unreachable: the last level always ends the walk');

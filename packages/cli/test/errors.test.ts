@@ -134,27 +134,31 @@ describe('hostile tables', () => {
   });
 
 
-  it('dumps what can be walked and reports each entry it could not follow', () => {
-    expect(dump.mappings.map((m: JsonValue) => [m.va, m.pa, m.pageSize])).toEqual([
-      ['0x10040000000', '0x40000000', '1G'],
+  it('walks every path as the CPU does and reports each link it could not follow', () => {
+    // PML4[1] and PDPT[0] lead back to the PML4 and PD[0] to the PD: the CPU reads them again one level down.
+    expect(dump.mappings).toHaveLength(25);
+    expect(dump.mappings.slice(-2).map((m: JsonValue) => [m.va, m.pa, m.pageSize])).toEqual([
+      ['0x10080001000', '0x200000', '4K'],
       ['0x10080200000', '0x200000', '2M'],
     ]);
-    expect(dump.problems.map((p: JsonValue) => [p.kind, p.table, p.index, p.entryPa, p.target])).toEqual([
-      ['table-outside-image', 'PML4', 0, '0x1000', '0x700000000'],
-      ['table-revisited', 'PML4', 1, '0x1008', '0x1000'],
-      ['table-revisited', 'PDPT', 0, '0x2000', '0x1000'],
-      ['table-revisited', 'PD', 0, '0x3000', '0x3000'],
+    expect(dump.problems.map((p: JsonValue) => [p.kind, p.table, p.index, p.entryPa, p.va, p.target])).toEqual([
+      ['table-outside-image', 'PML4', 0, '0x1000', '0x0', '0x700000000'],
+      ['table-outside-image', 'PDPT', 0, '0x1000', '0x8000000000', '0x700000000'],
+      ['table-outside-image', 'PD', 0, '0x1000', '0x8040000000', '0x700000000'],
+      ['table-outside-image', 'PD', 0, '0x1000', '0x10000000000', '0x700000000'],
     ]);
     expect(dump.problems[0].message).toMatch(/PML4 entry 0 at 0x1000 \(VA 0x0\) links to a PDPT table at 0x700000000 outside the image/);
-    expect(dump.summary.tableFrames).toBe(3);
+    expect(dump.aliases.map((a: JsonValue) => a.table)).toEqual(['0x1000', '0x3000']);
+    expect(dump.aliases[0].vas.slice(0, 3)).toEqual(['0x0', '0x8000000000', '0x8040000000']);
+    expect(dump.summary).toMatchObject({ tableFrames: 3, problems: 4, aliasedTables: 2, complete: true, stopped: null });
   });
 
-  it('lists the problems after the human table', () => {
+  it('lists the problems and the shared tables after the human table', () => {
     const r = ptmIn(['dump', '--arch', 'x86_64', '--image', file('hostile.img'), '--root', '0x1000']);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/4 entries not followed:\n {2}! PML4 entry 0 at 0x1000 \(VA 0x0\) links to a PDPT table at 0x700000000 outside the image; not walked\n/);
-    expect(r.stdout).toContain('links to the table at 0x3000 again (a loop or a shared table)');
+    expect(r.stdout).toMatch(/2 tables are shared \(reached from several VAs, each listed above\):\n {2}table 0x1000 from VA 0x0, 0x8000000000, /);
   });
 
   it('stops translations where the tables do, with the reason', () => {
@@ -175,21 +179,31 @@ describe('hostile tables', () => {
     expect(again.walk.map((s: JsonValue) => s.tablePa)).toEqual(['0x1000', '0x2000', '0x1000']);
   });
 
-  it('bounds the worst self-map: every entry of a 5-level root pointing at itself', async () => {
-    const args = ['--arch', 'x86_64', '--levels', '5', '--image', file('selfmap.img'), '--root', '0x1000'];
-    const [d, t, s] = await Promise.all([
-      ptmJson(['dump', ...args]),
+  it('bounds the worst self-map (512^5 paths) by the work budget, with what came before', async () => {
+    const args = ['--arch', 'x86_64', '--levels', '5', '--image', file('selfmap.img'), '--root', '0x1000', '--max-entries', '5000'];
+    const [human, json, t, s] = await Promise.all([
+      ptm(['dump', ...args]),
+      ptm(['dump', ...args, '--json']),
       ptmInJson(['translate', ...args, '0x0', '0xffffffffffffffff']),
-      ptmInJson(['stats', ...args]),
+      Promise.resolve(ptmIn(['stats', ...args, '--json'])),
     ]);
-    expect(d.problems).toHaveLength(512);
-    expect(d.problems.every((p: JsonValue) => p.kind === 'table-revisited')).toBe(true);
+    const stopped = /^ptm: error: the walk stopped after 5000 entries \(--max-entries 5000\) at VA 0x[0-9a-f]+; everything before it is listed/;
+    expect(human.code).toBe(1);
+    expect(human.stderr).toMatch(stopped);
+    expect(human.stderr.split('\n')).toHaveLength(2);
+    expect(human.stdout).toMatch(/\d+ mappings, .* mapped, 1 table frame \(4 KiB\)\n$/);
+    expect(json.code).toBe(1);
+    const d = JSON.parse(json.stdout);
+    expect(d.summary.complete).toBe(false);
+    expect(BigInt(d.summary.stopped.va)).toBeGreaterThan(BigInt(d.mappings.at(-1).vaLast));
     // As hardware would: five reads of the same table, the last one taken as a 4 KiB page.
     for (const x of t.translations) {
       expect(x.walk).toHaveLength(5);
       expect(x.pa).toBe(x.va === '0x0' ? '0x1000' : '0x1fff');
     }
-    expect(s.tables.frames).toBe(1);
+    expect(s.code).toBe(1);
+    expect(JSON.parse(s.stdout).tables.frames).toBe(1);
+    expectError(ptmIn(['dump', ...args.slice(0, -1), 'lots']), 2, /--max-entries: 'lots' is not a whole number/);
   });
 
   it('reports a RISC-V link outside the image in dump, translate and stats', () => {

@@ -37,10 +37,10 @@ function argsOf(command: string): string[] {
 }
 
 function expectMappingSchema(m: JsonValue): void {
-  expect(Object.keys(m)).toEqual(['va', 'vaEnd', 'pa', 'paEnd', 'size', 'pageSize', 'flags']);
-  for (const k of ['va', 'vaEnd', 'pa', 'paEnd', 'size']) expect(m[k]).toMatch(HEX);
-  expect(BigInt(m.vaEnd) - BigInt(m.va)).toBe(BigInt(m.size));
-  expect(BigInt(m.paEnd) - BigInt(m.pa)).toBe(BigInt(m.size));
+  expect(Object.keys(m)).toEqual(['va', 'vaLast', 'pa', 'paLast', 'size', 'pageSize', 'flags']);
+  for (const k of ['va', 'vaLast', 'pa', 'paLast', 'size']) expect(m[k]).toMatch(HEX);
+  expect(BigInt(m.vaLast) - BigInt(m.va) + 1n).toBe(BigInt(m.size));
+  expect(BigInt(m.paLast) - BigInt(m.pa) + 1n).toBe(BigInt(m.size));
   expect(['4K', '2M', '1G']).toContain(m.pageSize);
   expect(Array.isArray(m.flags)).toBe(true);
 }
@@ -56,7 +56,7 @@ afterAll(() => tmp.cleanup());
 
 describe('ptm demo', () => {
   it('builds every mode, with one table per TTBR on aarch64', () => {
-    expect(demo.version).toBe(1);
+    expect(demo.schema).toBe(2);
     expect(demo.command).toBe('demo');
     expect(demo.modes.map((m: JsonValue) => m.mode)).toEqual(MODES);
     for (const m of demo.modes) expect(m.tables).toHaveLength(m.arch === 'aarch64' ? 2 : 1);
@@ -135,7 +135,9 @@ describe('ptm dump', () => {
       const s = saved[i];
       expect(d.command).toBe('dump');
       expect(d.mode).toBe(s.mode.mode);
-      expect(d.root).toBe(s.table.root);
+      expect(d.schema).toBe(2);
+      expect(d.root).toEqual({ paddr: s.table.root, source: 'option', detail: '--root' });
+      expect(d.input.format).toBe('raw');
       expect(d.upper).toBe(s.table.upper);
       expect(d.mappings).toEqual(s.table.mappings);
       expect(d.problems).toEqual([]);
@@ -155,7 +157,10 @@ describe('ptm dump', () => {
     expect(lines[0]).toContain('x86_64 4-level');
     expect(lines[0]).toContain(`root ${s.table.root}`);
     expect(lines[1]).toMatch(/^ {2}VA range +PA range +size +page +perm +flags$/);
-    expect(lines[2]).toMatch(/^ {2}0x0000000000000000-0x0000000080000000 +0x00000000-0x80000000 +2 GiB +1G +rw---- +READ\|WRITE$/);
+    expect(lines[2]).toMatch(/^ {2}0x0000000000000000-0x000000007fffffff {2}0x0000000000000-0x000007fffffff +2 GiB {4}1G {2}rw---- {2}READ\|WRITE$/);
+    // Fixed columns: every row's PA range starts where the header's does.
+    const at = lines[1].indexOf('PA range');
+    for (const l of lines.slice(2, -1)) expect(l.slice(at, at + 2)).toBe('0x');
     expect(lines.at(-1)).toMatch(/^\d+ mappings, .* mapped, \d+ table frames/);
   });
 });

@@ -9,15 +9,16 @@
 import { writeFileSync } from 'node:fs';
 import { parse as parsePath, format as formatPath } from 'node:path';
 import { type MappingFlags, type PageSize, shortFlags } from '@page-table/core';
+import { MAIR_VALUE } from '@page-table/arch-aarch64';
 import type { Context } from '../context.js';
 import { CliError, fsReason, usageError } from '../errors.js';
 import { type Demo, type DemoTable, TABLE_POOL_OFFSET, TABLE_RAM_SIZE, buildDemo } from '../demo-layout.js';
-import { flagNames, mappingJson, mappingRows, mappingTable, pageSizeName, permPaint } from '../mappings.js';
+import { MappingTable, flagNames, mappingJson, mappingRows, pageSizeName, permPaint } from '../mappings.js';
 import { MODES, type Mode } from '../modes.js';
 import { formatBytes, formatBytesApprox, hex } from '../numbers.js';
 import { MODE_OPTIONS, flag, modeOption, parse, str } from '../options.js';
 import { renderTable } from '../table.js';
-import { JSON_VERSION, jsonText } from './common.js';
+import { JSON_SCHEMA, jsonText } from './common.js';
 
 const DEMO_OPTIONS = {
   ...MODE_OPTIONS,
@@ -59,7 +60,7 @@ export function demoCommand(ctx: Context, argv: readonly string[]): number {
   if (flag(p, 'json')) {
     ctx.print(
       jsonText({
-        version: JSON_VERSION,
+        schema: JSON_SCHEMA,
         command: 'demo',
         modes: reports.map(({ demo, tables, saved }) => ({
           arch: demo.mode.arch,
@@ -106,7 +107,7 @@ function reportTable(mode: Mode, table: DemoTable): TableReport {
     table,
     root,
     register: mode.register(root, table.upper),
-    rows: mappingRows(table.pt.mappings(), table.upper),
+    rows: mappingRows(table.pt.mappings(), table.upper ? mode.upperBits : 0n),
     probes: table.probes.map(({ what, va }) => {
       const q = table.pt.query(va);
       return { what, va, hit: q && { pa: BigInt(q.paddr), flags: q.flags, pageSize: q.size } };
@@ -138,6 +139,7 @@ function saveImage(demo: Demo, tables: readonly TableReport[], file: string): Sa
       '--root',
       hex(t.root),
       ...(t.table.upper ? ['--upper'] : []),
+      ...(demo.mode.arch === 'aarch64' ? ['--mair', hex(MAIR_VALUE)] : []),
     ].join(' '),
   );
   return { file, commands };
@@ -161,7 +163,7 @@ function demoLines(ctx: Context, demo: Demo, tables: readonly TableReport[], sav
     lines.push('');
     const label = t.table.label === '' ? '' : `${style.bold(t.table.label)}  `;
     lines.push(`${label}${style.dim('root')} ${hex(t.root)}  ${style.dim('register')} ${t.register}`);
-    lines.push(...mappingTable(t.rows, style));
+    lines.push(...MappingTable.fitting(style, t.rows).lines(t.rows));
     lines.push('');
     lines.push(...probeLines(ctx, t));
   }

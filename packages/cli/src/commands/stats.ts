@@ -6,32 +6,41 @@
  */
 
 import { shortFlags } from '@page-table/core';
-import { type Audit, auditTables } from '../audit.js';
+import type { Audit } from '../audit.js';
 import type { Context } from '../context.js';
+import { FILTER_OPTIONS, filterOption } from '../filter.js';
 import { flagNames, pageSizeName, permPaint } from '../mappings.js';
 import type { Mode } from '../modes.js';
 import { formatBytes, formatBytesApprox, hex } from '../numbers.js';
 import { IMAGE_OPTIONS, imageArgs, parse } from '../options.js';
 import { renderTable } from '../table.js';
-import { headerLine, jsonEnvelope, jsonText, problemJson, problemLines, withImage } from './common.js';
+import { HUMAN_PROBLEMS, ProblemLog, auditImage, headerLine, budgetExit, jsonHead, jsonText, problemJson, problemLines, withImage } from './common.js';
+
+/** Problems the stats JSON lists in full (it says how many there were in all). */
+const JSON_PROBLEMS = 1000;
+
+/** The options of `ptm stats`: the image's and the filter's. */
+export const STATS_OPTIONS = { ...IMAGE_OPTIONS, ...FILTER_OPTIONS } as const;
 
 /** Runs `ptm stats` with the arguments after the command name; returns the exit status. */
 export function statsCommand(ctx: Context, argv: readonly string[]): number {
-  const p = parse('stats', argv, IMAGE_OPTIONS);
-  const args = imageArgs(p, 'stats');
+  const p = parse('stats', argv, STATS_OPTIONS);
+  const args = imageArgs(p, 'stats', ctx.live !== undefined);
+  const filter = filterOption(p);
   return withImage(ctx, args, 'counting', (img) => {
-    const audit = auditTables(args.mode, img.pt, (f) => img.memory.has(f), args.upper);
+    const log = new ProblemLog(args.json ? JSON_PROBLEMS : HUMAN_PROBLEMS);
+    const audit = auditImage(args, img, { problem: (x) => log.add(x) }, filter);
     if (args.json) {
-      ctx.print(jsonText({ ...jsonEnvelope('stats', args, img), ...statsJson(args.mode, audit) }));
-      return 0;
+      ctx.print(jsonText({ ...jsonHead('stats', img, filter), ...statsJson(img.mode, audit, log) }));
+    } else {
+      ctx.print([headerLine(ctx, img, filter), ...statsLines(ctx, img.mode, audit, log)]);
     }
-    ctx.print([headerLine(ctx, args, img), ...statsLines(ctx, args.mode, audit)]);
-    return 0;
+    return budgetExit(ctx, args, audit.stopped);
   });
 }
 
-/** The `tables`, `mapped` and `problems` members of the stats JSON. */
-export function statsJson(mode: Mode, a: Audit): Record<string, unknown> {
+/** The `tables`, `mapped` and `problems` members of the stats JSON (`problemsTotal` counts those not listed too). */
+function statsJson(mode: Mode, a: Audit, log: ProblemLog): Record<string, unknown> {
   const frames = a.tablesPerLevel.reduce((x, y) => x + y, 0);
   const byLevel = [];
   for (let level = mode.levels - 1; level >= 0; level--) {
@@ -45,11 +54,14 @@ export function statsJson(mode: Mode, a: Audit): Record<string, unknown> {
       byPageSize: [...a.bySize].map(([size, t]) => ({ pageSize: pageSizeName(size), leaves: t.leaves, bytes: hex(t.bytes) })),
       byFlags: [...a.byFlags].map(([flags, t]) => ({ flags: flagNames(flags), leaves: t.leaves, bytes: hex(t.bytes) })),
     },
-    problems: a.problems.map(problemJson),
+    restrictedLeaves: a.restricted,
+    problems: log.kept.map(problemJson),
+    problemsTotal: log.count,
+    complete: a.stopped === undefined,
   };
 }
 
-function statsLines(ctx: Context, mode: Mode, a: Audit): string[] {
+function statsLines(ctx: Context, mode: Mode, a: Audit, log: ProblemLog): string[] {
   const { style } = ctx;
   const head = (t: string) => style.bold(t);
   const frames = a.tablesPerLevel.reduce((x, y) => x + y, 0);
@@ -91,6 +103,6 @@ function statsLines(ctx: Context, mode: Mode, a: Audit): string[] {
           flagRows,
           style.dim,
         )),
-    ...problemLines(ctx, a.problems),
+    ...problemLines(ctx, log, a.problemKinds),
   ];
 }

@@ -16,6 +16,7 @@ import { hex, hexPad, parseU64 } from '../numbers.js';
 import { IMAGE_OPTIONS, imageArgs, parse } from '../options.js';
 import { renderTable } from '../table.js';
 import { type Translation, type WalkStep, translateVa } from '../translate.js';
+import type { OpenedTable } from '../image.js';
 import { headerLine, jsonEnvelope, jsonText, withImage } from './common.js';
 
 /** The options of `ptm translate`: the image's, and the MMU's. */
@@ -24,25 +25,39 @@ export const TRANSLATE_OPTIONS = { ...IMAGE_OPTIONS, ...MMU_OPTIONS } as const;
 /** Runs `ptm translate` with the arguments after the command name; returns the exit status. */
 export function translateCommand(ctx: Context, argv: readonly string[]): number {
   const p = parse('translate', argv, TRANSLATE_OPTIONS, true);
-  const args = imageArgs(p, 'translate');
-  const request = mmuRequest(p, args.mode.arch);
-  if (p.positionals.length === 0) throw usageError('ptm translate needs at least one VA (see ptm translate --help)');
-  const vas = p.positionals.map((t) => parseU64(t, 'VA'));
+  const args = imageArgs(p, 'translate', ctx.live !== undefined);
   return withImage(ctx, args, 'translating', (img) => {
-    const results = vas.map((va) => translateVa(args.mode, img.memory, img.root, va));
-    const probe = request === undefined ? undefined : createAccessProbe(args.mode, img.memory, img.root, args.upper, request);
-    const outcomes = probe === undefined ? undefined : vas.map((va) => probe.run(va));
+    if (p.positionals.length === 0) throw usageError('ptm translate needs at least one VA (see ptm translate --help)');
+    const vas = p.positionals.map((t) => parseU64(t, 'VA'));
+    const request = mmuRequest(p, img.mode.arch);
+    // With both AArch64 TTBRs, VA bit 55 picks the table, as the MMU does.
+    const tableOf = (va: bigint) => img.opened.find((t) => t.upper === (((va >> 55n) & 1n) === 1n)) ?? img.opened[0];
+    const results = vas.map((va) => {
+      const t = tableOf(va);
+      return withLeafFlags(translateVa(t.mode, img.memory, t.root, va), img.leafFlags);
+    });
+    const probes = new Map<OpenedTable, AccessProbe>();
+    const probeOf = (t: OpenedTable): AccessProbe => {
+      let p = probes.get(t);
+      if (p === undefined && request !== undefined) {
+        p = createAccessProbe(t.mode, img.memory, t.root, t.upper, request);
+        probes.set(t, p);
+      }
+      return p as AccessProbe;
+    };
+    const probe = request === undefined ? undefined : probeOf(img.opened[0]);
+    const outcomes = request === undefined ? undefined : vas.map((va) => probeOf(tableOf(va)).run(va));
     if (args.json) {
       ctx.print(
         jsonText({
-          ...jsonEnvelope('translate', args, img),
+          ...jsonEnvelope('translate', img),
           mmu: probe === undefined ? null : mmuJson(probe),
           translations: results.map((t, i) => ({ ...translationJson(t), access: outcomes === undefined ? null : accessJson(outcomes[i]) })),
         }),
       );
       return 0;
     }
-    const lines = [headerLine(ctx, args, img)];
+    const lines = [headerLine(ctx, img)];
     if (probe !== undefined && outcomes !== undefined) {
       lines.push(mmuLine(ctx, probe));
       for (const o of outcomes) lines.push('', ...accessLines(ctx, probe, o));
@@ -52,6 +67,14 @@ export function translateCommand(ctx: Context, argv: readonly string[]): number 
     ctx.print(lines);
     return 0;
   });
+}
+
+/** The translation with its leaf's flags as the guest's registers define them (AArch64 memory types from MAIR). */
+function withLeafFlags(t: Translation, leafFlags: ((entry: bigint, flags: number) => number) | undefined): Translation {
+  const leaf = t.steps.at(-1);
+  if (leafFlags === undefined || t.result === undefined || leaf === undefined) return t;
+  const own = t.result.leafFlags;
+  return { ...t, result: { ...t.result, flags: leafFlags(leaf.entry, t.result.flags), leafFlags: own === undefined ? undefined : leafFlags(leaf.entry, own) } };
 }
 
 /** The JSON of the MMU's setup (schema in the README). */
@@ -141,6 +164,7 @@ export function translationJson(t: Translation): Record<string, unknown> {
     mapped: t.result !== undefined,
     pa: t.result ? hex(t.result.pa) : null,
     flags: t.result ? flagNames(t.result.flags) : null,
+    ...(t.result?.leafFlags === undefined ? {} : { leafFlags: flagNames(t.result.leafFlags) }),
     pageSize: t.result ? pageSizeName(t.result.pageSize) : null,
     walk: t.steps.map(stepJson),
     stop: t.stop ?? null,
@@ -168,7 +192,8 @@ function translationLines(ctx: Context, t: Translation): string[] {
   if (t.result) {
     const r = t.result;
     lines.push(
-      `${head}PA ${style.bold(hex(r.pa))}  ${permPaint(style)(shortFlags(r.flags))}  ${flagNames(r.flags).join('|')}  ${pageSizeName(r.pageSize)} ${r.level === 0 ? 'page' : 'block'}`,
+      `${head}PA ${style.bold(hex(r.pa))}  ${permPaint(style)(shortFlags(r.flags))}  ${flagNames(r.flags).join('|')}  ${pageSizeName(r.pageSize)} ${r.level === 0 ? 'page' : 'block'}` +
+        (r.leafFlags === undefined ? '' : `  (leaf ${shortFlags(r.leafFlags)}: the tables above take rights away)`),
     );
   } else {
     lines.push(`${head}${style.red('not mapped')}: ${t.stop?.message ?? 'unknown'}`);

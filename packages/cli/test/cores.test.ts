@@ -1,0 +1,115 @@
+/**
+ * Real inputs: QEMU 7.2 ELF cores of Debian's 6.1 kernel (the fixtures of
+ * `@page-table/dump`, provenance in its test/fixtures/README.md) opened with
+ * no --arch and no --root, the root from the x86 QEMU note; several raw
+ * regions; and the inputs ptm must refuse in one line.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type JsonValue, type Run, PKG, ptm, ptmIn, ptmInJson, tempDir } from './helpers.js';
+
+const FIXTURES = join(PKG, '../dump/test/fixtures');
+const tmp = tempDir();
+const file = (name: string) => join(tmp.dir, name);
+
+function expectError(r: Run, code: number, message: RegExp): void {
+  expect(r.code, r.stderr).toBe(code);
+  expect(r.stdout).toBe('');
+  expect(r.stderr.split('\n')).toHaveLength(2);
+  expect(r.stderr).toMatch(/^ptm: error: /);
+  expect(r.stderr).toMatch(message);
+}
+
+let demo: JsonValue;
+
+beforeAll(() => {
+  for (const name of ['x86_64-4level-kernel', 'x86_64-la57-kernel']) {
+    writeFileSync(file(`${name}.elf`), gunzipSync(readFileSync(join(FIXTURES, name, 'core.elf.gz'))));
+  }
+  const core = readFileSync(file('x86_64-4level-kernel.elf'));
+  writeFileSync(file('truncated.elf'), core.subarray(0, 100_000));
+  demo = ptmInJson(['demo', '--arch', 'x86_64', '--save-image', file('demo.img')]).modes[0];
+  const ram = readFileSync(file('demo.img'));
+  writeFileSync(file('low.img'), ram.subarray(0, 0x10_0000));
+  writeFileSync(file('high.img'), ram.subarray(0x10_0000));
+});
+
+afterAll(() => tmp.cleanup());
+
+describe('QEMU ELF cores', () => {
+  it('need no --arch and no --root: the root and mode come from the QEMU note', async () => {
+    const r = await ptm(['dump', '--image', file('x86_64-4level-kernel.elf'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const d = JSON.parse(r.stdout);
+    expect(d.mode).toBe('x86_64');
+    expect(d.input).toMatchObject({ format: 'elf64', machine: 'x86_64' });
+    expect(d.input.description).toMatch(/^ELF64 core \(EM_X86_64, 27 PT_LOAD/);
+    expect(d.input.regions.length).toBeGreaterThan(1);
+    expect(d.root.source).toBe('qemu-note');
+    expect(d.root.paddr).toBe('0x2620000');
+    expect(d.root.detail).toContain('CR3 0x2620000');
+    expect(d.mappings.length).toBeGreaterThan(60_000);
+    // KPTI: user text is executable in its PTE but NX one level up.
+    expect(d.summary.restrictedLeaves).toBeGreaterThan(0);
+    expect(d.mappings[0]).toMatchObject({ flags: ['READ', 'USER'], leafFlags: ['READ', 'EXECUTE', 'USER'] });
+    // Explicit options override the note and walk the same tables.
+    const same = ptmInJson(['dump', '--arch', 'x86_64', '--image', file('x86_64-4level-kernel.elf'), '--cr3', '0x2620000']);
+    expect(same.root.source).toBe('option');
+    expect(same.mappings).toEqual(d.mappings);
+  });
+
+  it('say the format and the root in the human header', () => {
+    const r = ptmIn(['stats', '--image', file('x86_64-4level-kernel.elf')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')[0]).toMatch(/root from the QEMU register note: CPU 0 of 1: CR0 0x80050033, CR3 0x2620000, .* image .*: ELF64 core \(EM_X86_64/);
+  });
+
+  it('pick 5-level paging from CR4.LA57', () => {
+    const d = ptmInJson(['stats', '--image', file('x86_64-la57-kernel.elf')]);
+    expect(d.mode).toBe('x86_64-la57');
+    expect(d.levels).toBe(5);
+    expectError(ptmIn(['dump', '--arch', 'x86_64', '--levels', '4', '--image', file('x86_64-la57-kernel.elf')]), 2, /uses x86_64 5-level paging \(CR4\.LA57 = 1\); --arch\/--levels say x86_64/);
+  });
+
+  it('refuse a CPU the core does not have, --ram-base, a non-core ELF and a truncated core', async () => {
+    expectError(ptmIn(['dump', '--image', file('x86_64-4level-kernel.elf'), '--cpu', '3']), 2, /--cpu 3: the core has 1 CPU \(0\)/);
+    expectError(ptmIn(['dump', '--image', file('x86_64-4level-kernel.elf'), '--cpu', 'x']), 2, /--cpu: 'x' is not a CPU number/);
+    expectError(ptmIn(['dump', '--image', file('x86_64-4level-kernel.elf'), '--ram-base', '0x1000']), 2, /--ram-base is for raw images/);
+    // The node binary itself: an ELF executable, not a core.
+    const [exe, cut] = await Promise.all([ptm(['dump', '--image', process.execPath]), ptm(['dump', '--image', file('truncated.elf')])]);
+    expectError(exe, 1, /cannot read .*: not a core dump: an ELF64 ET_(EXEC|DYN) .*expected e_type ET_CORE/);
+    expectError(cut, 1, /cannot read .*truncated\.elf: truncated: PT_LOAD \d+ .* but the file ends at 0x186a0/);
+  });
+
+  it('translate and find-pa read the same memory', () => {
+    const t = ptmInJson(['translate', '--image', file('x86_64-4level-kernel.elf'), '0x401000']);
+    expect(t.translations[0].mapped).toBe(true);
+    const pa = t.translations[0].pa;
+    const hits = ptmInJson(['find-pa', '--image', file('x86_64-4level-kernel.elf'), pa]).hits as JsonValue[];
+    expect(hits.map((h) => h.va)).toContain('0x401000');
+  });
+});
+
+describe('raw regions', () => {
+  it('reads FILE@PA regions as one physical memory', () => {
+    const root = demo.tables[0].root;
+    const whole = ptmInJson(['dump', '--arch', 'x86_64', '--image', file('demo.img'), '--root', root]);
+    const split = ptmInJson(['dump', '--arch', 'x86_64', '--image', `${file('low.img')}@0x0`, '--image', `${file('high.img')}@0x100000`, '--root', root]);
+    expect(split.mappings).toEqual(whole.mappings);
+    expect(split.input.format).toBe('raw');
+    expect(split.input.regions).toEqual([
+      { paddr: '0x0', size: '0x100000', stored: '0x100000' },
+      { paddr: '0x100000', size: '0x100000', stored: '0x100000' },
+    ]);
+    expectError(ptmIn(['dump', '--arch', 'x86_64', '--image', file('low.img'), '--image', file('high.img'), '--root', root]), 2, /give each one as FILE@PA/);
+    expectError(ptmIn(['dump', '--arch', 'x86_64', '--image', `${file('low.img')}@0x10`, '--root', root]), 2, /the PA is not 4 KiB aligned/);
+    expectError(ptmIn(['dump', '--arch', 'x86_64', '--image', `${file('low.img')}@0x0`, '--root', root]), 1, /root 0x100000 is outside the image \(0x0\.\.0x100000, 1 MiB\)/);
+  });
+
+  it('still needs a root for a raw image', () => {
+    expectError(ptmIn(['dump', '--image', file('demo.img')]), 2, /ptm dump needs --root PA/);
+    expectError(ptmIn(['dump', '--image', file('demo.img'), '--root', '0x100000']), 2, /ptm dump needs --arch with --root/);
+  });
+});
