@@ -34,6 +34,13 @@ beforeAll(() => {
   const ram = readFileSync(file('demo.img'));
   writeFileSync(file('low.img'), ram.subarray(0, 0x10_0000));
   writeFileSync(file('high.img'), ram.subarray(0x10_0000));
+  // LiME: one 32-byte header per range {magic "EMiL", version 1, start, end (inclusive), reserved}, then the bytes.
+  const head = Buffer.alloc(32);
+  head.writeUInt32LE(0x4c69_4d45, 0);
+  head.writeUInt32LE(1, 4);
+  head.writeBigUInt64LE(0n, 8);
+  head.writeBigUInt64LE(BigInt(ram.length - 1), 16);
+  writeFileSync(file('demo.lime'), Buffer.concat([head, ram]));
 });
 
 afterAll(() => tmp.cleanup());
@@ -106,6 +113,14 @@ describe('raw regions', () => {
     expectError(ptmIn(['dump', '--arch', 'x86_64', '--image', file('low.img'), '--image', file('high.img'), '--root', root]), 2, /give each one as FILE@PA/);
     expectError(ptmIn(['dump', '--arch', 'x86_64', '--image', `${file('low.img')}@0x10`, '--root', root]), 2, /the PA is not 4 KiB aligned/);
     expectError(ptmIn(['dump', '--arch', 'x86_64', '--image', `${file('low.img')}@0x0`, '--root', root]), 1, /root 0x100000 is outside the image \(0x0\.\.0x100000, 1 MiB\)/);
+  });
+
+  it('reads a LiME image as the same memory, format detected', () => {
+    const root = demo.tables[0].root;
+    const d = ptmInJson(['dump', '--arch', 'x86_64', '--image', file('demo.lime'), '--root', root]);
+    expect(d.input.format).toBe('lime');
+    expect(d.mappings).toEqual(ptmInJson(['dump', '--arch', 'x86_64', '--image', file('demo.img'), '--root', root]).mappings);
+    expect(ptmIn(['stats', '--arch', 'x86_64', '--image', file('demo.lime'), '--root', root]).stdout.split('\n')[0]).toMatch(/image .*demo\.lime: LiME/i);
   });
 
   it('still needs a root for a raw image', () => {
