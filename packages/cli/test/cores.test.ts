@@ -30,6 +30,15 @@ beforeAll(() => {
   }
   const core = readFileSync(file('x86_64-4level-kernel.elf'));
   writeFileSync(file('truncated.elf'), core.subarray(0, 100_000));
+  // The QEMU note: {namesz 5, descsz, type 0}, "QEMU\0" padded to 8, then QEMUCPUState (CR0 at +392).
+  const qemu = core.indexOf(Buffer.from('QEMU\0\0\0\0', 'latin1'));
+  const noPaging = Buffer.from(core);
+  noPaging.writeBigUInt64LE(0x11n, qemu + 8 + 392);
+  writeFileSync(file('no-paging.elf'), noPaging);
+  // The same core without its QEMU note (renamed): the root must come from VMCOREINFO.
+  const noNote = Buffer.from(core);
+  noNote.write('QEMX', qemu, 'latin1');
+  writeFileSync(file('no-note.elf'), noNote);
   demo = ptmInJson(['demo', '--arch', 'x86_64', '--save-image', file('demo.img')]).modes[0];
   const ram = readFileSync(file('demo.img'));
   writeFileSync(file('low.img'), ram.subarray(0, 0x10_0000));
@@ -88,6 +97,20 @@ describe('QEMU ELF cores', () => {
     const [exe, cut] = await Promise.all([ptm(['dump', '--image', process.execPath]), ptm(['dump', '--image', file('truncated.elf')])]);
     expectError(exe, 1, /cannot read .*: not a core dump: an ELF64 ET_(EXEC|DYN) .*expected e_type ET_CORE/);
     expectError(cut, 1, /cannot read .*truncated\.elf: truncated: PT_LOAD \d+ .* but the file ends at 0x186a0/);
+  });
+
+  it('refuse a CPU with paging off', () => {
+    expectError(ptmIn(['dump', '--image', file('no-paging.elf')]), 1, /CPU 0 of the core had paging off \(CR0\.PG = 0; CR0 0x11, CR3 0x2620000/);
+  });
+
+  it('take the kernel root from VMCOREINFO without a register note', () => {
+    const d = ptmInJson(['dump', '--image', file('no-note.elf')]);
+    expect(d.root.source).toBe('vmcoreinfo');
+    expect(d.root.detail).toMatch(/^SYMBOL\(init_top_pgt\)=0xffffffff[0-9a-f]+ - __START_KERNEL_map 0xffffffff80000000 \+ NUMBER\(phys_base\)=0x[0-9a-f]+$/);
+    expect(d.mode).toBe('x86_64');
+    // The kernel's own table maps the kernel image and no user pages.
+    expect(d.mappings.some((m: JsonValue) => m.va.startsWith('0xffffffff8'))).toBe(true);
+    expect(d.mappings.some((m: JsonValue) => (m.leafFlags ?? m.flags).includes('USER') && BigInt(m.va) < 0x8000_0000_0000n)).toBe(false);
   });
 
   it('translate and find-pa read the same memory', () => {
