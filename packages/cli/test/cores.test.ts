@@ -135,6 +135,7 @@ describe('raw regions', () => {
     ]);
     expectError(ptmIn(['dump', '--arch', 'x86_64', '--image', file('low.img'), '--image', file('high.img'), '--root', root]), 2, /give each one as FILE@PA/);
     expectError(ptmIn(['dump', '--arch', 'x86_64', '--image', `${file('low.img')}@0x10`, '--root', root]), 2, /the PA is not 4 KiB aligned/);
+    expectError(ptmIn(['dump', '--arch', 'x86_64', '--image', `${file('demo.lime')}@0x0`, '--root', root]), 2, /is for raw regions; .*demo\.lime is a lime dump/);
     expectError(ptmIn(['dump', '--arch', 'x86_64', '--image', `${file('low.img')}@0x0`, '--root', root]), 1, /root 0x100000 is outside the image \(0x0\.\.0x100000, 1 MiB\)/);
   });
 
