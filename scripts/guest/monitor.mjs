@@ -71,9 +71,12 @@ async function systemRegisters() {
   const [host, port] = opt.gdb.split(':');
   const gdb = await GdbClient.open(host, Number(port));
   try {
+    // QEMU 7.2 names the registers it shares with AArch32 without the _EL1 suffix (SCTLR).
+    const regs = await gdb.registers();
     const names = ['TTBR0_EL1', 'TTBR1_EL1', 'TCR_EL1', 'MAIR_EL1', 'SCTLR_EL1'];
-    const r = await gdb.read(names);
-    return Object.fromEntries(names.map((n) => [n, `0x${r[n].toString(16)}`]));
+    const found = names.map((n) => (regs.has(n) ? n : n.replace(/_EL1$/, '')));
+    const r = await gdb.read(found);
+    return Object.fromEntries(names.map((n, i) => [n, `0x${r[found[i]].toString(16)}`]));
   } finally {
     gdb.close();
   }

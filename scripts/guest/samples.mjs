@@ -53,16 +53,17 @@ export function pickSamples(ranges, budget) {
   const below = (n) => BigInt(Math.floor(rand() * Number(n)));
   const picked = new Set();
   const sorted = [...ranges].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
-  // Every range when they fit, else an even spread (always the first and last).
-  const perRange = 3;
-  const step = Math.max(1, Math.ceil((sorted.length * perRange) / (budget * 0.9)));
+  // Every range when they fit (more pages of each when there are few), else an even spread
+  // (always the first and last range).
+  const perRange = Math.max(3, Math.floor((budget * 0.9) / Math.max(1, sorted.length)));
+  const step = Math.max(1, Math.ceil((sorted.length * 3) / (budget * 0.9)));
   for (let i = 0; i < sorted.length; i++) {
     if (i % step !== 0 && i !== sorted.length - 1) continue;
     const { start, end } = sorted[i];
     picked.add(start + below(4096n));
     picked.add(end - 1n);
     const pages = (end - start) / 4096n;
-    if (pages > 2n) picked.add(start + (1n + below(pages - 2n)) * 4096n + below(4096n));
+    for (let k = 2; k < perRange && pages > 2n; k++) picked.add(start + (1n + below(pages - 2n)) * 4096n + below(4096n));
   }
   // Gaps between ranges: QEMU says "Unmapped".
   let gaps = 0;

@@ -7,6 +7,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import type { PagingHandler } from '@page-table/core';
+import { bytesSource, FrameMemory, type OpenedDump, openDump } from '@page-table/dump';
 
 /** The fixtures directory. */
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dump', 'test', 'fixtures');
@@ -39,6 +41,11 @@ export function captures(prefix: string): Capture[] {
         samples: JSON.parse(readFileSync(join(dir, 'gva2gpa.json'), 'utf8')),
       };
     });
+}
+
+/** The capture's small kdump core (QEMU's flattened `-z` stream reduced to the table pages), decompressed. */
+export function kdumpOf(c: Capture): Uint8Array {
+  return new Uint8Array(gunzipSync(readFileSync(join(c.dir, 'core.kdump.gz'))));
 }
 
 /** A text answer of QEMU in the capture (`name`, or `name.gz`). */
@@ -90,4 +97,20 @@ export function parseInfoMem(text: string): MemRange[] {
     out.push({ start: BigInt(`0x${m[1]}`), end: BigInt(`0x${m[2]}`), user: m[3] === 'u', write: m[4] === 'w' });
   }
   return out;
+}
+
+/** A capture's memory and the first CPU's paging registers, as `@page-table/dump` reads them. */
+export interface Opened {
+  dump: OpenedDump;
+  memory: PagingHandler;
+  /** x86: CR3 and CR4 from the QEMU note (-1 when absent). */
+  cr3: bigint;
+  cr4: bigint;
+}
+
+/** Opens a core (the fixture's small one by default) with `openDump`. */
+export function openCapture(c: Capture | Uint8Array): Opened {
+  const dump = openDump(bytesSource(c instanceof Uint8Array ? c : c.core));
+  const regs = dump.cpus[0]?.registers;
+  return { dump, memory: new FrameMemory(dump.frames), cr3: regs?.get('cr3') ?? -1n, cr4: regs?.get('cr4') ?? -1n };
 }

@@ -4,51 +4,13 @@
  * agree with QEMU's own answers page for page. Fixtures and provenance:
  * packages/dump/test/fixtures/README.md.
  */
-import { MappingFlags, type PagingHandler } from '@page-table/core';
-import { bytesSource, FrameMemory, RegionFrames } from '@page-table/dump';
+import { MappingFlags, type PagingError } from '@page-table/core';
 import { X64PageTable, X64PageTable5 } from '@page-table/arch-x86_64';
+import { kernelRoot } from '@page-table/dump';
 import { describe, expect, it } from 'vitest';
-import { answer, type Capture, captures, parseInfoMem, parseInfoTlb, type TlbPage } from './real-guest-fixtures.js';
+import { answer, captures, kdumpOf, type Opened, openCapture, parseInfoMem, parseInfoTlb, type TlbPage } from './real-guest-fixtures.js';
 
 const x86 = captures('x86_64-');
-
-interface Opened {
-  memory: PagingHandler;
-  cr3: bigint;
-  cr4: bigint;
-}
-
-/** The core's memory and the first CPU's CR3/CR4 (x86 QEMU note). */
-function open(c: Capture): Opened {
-  const dv = new DataView(c.core.buffer, c.core.byteOffset, c.core.byteLength);
-  const src = bytesSource(c.core);
-  const phoff = Number(dv.getBigUint64(32, true));
-  const regions = [];
-  let cr3 = -1n;
-  let cr4 = -1n;
-  for (let i = 0; i < dv.getUint16(56, true); i++) {
-    const o = phoff + 56 * i;
-    const type = dv.getUint32(o, true);
-    const offset = Number(dv.getBigUint64(o + 8, true));
-    const filesz = Number(dv.getBigUint64(o + 32, true));
-    if (type === 1) {
-      regions.push({ paddr: dv.getBigUint64(o + 24, true), size: dv.getBigUint64(o + 40, true), source: src, offset, stored: filesz });
-    } else if (type === 4) {
-      for (let n = offset; n < offset + filesz; ) {
-        const namesz = dv.getUint32(n, true);
-        const descsz = dv.getUint32(n + 4, true);
-        const name = new TextDecoder().decode(c.core.subarray(n + 12, n + 12 + namesz - 1));
-        const desc = n + 12 + ((namesz + 3) & ~3);
-        if (name === 'QEMU' && cr3 < 0n) {
-          cr3 = dv.getBigUint64(desc + 416, true);
-          cr4 = dv.getBigUint64(desc + 424, true);
-        }
-        n = desc + ((descsz + 3) & ~3);
-      }
-    }
-  }
-  return { memory: new FrameMemory(new RegionFrames(regions)), cr3, cr4 };
-}
 
 function table(o: Opened, root = o.cr3 & 0x000f_ffff_ffff_f000n) {
   return (o.cr4 & (1n << 12n)) !== 0n ? X64PageTable5.fromRoot(o.memory, root) : X64PageTable.fromRoot(o.memory, root);
@@ -84,13 +46,22 @@ describe.skipIf(x86.length === 0)('real x86_64 guests: the library against QEMU 
 
   for (const c of x86) {
     describe(c.name, () => {
-      const o = open(c);
+      const o = openCapture(c);
       const la57 = c.name.includes('la57');
 
       it(`runs in ${la57 ? '5' : '4'}-level paging (CR4.LA57 = ${la57 ? 1 : 0}) with PTI`, () => {
         expect((o.cr4 >> 12n) & 1n).toBe(la57 ? 1n : 0n);
+        expect(o.dump.format).toBe('elf64');
+        expect(o.dump.machine).toBe('x86_64');
         // Under PTI the user-mode CR3 is the user copy of the PGD: bit 12 set.
         expect((o.cr3 >> 12n) & 1n).toBe(c.name.endsWith('-user') ? 1n : 0n);
+      });
+
+      it('finds the kernel root from VMCOREINFO (init_top_pgt - __START_KERNEL_map + phys_base) with KASLR', () => {
+        const root = kernelRoot(o.dump.vmcoreinfo!, 'x86_64');
+        const expected = c.minimized.roots.find((r) => r.what === 'VMCOREINFO init_top_pgt')!.root;
+        expect(root && `0x${BigInt(root.root).toString(16)}`).toBe(expected);
+        expect(BigInt(o.dump.vmcoreinfo!.fields.get('KERNELOFFSET') ? `0x${o.dump.vmcoreinfo!.fields.get('KERNELOFFSET')}` : 0)).not.toBe(0n);
       });
 
       it('lists every `info tlb` page with the same PA and W/U/NX bits, and nothing else', () => {
@@ -109,6 +80,26 @@ describe.skipIf(x86.length === 0)('real x86_64 guests: the library against QEMU 
         expect({ missing: missing.slice(0, 5), wrong: wrong.slice(0, 5), extra: extra.slice(0, 5) }).toEqual({ missing: [], wrong: [], extra: [] });
         expect(ours.size).toBe(qemu.size);
         expect(qemu.size).toBeGreaterThan(60000);
+      });
+
+      it('reads the kdump core QEMU wrote (-z: zlib, flattened) to the same registers and the same pages', () => {
+        const k = openCapture(kdumpOf(c));
+        expect(k.dump.format).toBe('kdump-flattened');
+        expect(k.dump.machine).toBe('x86_64');
+        expect([k.cr3, k.cr4]).toEqual([o.cr3, o.cr4]);
+        expect(k.dump.vmcoreinfo?.raw).toBe(o.dump.vmcoreinfo?.raw);
+        expect(leaves(k)).toEqual(leaves(o));
+      });
+
+      it('shows PTI as the CPU enforces it: NX in the kernel PGD above user leaves (effective NX, the leaf executable)', () => {
+        const user = [...leaves(o)].filter(([va, p]) => va < 0x8000_0000_0000n && p.user);
+        const leafX = user.filter(([, p]) => !p.nx);
+        const effX = user.filter(([, p]) => (p.effective & MappingFlags.EXECUTE) !== 0);
+        expect(leafX.length).toBeGreaterThan(0);
+        // User mode runs on the user copy (bit 12 of CR3): its code is executable. The kernel's copy
+        // of the same process's PGD has NX in the top-level entries of the user half.
+        if (c.name.endsWith('-user')) expect(effX.length).toBe(leafX.length);
+        else expect(effX.length).toBe(0);
       });
 
       it('lists the espfix area under every parent that reaches its shared PMD and PTE tables', () => {
@@ -134,8 +125,10 @@ describe.skipIf(x86.length === 0)('real x86_64 guests: the library against QEMU 
           try {
             const r = pt.query(BigInt(s.va));
             pa = r ? `0x${BigInt(r.paddr).toString(16)}` : null;
-          } catch {
-            pa = null; // non-canonical: QEMU says Unmapped too
+          } catch (e) {
+            // Non-canonical: a #GP on the CPU; QEMU says Unmapped.
+            expect((e as PagingError).kind).toBe('InvalidAddress');
+            pa = null;
           }
           if (pa !== s.pa) bad.push(`${s.va}: QEMU ${s.pa}, ours ${pa}`);
         }

@@ -54,6 +54,25 @@ const QEMU_SIZE_V1 = 432; // up to cr[4]
 const QEMU_KERNEL_GS_BASE = 432; // present when size >= 440 (added without a version change)
 
 /**
+ * The machine whose NT_PRSTATUS layout has `size` bytes (x86_64 336, i386
+ * 144, aarch64 392, riscv64 376), for files that do not name their machine
+ * (QEMU writes `utsname.machine` "Unknown" in kdump files of non-x86 guests).
+ */
+export function machineOfPrstatus(size: number): DumpMachine | undefined {
+  switch (size) {
+    case X86_64_PRSTATUS:
+      return 'x86_64';
+    case I386_PRSTATUS:
+      return 'i386';
+    case AARCH64_PRSTATUS:
+      return 'aarch64';
+    case RISCV64_PRSTATUS:
+      return 'riscv64';
+  }
+  return undefined;
+}
+
+/**
  * The CPUs described by `notes`: the n-th NT_PRSTATUS and the n-th `QEMU`
  * note belong to CPU n. Registers the `QEMU` note carries win over the
  * NT_PRSTATUS copy. A `QEMU` note of another version or an impossible size

@@ -10,6 +10,8 @@ import type { PhysAddr } from '@page-table/memory-addr';
 import { FRAME_SIZE, type FrameSource } from './frame-source.js';
 
 const FRAME_WORDS = FRAME_SIZE / 4;
+const HINT_SIZE = 4096;
+const HINT_MASK = HINT_SIZE - 1;
 
 /** How much {@link FrameMemory} keeps and whom it tells about reads. */
 export interface FrameMemoryOptions {
@@ -42,6 +44,8 @@ export class FrameMemory implements PagingHandler {
   private readonly scratch = new Uint8Array(FRAME_SIZE);
   private readonly slots: number;
   private readonly slotOf = new Map<number, number>();
+  // A direct-mapped hint in front of the map: hint[frame & HINT_MASK] = slot + 1 (0 = none), checked against frameIn.
+  private readonly hint = new Int32Array(HINT_SIZE);
   private readonly frameIn: Float64Array;
   // LRU order as a doubly linked list over slots: head = most recent, tail = next to evict.
   private readonly prev: Int32Array;
@@ -63,7 +67,7 @@ export class FrameMemory implements PagingHandler {
     this.slots = cacheFrames;
     this.words = new Uint32Array(this.slots * FRAME_WORDS);
     this.bytes = new Uint8Array(this.words.buffer);
-    this.frameIn = new Float64Array(this.slots);
+    this.frameIn = new Float64Array(this.slots).fill(-1);
     this.prev = new Int32Array(this.slots);
     this.next = new Int32Array(this.slots);
     this.onRead = options.onRead;
@@ -72,13 +76,15 @@ export class FrameMemory implements PagingHandler {
   /** {@inheritDoc @page-table/core!PhysMemory.frameWord} */
   frameWord(frame: number): number {
     if (frame === this.lastFrame) return this.lastWord;
-    let slot = this.slotOf.get(frame);
+    const h = this.hint[frame & HINT_MASK] - 1;
+    let slot = h >= 0 && this.frameIn[h] === frame ? h : this.slotOf.get(frame);
     if (slot === undefined) {
       if (!(frame >= 0 && frame < 2 ** 52) || !this.source.readFrame(frame, this.scratch)) return -1;
       slot = this.store(frame);
     } else {
       this.touch(slot);
     }
+    this.hint[frame & HINT_MASK] = slot + 1;
     this.lastFrame = frame;
     this.lastWord = slot * FRAME_WORDS;
     return this.lastWord;
@@ -87,6 +93,8 @@ export class FrameMemory implements PagingHandler {
   /** Drops every cached frame (the source changed, e.g. a live guest ran). */
   invalidate(): void {
     this.slotOf.clear();
+    this.hint.fill(0);
+    this.frameIn.fill(-1);
     this.used = 0;
     this.head = -1;
     this.tail = -1;

@@ -12,7 +12,7 @@
 import { unzlibSync } from 'fflate';
 import { uncompress as snappyUncompress } from 'snappyjs';
 import { type ByteSource, readExact } from './byte-source.js';
-import { cpuStatesFromNotes, type DumpMachine } from './cpu-state.js';
+import { cpuStatesFromNotes, type DumpMachine, machineOfPrstatus, NT_PRSTATUS } from './cpu-state.js';
 import { DumpError } from './error.js';
 import { Fields, hex, latin1 } from './fields.js';
 import { FRAME_SIZE, type FrameSource } from './frame-source.js';
@@ -24,7 +24,16 @@ import { parseVmcoreinfo, type VmcoreInfo } from './vmcoreinfo.js';
 export const KDUMP_SIGNATURE = 'KDUMP   ';
 
 /** Compression bits of the header's `status` and a page descriptor's `flags` (makedumpfile's DUMP_DH_*). */
-export const KdumpCompression = { ZLIB: 0x1, LZO: 0x2, SNAPPY: 0x4, ZSTD: 0x20 } as const;
+export const KdumpCompression = {
+  /** DUMP_DH_COMPRESSED_ZLIB: decoded with fflate. */
+  ZLIB: 0x1,
+  /** DUMP_DH_COMPRESSED_LZO: refused (no well-kept browser-safe decoder). */
+  LZO: 0x2,
+  /** DUMP_DH_COMPRESSED_SNAPPY: decoded with snappyjs. */
+  SNAPPY: 0x4,
+  /** DUMP_DH_COMPRESSED_ZSTD (makedumpfile 1.7+): refused. */
+  ZSTD: 0x20,
+} as const;
 const DUMP_DH_COMPRESSED_INCOMPLETE = 0x8;
 const COMPRESSION_MASK = 0x1 | 0x2 | 0x4 | 0x20;
 const NAMES: Record<number, string> = { 1: 'zlib', 2: 'lzo', 4: 'snappy', 32: 'zstd' };
@@ -248,8 +257,13 @@ export function openKdump(src: ByteSource, format: DumpFormat = 'kdump'): Opened
       `truncated: ${frames.dumpedPages} kdump page descriptors need bytes ${hex(descriptors)}..${hex(need)} but the file ends at ${hex(src.size)}`,
     );
   }
-  const machine = machineOf(hdr.machine, hdr.layout.bits);
   const notes = noteSize > 0 ? parseNotes(readExact(src, offNote, noteSize, 'the kdump ELF notes'), true, 'the kdump notes') : [];
+  // utsname.machine is QEMU's build target: "x86_64" for every x86 guest, "Unknown" for the others. The
+  // NT_PRSTATUS layout says more: i386 for an x86 CPU not in long mode (as the ELF writer's EM_386 does).
+  const pr = notes.find((n) => n.name === 'CORE' && n.type === NT_PRSTATUS);
+  const byNotes = pr === undefined ? undefined : machineOfPrstatus(pr.desc.length);
+  let machine = machineOf(hdr.machine, hdr.layout.bits);
+  if (machine === undefined || (machine === 'x86_64' && byNotes === 'i386')) machine = byNotes;
   const cpus = cpuStatesFromNotes(notes, machine, warnings);
   let vmcoreinfo: VmcoreInfo | undefined;
   if (sizeVmci > 0) vmcoreinfo = parseVmcoreinfo(latin1(readExact(src, offVmci, sizeVmci, 'the kdump VMCOREINFO')));
@@ -261,7 +275,7 @@ export function openKdump(src: ByteSource, format: DumpFormat = 'kdump'): Opened
   const parts = [
     format === 'kdump-flattened' ? 'flattened stream' : 'seekable',
     NAMES[compression] ?? (compression === 0 ? 'uncompressed' : `compression ${hex(compression)}`),
-    hdr.machine || 'unknown machine',
+    machine ?? (hdr.machine || 'unknown machine'),
     ...(hdr.release ? [hdr.release] : []),
     `${bs}-byte pages`,
     `${frames.dumpedPages} dumped`,

@@ -18,7 +18,7 @@ export interface ElfNote {
   readonly desc: Uint8Array;
 }
 
-const pad4 = (n: number) => (n + 3) & ~3;
+const pad4 = (n: number) => Math.ceil(n / 4) * 4;
 
 /**
  * Splits a note area into notes. `where` names the area in errors (a

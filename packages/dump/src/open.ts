@@ -76,16 +76,39 @@ export function openDump(src: ByteSource, options: OpenDumpOptions = {}): Opened
 }
 
 function openRaw(src: ByteSource, base: bigint): OpenedDump {
-  if (base < 0n || base + BigInt(src.size) > 1n << 64n) {
-    throw new DumpError('Corrupt', `a raw image of ${hex(src.size)} bytes at PA ${hex(base)} reaches past the 64-bit physical address space`);
+  return openRawImages([{ source: src, paddr: base }]);
+}
+
+/** One raw image and the PA of its first byte. */
+export interface RawImage {
+  /** The image's bytes: file offset = PA - `paddr`. */
+  source: ByteSource;
+  /** PA of the first byte. */
+  paddr: bigint;
+}
+
+/**
+ * Several raw images (`pmemsave` files, `--image FILE@PA`) as one dump, each
+ * a region of physical memory; where they overlap the one listed first wins.
+ * An image reaching past 2^64 is a `Corrupt` {@link DumpError}.
+ */
+export function openRawImages(images: readonly RawImage[]): OpenedDump {
+  for (const { source, paddr } of images) {
+    if (paddr < 0n || paddr + BigInt(source.size) > 1n << 64n) {
+      throw new DumpError('Corrupt', `a raw image of ${hex(source.size)} bytes at PA ${hex(paddr)} reaches past the 64-bit physical address space`);
+    }
   }
-  const size = BigInt(src.size);
+  const regions = images.map(({ source, paddr }) => ({ paddr, size: BigInt(source.size), source, offset: 0, stored: source.size }));
+  const description =
+    images.length === 1
+      ? `raw image (${hex(images[0].source.size)} bytes at PA ${hex(images[0].paddr)})`
+      : `${images.length} raw images (${images.map((i) => `${hex(i.source.size)} bytes at PA ${hex(i.paddr)}`).join(', ')})`;
   return {
     format: 'raw',
-    description: `raw image (${hex(src.size)} bytes at PA ${hex(base)})`,
+    description,
     machine: undefined,
-    frames: new RegionFrames([{ paddr: base, size, source: src, offset: 0, stored: src.size }]),
-    regions: [{ paddr: base, size, stored: size }],
+    frames: new RegionFrames(regions),
+    regions: regions.map((r) => ({ paddr: r.paddr, size: r.size, stored: r.size })),
     cpus: [],
     vmcoreinfo: undefined,
     warnings: [],

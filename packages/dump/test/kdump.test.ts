@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DumpError, bytesSource, detectFormat, FlattenedSource, openDump, type OpenedDump } from '../src/index.js';
-import { flatten, kdumpFile, note, noise, prstatusX86_64, qemuCpuState, type KdumpSpec } from './build.js';
+import { flatten, kdumpFile, note, noise, prstatusAarch64, prstatusI386, prstatusX86_64, qemuCpuState, type KdumpSpec } from './build.js';
 
 const F = 4096;
 const VMCI = 'OSRELEASE=6.1.0-18-amd64\nPAGESIZE=4096\nSYMBOL(init_top_pgt)=ffffffff82a0a000\nNUMBER(phys_base)=0\n';
@@ -75,6 +75,22 @@ describe('kdump-compressed, seekable', () => {
     expect(d32.machine).toBe('i386');
     expect(d32.vmcoreinfo?.fields.get('OSRELEASE')).toBe('6.1.0-18-amd64');
     checkPages(d32, s32);
+  });
+
+  it('says i386 for an x86 guest not in long mode (utsname says x86_64, NT_PRSTATUS is the i386 layout)', () => {
+    const notes = new Uint8Array([...note('CORE', 1, prstatusI386(0, 0xfff0, 0)), ...note('QEMU', 0, qemuCpuState({ cr0: 0x60000010n, cr3: 0n, cr4: 0n }))]);
+    const d = openDump(bytesSource(kdumpFile(spec({ notes }))));
+    expect(d.machine).toBe('i386');
+    expect(d.cpus[0].registers.get('eip')).toBe(0xfff0n);
+    expect(d.cpus[0].registers.get('cr0')).toBe(0x60000010n);
+  });
+
+  it('takes the machine from NT_PRSTATUS when utsname says "Unknown" (QEMU for non-x86 guests)', () => {
+    const notes = note('CORE', 1, prstatusAarch64(0x40080000n, 0n));
+    const d = openDump(bytesSource(kdumpFile(spec({ notes, machine: 'Unknown', blockSize: 65536, maxMapnr: 4, ram: [0, 1], pages: new Map([[1, noise(65536, 3)]]) }))));
+    expect(d.machine).toBe('aarch64');
+    expect(d.description).toContain('aarch64, 6.1.0-test, 65536-byte pages');
+    expect(d.cpus[0].registers.get('pc')).toBe(0x40080000n);
   });
 
   it('refuses lzo in one line naming it', () => {

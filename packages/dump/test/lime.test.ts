@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DumpError, bytesSource, detectFormat, openDump } from '../src/index.js';
+import { DumpError, bytesSource, detectFormat, openDump, openRawImages } from '../src/index.js';
 import { limeImage, noise } from './build.js';
 
 describe('LiME images', () => {
@@ -52,5 +52,19 @@ describe('raw images', () => {
     expect(d.frames.readFrame(0x80003, out)).toBe(false);
     expect(detectFormat(bytesSource(new Uint8Array(2)))).toBe('raw');
     expect(() => openDump(src, { rawBase: (1n << 64n) - 0x1000n })).toThrow(/64-bit/);
+  });
+});
+
+describe('several raw images', () => {
+  it('places each at its PA, the first listed winning where they overlap', () => {
+    const a = new Uint8Array(0x2000).fill(1);
+    const b = new Uint8Array(0x2000).fill(2);
+    const d = openRawImages([{ source: bytesSource(a), paddr: 0x10000n }, { source: bytesSource(b), paddr: 0x11000n }]);
+    expect(d.description).toBe('2 raw images (0x2000 bytes at PA 0x10000, 0x2000 bytes at PA 0x11000)');
+    const out = new Uint8Array(4096);
+    expect(d.frames.readFrame(0x11, out) && out[0]).toBe(1);
+    expect(d.frames.readFrame(0x12, out) && out[0]).toBe(2);
+    expect(d.frames.readFrame(0x13, out)).toBe(false);
+    expect(() => openRawImages([{ source: bytesSource(a), paddr: -1n }])).toThrow(DumpError);
   });
 });

@@ -3,7 +3,7 @@
  * the notes are QEMU's byte for byte; the PT_LOADs are reduced to the page-table frames). Pins the
  * reader on what the real tool writes, against QEMU's own `info registers` and `gva2gpa` at the same stop.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { X64PageTable, X64PageTable5 } from '@page-table/arch-x86_64';
 import { gunzipSync } from 'fflate';
@@ -98,6 +98,56 @@ describe('QEMU 7.2 x86_64 cores of Debian 6.1', () => {
         }
         expect(mapped).toBeGreaterThan(100);
       });
+    });
+  }
+});
+
+describe("QEMU 7.2 kdump-zlib cores (flattened) of the same stops", () => {
+  for (const dir of readdirSync(FIXTURES).filter((d) => existsSync(join(FIXTURES, d, 'core.kdump.gz'))).sort()) {
+    it(`${dir}: same machine, registers, VMCOREINFO and table frames as the ELF core`, () => {
+      const path = join(FIXTURES, dir);
+      const elf = openDump(bytesSource(gunzipSync(readFileSync(join(path, 'core.elf.gz')))));
+      const k = openDump(bytesSource(gunzipSync(readFileSync(join(path, 'core.kdump.gz')))));
+      expect(k.format).toBe('kdump-flattened');
+      expect(k.description).toContain('zlib');
+      expect(k.machine).toBe(elf.machine); // aarch64 from NT_PRSTATUS: QEMU writes utsname.machine "Unknown"
+      expect(k.description).toContain(elf.machine === 'aarch64' ? '65536-byte pages' : '4096-byte pages');
+      expect(k.cpus.map((c) => Object.fromEntries(c.registers))).toEqual(elf.cpus.map((c) => Object.fromEntries(c.registers)));
+      expect(k.vmcoreinfo?.fields).toEqual(elf.vmcoreinfo?.fields);
+      const a = new Uint8Array(4096);
+      const b = new Uint8Array(4096);
+      let frames = 0;
+      for (const r of elf.regions) {
+        for (let f = Number(r.paddr / 4096n); f < Number((r.paddr + r.size) / 4096n); f++) {
+          expect(elf.frames.readFrame(f, a)).toBe(true);
+          expect(k.frames.readFrame(f, b), `frame ${f.toString(16)}`).toBe(true);
+          expect(Buffer.from(a).equals(Buffer.from(b)), `frame ${f.toString(16)}`).toBe(true);
+          frames++;
+        }
+      }
+      expect(frames).toBeGreaterThan(20);
+    });
+  }
+});
+
+describe('QEMU 7.2 AArch64 cores of Debian 6.1 (cortex-a57, KASLR)', () => {
+  for (const dir of readdirSync(FIXTURES).filter((d) => d.startsWith('aarch64-')).sort()) {
+    it(`${dir}: NT_PRSTATUS registers as info registers printed them; swapper_pg_dir - kimage_voffset is TTBR1_EL1 at EL1`, () => {
+      const path = join(FIXTURES, dir);
+      const d = openDump(bytesSource(gunzipSync(readFileSync(join(path, 'core.elf.gz')))));
+      expect(d.machine).toBe('aarch64');
+      expect(d.warnings).toEqual([]);
+      const text = readFileSync(join(path, 'registers.txt'), 'utf8');
+      const reg = (name: string) => BigInt(`0x${new RegExp(`\\b${name}=([0-9a-f]{16})`).exec(text)![1]}`);
+      const r = d.cpus[0].registers;
+      expect(r.get('pc')).toBe(reg('PC'));
+      for (const x of [0, 1, 2, 5, 29, 30]) expect(r.get(`x${x}`), `x${x}`).toBe(reg(`X${String(x).padStart(2, '0')}`));
+      const sys = JSON.parse(readFileSync(join(path, 'system-registers.json'), 'utf8')) as Record<string, string>;
+      const k = kernelRoot(d.vmcoreinfo!, 'aarch64')!;
+      expect(k.vaBits).toBe(64 - Number((BigInt(sys.TCR_EL1) >> 16n) & 0x3fn)); // TCR_EL1.T1SZ
+      const ttbr1 = BigInt(sys.TTBR1_EL1) & 0x0000_ffff_ffff_fffen; // BADDR (ASID above bit 48, CnP at bit 0)
+      if (dir.endsWith('-kernel')) expect(k.root).toBe(ttbr1);
+      else expect(k.root - ttbr1).toBe(0x2000n); // at EL0 under KPTI, TTBR1 holds the trampoline/user table next to swapper_pg_dir
     });
   }
 });

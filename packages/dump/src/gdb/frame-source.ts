@@ -20,12 +20,15 @@ export class GdbFrameSource extends PrefetchFrameSource {
   framesFetched = 0;
 
   /** Frames of the guest behind `remote`; at most `maxRun` frames are read in one run (default 16). */
-  constructor(
-    readonly remote: GdbRemote,
-    private readonly maxRun = 16,
-  ) {
+  constructor(remote: GdbRemote, maxRun = 16) {
     super();
+    this.remote = remote;
+    this.maxRun = maxRun;
   }
+
+  /** The connection frames are read through. */
+  readonly remote: GdbRemote;
+  private readonly maxRun: number;
 
   /** Reads `frames` (frame numbers, PA / 4096) from the guest, skipping those already known. */
   async fetch(frames: readonly number[]): Promise<void> {

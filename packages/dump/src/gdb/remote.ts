@@ -42,6 +42,9 @@ const ALLOWED = /^(qSupported(:[\x20-\x7e]*)?|qXfer:features:read:[\w.-]+:[0-9a-
 
 const MAX_RETRANSMIT = 3;
 
+/** Other names stubs give a register: QEMU's AArch64 system-register feature names some by their AArch32-era cpreg name. */
+const REGISTER_ALIASES: Record<string, readonly string[]> = { SCTLR_EL1: ['SCTLR'], CPACR_EL1: ['CPACR'] };
+
 /**
  * A connection to a gdbstub (QEMU's `-s` / `-gdb`). {@link connect} runs the
  * handshake: `qSupported` (PacketSize, features), `QStartNoAckMode` when
@@ -108,12 +111,18 @@ export class GdbRemote {
     }
   }
 
-  /** The register called `name` (exact, else case-insensitive), or undefined. */
+  /**
+   * The register called `name` (exact, else case-insensitive, else by a
+   * name QEMU uses for it: 7.2's AArch64 feature calls SCTLR_EL1 `SCTLR`),
+   * or undefined.
+   */
   register(name: string): GdbRegister | undefined {
-    const exact = this.registers.get(name);
-    if (exact !== undefined) return exact;
-    const lower = name.toLowerCase();
-    for (const r of this.registers.values()) if (r.name.toLowerCase() === lower) return r;
+    for (const candidate of [name, ...(REGISTER_ALIASES[name.toUpperCase()] ?? [])]) {
+      const exact = this.registers.get(candidate);
+      if (exact !== undefined) return exact;
+      const lower = candidate.toLowerCase();
+      for (const r of this.registers.values()) if (r.name.toLowerCase() === lower) return r;
+    }
     return undefined;
   }
 
