@@ -65,8 +65,9 @@ const { READ, WRITE, EXECUTE, USER, DEVICE, UNCACHED } = MappingFlags;
  * EXECUTE imply READ (x86 has no write-only or execute-only pages); WRITE sets
  * R/W, USER sets U/S, a missing EXECUTE sets XD, DEVICE or UNCACHED set
  * PCD|PWT (PAT entry 3, UC) and read back as UNCACHED. A leaf above the last
- * level carries PS. Table links are `P|R/W|U/S`, so the leaf alone decides
- * permissions. A, D, G and PAT are never set.
+ * level carries PS. Table links are `P|R/W|U/S`, so in tables this codec
+ * writes the leaf alone decides permissions; links in adopted tables may
+ * restrict them ({@link X64PTE.tableRestrictions}). A, D, G and PAT are never set.
  */
 export class X64PTE extends GenericPTE {
   readonly arch = 'x86_64';

@@ -104,8 +104,8 @@ export interface TableAlias {
 
 /**
  * The walk used up its {@link EnumerateOptions.maxEntries} budget. Everything
- * before {@link va} has been reported (a streaming consumer has printed it);
- * nothing at or after it has.
+ * before {@link WalkBudgetError.stoppedAt | stoppedAt} has been reported (a
+ * streaming consumer has printed it); nothing at or after it has.
  */
 export class WalkBudgetError extends PagingError {
   /** Present entries visited before the walk stopped (the budget). */
