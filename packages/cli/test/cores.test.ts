@@ -25,9 +25,10 @@ function expectError(r: Run, code: number, message: RegExp): void {
 let demo: JsonValue;
 
 beforeAll(() => {
-  for (const name of ['x86_64-4level-kernel', 'x86_64-la57-kernel']) {
+  for (const name of ['x86_64-4level-kernel', 'x86_64-la57-kernel', 'aarch64-kernel']) {
     writeFileSync(file(`${name}.elf`), gunzipSync(readFileSync(join(FIXTURES, name, 'core.elf.gz'))));
   }
+  writeFileSync(file('x86_64-4level-kernel.kdump'), gunzipSync(readFileSync(join(FIXTURES, 'x86_64-4level-kernel', 'core.kdump.gz'))));
   const core = readFileSync(file('x86_64-4level-kernel.elf'));
   writeFileSync(file('truncated.elf'), core.subarray(0, 100_000));
   // The QEMU note: {namesz 5, descsz, type 0}, "QEMU\0" padded to 8, then QEMUCPUState (CR0 at +392).
@@ -119,6 +120,36 @@ describe('QEMU ELF cores', () => {
     const pa = t.translations[0].pa;
     const hits = ptmInJson(['find-pa', '--image', file('x86_64-4level-kernel.elf'), pa]).hits as JsonValue[];
     expect(hits.map((h) => h.va)).toContain('0x401000');
+  });
+});
+
+describe('kdump and AArch64 cores', () => {
+  it('reads QEMU\'s kdump-zlib core as the same memory and registers as its ELF core', () => {
+    const k = ptmInJson(['dump', '--image', file('x86_64-4level-kernel.kdump')]);
+    expect(k.input.format).toBe('kdump-flattened');
+    expect(k.root).toMatchObject({ paddr: '0x2620000', source: 'qemu-note' });
+    expect(k.mappings).toEqual(ptmInJson(['dump', '--image', file('x86_64-4level-kernel.elf')]).mappings);
+  });
+
+  it('finds the AArch64 kernel table from VMCOREINFO: the BADDR of the live TTBR1_EL1', () => {
+    const regs = JSON.parse(readFileSync(join(FIXTURES, 'aarch64-kernel', 'system-registers.json'), 'utf8'));
+    const r = ptmIn(['dump', '--image', file('aarch64-kernel.elf'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('no --mair');
+    const d = JSON.parse(r.stdout);
+    expect(d.root.source).toBe('vmcoreinfo');
+    expect(BigInt(d.root.paddr)).toBe(BigInt(regs.TTBR1_EL1) & 0xffff_ffff_f000n);
+    expect(d.upper).toBe(true);
+    const upper = (m: JsonValue) => BigInt(m.va) >= 0xffff_0000_0000_0000n;
+    expect(d.mappings.every(upper)).toBe(true);
+    // The registers whole, as `info registers` shows them: both halves, VA size from TCR, memory types from MAIR.
+    const whole = ptmInJson(['dump', '--image', file('aarch64-kernel.elf'), '--ttbr0', regs.TTBR0_EL1, '--ttbr1', regs.TTBR1_EL1, '--tcr', regs.TCR_EL1, '--mair', regs.MAIR_EL1]);
+    expect(whole.tables.map((t: JsonValue) => t.upper)).toEqual([false, true]);
+    // The same TTBR1 pages (memory types split some runs further).
+    const upperBytes = whole.mappings.filter(upper).reduce((n: bigint, m: JsonValue) => n + BigInt(m.size), 0n);
+    expect(upperBytes).toBe(BigInt(d.summary.mappedBytes));
+    expect(whole.mappings.some((m: JsonValue) => !upper(m) && m.flags.includes('USER'))).toBe(true);
+    expect(whole.mappings.some((m: JsonValue) => m.flags.includes('DEVICE'))).toBe(true);
   });
 });
 
