@@ -84,7 +84,15 @@ export interface Audit {
   /** Leaves whose effective permissions differ from their own bits (tables above restrict them). */
   restricted: number;
   /** Where the work budget ran out, or undefined when the walk finished. */
-  stopped: { entries: number; at: bigint } | undefined;
+  stopped: WalkStop | undefined;
+}
+
+/** Where a walk's work budget ran out. */
+export interface WalkStop {
+  /** Present entries visited (the budget). */
+  entries: number;
+  /** The first VA not walked (displayed form); everything before it was reported. */
+  at: bigint;
 }
 
 /** How {@link auditTables} reads leaves and how much work it may do. */

@@ -26,7 +26,7 @@ export interface FileMemoryOptions {
 /**
  * A read-only {@link PagingHandler} over a raw RAM image file: frame `f` is
  * the 4 KiB at file offset `(f - base / 4096) * 4096`, read on first use
- * into a {@link FrameMemory} cache. A trailing partial frame is not backed.
+ * into a `FrameMemory` cache. A trailing partial frame is not backed.
  * Nothing is ever written: {@link allocFrames} has no frames to give and
  * {@link deallocFrames} throws.
  */
@@ -58,7 +58,7 @@ export class FileMemory implements PagingHandler {
     this.cache = new FrameMemory(frames, { cacheFrames: options.cacheFrames, onRead: options.onRead });
   }
 
-  /** The cache's words (see {@link FrameMemory.words}). */
+  /** The cache's words (see `FrameMemory.words`). */
   get words(): Uint32Array {
     return this.cache.words;
   }

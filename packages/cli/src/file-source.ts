@@ -1,5 +1,5 @@
 /**
- * The Node side of `@page-table/dump`'s {@link ByteSource}: random access
+ * The Node side of `@page-table/dump`'s `ByteSource`: random access
  * to a file or block device by `readSync` on a descriptor. Special files
  * (FIFO, socket, character device, directory) are refused before any read,
  * and opening never blocks (a FIFO without a writer would wait forever).
@@ -33,7 +33,7 @@ function refuse(st: Stats): never {
   throw new SpecialFileError(`not a regular file (it is ${kindOf(st)}); ptm reads regular files and block devices`);
 }
 
-/** A read-only {@link ByteSource} over a regular file or a block device; {@link FileSource.close} when done. */
+/** A read-only `ByteSource` over a regular file or a block device; {@link FileSource.close} when done. */
 export class FileSource implements ByteSource {
   /** Bytes in the file (a block device's size is found by reading, as its stat says 0). */
   readonly size: number;

@@ -36,7 +36,7 @@ export function parseGdbAddress(text: string): { host: string; port: number } {
   return { host, port };
 }
 
-/** A {@link GdbTransport} over a connected TCP socket. */
+/** A `GdbTransport` over a connected TCP socket. */
 function socketTransport(socket: Socket): GdbTransport {
   return {
     send: (data) => {

@@ -21,6 +21,7 @@ import {
   type OpenedDump,
   RegionFrames,
   type VmcoreInfo,
+  detectFormat,
   kernelRoot,
   openDump,
 } from '@page-table/dump';
@@ -175,6 +176,13 @@ function openInputs(files: readonly ImageFile[], sources: readonly FileSource[],
   // Several raw regions (QEMU pmemsave files, RamHandler.bytes of each bank).
   const regions: MemoryRegion[] = files.map((f, i) => {
     const src = sources[i];
+    let format: DumpFormat | 'not-a-core' = 'raw';
+    try {
+      format = detectFormat(src);
+    } catch {
+      format = 'not-a-core';
+    }
+    if (format !== 'raw') throw usageError(`--image ${f.path}@PA is for raw regions; ${f.path} is ${format === 'not-a-core' ? 'an ELF file' : `a ${format} dump`} (give it alone, without @PA)`);
     const stored = Math.floor(src.size / 4096) * 4096;
     if (stored === 0) throw new CliError(`image ${f.path} is ${src.size} bytes, shorter than one 4 KiB frame`);
     return { paddr: f.at ?? 0n, size: BigInt(stored), source: src, offset: 0, stored };

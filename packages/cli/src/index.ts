@@ -7,8 +7,9 @@
  * @packageDocumentation
  */
 
-export { type Audit, type AuditSink, type Problem, type ProblemKind, type Tally, auditTables } from './audit.js';
-export { main } from './cli.js';
+export { type Audit, type AuditOptions, type AuditSink, type Problem, type ProblemKind, type Tally, type WalkStop, auditTables } from './audit.js';
+export { main, mainAsync } from './cli.js';
+export type { LiveInput } from './gdb.js';
 export type { Io, OutStream } from './context.js';
 export { CliError, EXIT_FAILURE, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE } from './errors.js';
 export { FileMemory, type FileMemoryOptions } from './file-memory.js';

@@ -108,7 +108,7 @@ export function modeOption(p: Parsed, command: string, required: boolean): Mode 
   return resolveMode(arch, levels);
 }
 
-/** What the command line of an image command says; the input itself fills in the rest ({@link resolveImage}). */
+/** What the command line of an image command says; the input itself fills in the rest (`resolveTables`). */
 export interface ImageArgs {
   /** The parsed options (the root options are read once the input is open). */
   parsed: Parsed;

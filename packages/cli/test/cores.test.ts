@@ -25,15 +25,32 @@ function expectError(r: Run, code: number, message: RegExp): void {
 let demo: JsonValue;
 
 beforeAll(() => {
-  for (const name of ['x86_64-4level-kernel', 'x86_64-la57-kernel']) {
+  for (const name of ['x86_64-4level-kernel', 'x86_64-la57-kernel', 'aarch64-kernel']) {
     writeFileSync(file(`${name}.elf`), gunzipSync(readFileSync(join(FIXTURES, name, 'core.elf.gz'))));
   }
+  writeFileSync(file('x86_64-4level-kernel.kdump'), gunzipSync(readFileSync(join(FIXTURES, 'x86_64-4level-kernel', 'core.kdump.gz'))));
   const core = readFileSync(file('x86_64-4level-kernel.elf'));
   writeFileSync(file('truncated.elf'), core.subarray(0, 100_000));
+  // The QEMU note: {namesz 5, descsz, type 0}, "QEMU\0" padded to 8, then QEMUCPUState (CR0 at +392).
+  const qemu = core.indexOf(Buffer.from('QEMU\0\0\0\0', 'latin1'));
+  const noPaging = Buffer.from(core);
+  noPaging.writeBigUInt64LE(0x11n, qemu + 8 + 392);
+  writeFileSync(file('no-paging.elf'), noPaging);
+  // The same core without its QEMU note (renamed): the root must come from VMCOREINFO.
+  const noNote = Buffer.from(core);
+  noNote.write('QEMX', qemu, 'latin1');
+  writeFileSync(file('no-note.elf'), noNote);
   demo = ptmInJson(['demo', '--arch', 'x86_64', '--save-image', file('demo.img')]).modes[0];
   const ram = readFileSync(file('demo.img'));
   writeFileSync(file('low.img'), ram.subarray(0, 0x10_0000));
   writeFileSync(file('high.img'), ram.subarray(0x10_0000));
+  // LiME: one 32-byte header per range {magic "EMiL", version 1, start, end (inclusive), reserved}, then the bytes.
+  const head = Buffer.alloc(32);
+  head.writeUInt32LE(0x4c69_4d45, 0);
+  head.writeUInt32LE(1, 4);
+  head.writeBigUInt64LE(0n, 8);
+  head.writeBigUInt64LE(BigInt(ram.length - 1), 16);
+  writeFileSync(file('demo.lime'), Buffer.concat([head, ram]));
 });
 
 afterAll(() => tmp.cleanup());
@@ -83,12 +100,56 @@ describe('QEMU ELF cores', () => {
     expectError(cut, 1, /cannot read .*truncated\.elf: truncated: PT_LOAD \d+ .* but the file ends at 0x186a0/);
   });
 
+  it('refuse a CPU with paging off', () => {
+    expectError(ptmIn(['dump', '--image', file('no-paging.elf')]), 1, /CPU 0 of the core had paging off \(CR0\.PG = 0; CR0 0x11, CR3 0x2620000/);
+  });
+
+  it('take the kernel root from VMCOREINFO without a register note', () => {
+    const d = ptmInJson(['dump', '--image', file('no-note.elf')]);
+    expect(d.root.source).toBe('vmcoreinfo');
+    expect(d.root.detail).toMatch(/^SYMBOL\(init_top_pgt\)=0xffffffff[0-9a-f]+ - __START_KERNEL_map 0xffffffff80000000 \+ NUMBER\(phys_base\)=0x[0-9a-f]+$/);
+    expect(d.mode).toBe('x86_64');
+    // The kernel's own table maps the kernel image and no user pages.
+    expect(d.mappings.some((m: JsonValue) => m.va.startsWith('0xffffffff8'))).toBe(true);
+    expect(d.mappings.some((m: JsonValue) => (m.leafFlags ?? m.flags).includes('USER') && BigInt(m.va) < 0x8000_0000_0000n)).toBe(false);
+  });
+
   it('translate and find-pa read the same memory', () => {
     const t = ptmInJson(['translate', '--image', file('x86_64-4level-kernel.elf'), '0x401000']);
     expect(t.translations[0].mapped).toBe(true);
     const pa = t.translations[0].pa;
     const hits = ptmInJson(['find-pa', '--image', file('x86_64-4level-kernel.elf'), pa]).hits as JsonValue[];
     expect(hits.map((h) => h.va)).toContain('0x401000');
+  });
+});
+
+describe('kdump and AArch64 cores', () => {
+  it('reads QEMU\'s kdump-zlib core as the same memory and registers as its ELF core', () => {
+    const k = ptmInJson(['dump', '--image', file('x86_64-4level-kernel.kdump')]);
+    expect(k.input.format).toBe('kdump-flattened');
+    expect(k.root).toMatchObject({ paddr: '0x2620000', source: 'qemu-note' });
+    expect(k.mappings).toEqual(ptmInJson(['dump', '--image', file('x86_64-4level-kernel.elf')]).mappings);
+  });
+
+  it('finds the AArch64 kernel table from VMCOREINFO: the BADDR of the live TTBR1_EL1', () => {
+    const regs = JSON.parse(readFileSync(join(FIXTURES, 'aarch64-kernel', 'system-registers.json'), 'utf8'));
+    const r = ptmIn(['dump', '--image', file('aarch64-kernel.elf'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('no --mair');
+    const d = JSON.parse(r.stdout);
+    expect(d.root.source).toBe('vmcoreinfo');
+    expect(BigInt(d.root.paddr)).toBe(BigInt(regs.TTBR1_EL1) & 0xffff_ffff_f000n);
+    expect(d.upper).toBe(true);
+    const upper = (m: JsonValue) => BigInt(m.va) >= 0xffff_0000_0000_0000n;
+    expect(d.mappings.every(upper)).toBe(true);
+    // The registers whole, as `info registers` shows them: both halves, VA size from TCR, memory types from MAIR.
+    const whole = ptmInJson(['dump', '--image', file('aarch64-kernel.elf'), '--ttbr0', regs.TTBR0_EL1, '--ttbr1', regs.TTBR1_EL1, '--tcr', regs.TCR_EL1, '--mair', regs.MAIR_EL1]);
+    expect(whole.tables.map((t: JsonValue) => t.upper)).toEqual([false, true]);
+    // The same TTBR1 pages (memory types split some runs further).
+    const upperBytes = whole.mappings.filter(upper).reduce((n: bigint, m: JsonValue) => n + BigInt(m.size), 0n);
+    expect(upperBytes).toBe(BigInt(d.summary.mappedBytes));
+    expect(whole.mappings.some((m: JsonValue) => !upper(m) && m.flags.includes('USER'))).toBe(true);
+    expect(whole.mappings.some((m: JsonValue) => m.flags.includes('DEVICE'))).toBe(true);
   });
 });
 
@@ -105,7 +166,16 @@ describe('raw regions', () => {
     ]);
     expectError(ptmIn(['dump', '--arch', 'x86_64', '--image', file('low.img'), '--image', file('high.img'), '--root', root]), 2, /give each one as FILE@PA/);
     expectError(ptmIn(['dump', '--arch', 'x86_64', '--image', `${file('low.img')}@0x10`, '--root', root]), 2, /the PA is not 4 KiB aligned/);
+    expectError(ptmIn(['dump', '--arch', 'x86_64', '--image', `${file('demo.lime')}@0x0`, '--root', root]), 2, /is for raw regions; .*demo\.lime is a lime dump/);
     expectError(ptmIn(['dump', '--arch', 'x86_64', '--image', `${file('low.img')}@0x0`, '--root', root]), 1, /root 0x100000 is outside the image \(0x0\.\.0x100000, 1 MiB\)/);
+  });
+
+  it('reads a LiME image as the same memory, format detected', () => {
+    const root = demo.tables[0].root;
+    const d = ptmInJson(['dump', '--arch', 'x86_64', '--image', file('demo.lime'), '--root', root]);
+    expect(d.input.format).toBe('lime');
+    expect(d.mappings).toEqual(ptmInJson(['dump', '--arch', 'x86_64', '--image', file('demo.img'), '--root', root]).mappings);
+    expect(ptmIn(['stats', '--arch', 'x86_64', '--image', file('demo.lime'), '--root', root]).stdout.split('\n')[0]).toMatch(/image .*demo\.lime: LiME/i);
   });
 
   it('still needs a root for a raw image', () => {

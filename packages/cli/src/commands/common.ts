@@ -5,6 +5,7 @@
  * @module
  */
 
+import { WalkBudgetError } from '@page-table/core';
 import { type Audit, type AuditSink, type Problem, type ProblemKind, type Tally, auditTables } from '../audit.js';
 import type { Context } from '../context.js';
 import { EXIT_FAILURE } from '../errors.js';
@@ -102,13 +103,28 @@ export function auditImage(args: ImageArgs, img: OpenedImage, sink: AuditSink, f
   return total as Audit;
 }
 
-/** The tables of the image that more than one entry reaches (aliases), with the VAs that reach each, in VA order. */
-export function imageAliases(args: ImageArgs, img: OpenedImage): Array<{ paddr: bigint; vas: bigint[] }> {
+/**
+ * Entries the alias scan may visit: it keeps every path to a shared table in
+ * memory, so it gets a budget of its own, well inside a small heap.
+ */
+const ALIAS_BUDGET = 1 << 22;
+
+/**
+ * The tables of the image that more than one entry reaches (aliases), with
+ * the VAs that reach each, in VA order; undefined when the tables have more
+ * entries than the alias scan's budget (it would hold every path in memory).
+ */
+export function imageAliases(args: ImageArgs, img: OpenedImage): Array<{ paddr: bigint; vas: bigint[] }> | undefined {
   const out: Array<{ paddr: bigint; vas: bigint[] }> = [];
-  for (const t of img.opened) {
-    const upperBits = t.upper ? t.mode.upperBits : 0n;
-    const options = args.maxEntries === undefined ? undefined : { maxEntries: args.maxEntries };
-    for (const a of t.pt.aliases(options)) out.push({ paddr: BigInt(a.paddr), vas: a.reaches.map((r) => displayVa(r.va, upperBits)) });
+  const maxEntries = Math.min(args.maxEntries ?? ALIAS_BUDGET, ALIAS_BUDGET);
+  try {
+    for (const t of img.opened) {
+      const upperBits = t.upper ? t.mode.upperBits : 0n;
+      for (const a of t.pt.aliases({ maxEntries })) out.push({ paddr: BigInt(a.paddr), vas: a.reaches.map((r) => displayVa(r.va, upperBits)) });
+    }
+  } catch (e) {
+    if (e instanceof WalkBudgetError) return undefined;
+    throw e;
   }
   return out;
 }

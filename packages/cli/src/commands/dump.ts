@@ -55,9 +55,9 @@ export function dumpCommand(ctx: Context, argv: readonly string[]): number {
       if (log.overflowed) auditImage(args, img, { problem: (x) => json.item(problemJson(x)) }, filter);
       else for (const x of log.kept) json.item(problemJson(x));
       json.close();
-      const aliases = audit.stopped === undefined ? imageAliases(args, img) : [];
+      const aliases = audit.stopped === undefined ? imageAliases(args, img) : undefined;
       json.open('aliases');
-      for (const a of aliases) json.item({ table: hex(a.paddr), reaches: a.vas.length, vas: a.vas.slice(0, ALIAS_VAS * 8).map(hex) });
+      for (const a of aliases ?? []) json.item({ table: hex(a.paddr), reaches: a.vas.length, vas: a.vas.slice(0, ALIAS_VAS * 8).map(hex) });
       json.close();
       const tableFrames = audit.tablesPerLevel.reduce((a, b) => a + b, 0);
       json.field('summary', {
@@ -66,7 +66,7 @@ export function dumpCommand(ctx: Context, argv: readonly string[]): number {
         tableFrames,
         problems: audit.problems,
         restrictedLeaves: audit.restricted,
-        aliasedTables: aliases.length,
+        aliasedTables: aliases === undefined ? null : aliases.length,
         complete: audit.stopped === undefined,
         stopped: audit.stopped === undefined ? null : { entries: audit.stopped.entries, va: hex(audit.stopped.at) },
       });
@@ -91,7 +91,11 @@ export function dumpCommand(ctx: Context, argv: readonly string[]): number {
       out.line(style.dim(`${audit.restricted} leaves have fewer permissions than their own bits (tables above restrict them): "(leaf …)" shows their own`));
     }
     for (const line of problemLines(ctx, log, audit.problemKinds)) out.line(line);
-    if (audit.stopped === undefined) for (const line of aliasLines(ctx, imageAliases(args, img))) out.line(line);
+    if (audit.stopped === undefined) {
+      const aliases = imageAliases(args, img);
+      if (aliases === undefined) out.line(style.dim('shared tables not listed: the tables hold more entries than the alias scan keeps in memory'));
+      else for (const line of aliasLines(ctx, aliases)) out.line(line);
+    }
     out.flush();
     return budgetExit(ctx, args, audit.stopped);
   });
