@@ -1,8 +1,7 @@
-// Turns one capture (see capture.sh / monitor.mjs) into a compact test fixture (the core read with
-// @page-table/dump): a valid small ELF
+// Turns one capture (see capture.sh / monitor.mjs) into a compact test fixture: a valid small ELF
 // core with the original's notes and PT_LOADs only for the frames the page tables occupy (found by
-// walking them with the repository's own library from CR3 / the TTBRs and from the VMCOREINFO
-// kernel root), gzip-compressed, plus QEMU's answers copied beside it.
+// reading the core with @page-table/dump and walking the tables with the repository's own library
+// from CR3 / the TTBRs and from the VMCOREINFO kernel root), gzip-compressed, plus QEMU's answers.
 //
 // Usage: node scripts/guest/minimize.mjs CAPTURE_DIR FIXTURE_DIR
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
