@@ -113,6 +113,7 @@ cat > "$out/provenance.json" <<JSON
 }
 JSON
 
-# The AArch64 sample picker walks the core with the repository's library (built dist).
-[ -f "$here/../../packages/arch-aarch64/dist/index.js" ] || (cd "$here/../.." && pnpm turbo run build --filter=@page-table/arch-aarch64 --output-logs=errors-only)
+# The AArch64 sample picker reads and walks the core with the repository's library (built dist).
+[ -f "$here/../../packages/dump/dist/index.js" ] && [ -f "$here/../../packages/arch-aarch64/dist/index.js" ] ||
+  (cd "$here/../.." && pnpm turbo run build --filter=@page-table/dump --filter=@page-table/arch-aarch64 --output-logs=errors-only)
 node "$here/monitor.mjs" --qmp "$qmp" --serial "$serial" --out "$out" --guest "$guest" --qemu-pid "$qpid" --gdb "127.0.0.1:$gdbport"

@@ -10,7 +10,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { parseElfCore } from './elf-core.mjs';
+import { openCore } from './core.mjs';
 
 const [captureDir, fixtureDir] = process.argv.slice(2);
 if (!captureDir || !fixtureDir) {
@@ -49,10 +49,10 @@ const descsAt = (1 + subBlocks + bitmapBlocks) * bs;
 
 // The pages to keep: those holding the PT_LOAD frames of the ELF fixture (a kdump page is
 // block_size bytes: 4 KiB on x86, 64 KiB in QEMU 7.2's AArch64 dumps).
-const small = parseElfCore(gunzipSync(readFileSync(join(fixtureDir, 'core.elf.gz'))));
+const small = openCore(gunzipSync(readFileSync(join(fixtureDir, 'core.elf.gz')))).dump;
 const keep = new Set();
-for (const l of small.loads) {
-  for (let f = Number(l.paddr / 4096n); f < Number((l.paddr + BigInt(l.memsz)) / 4096n); f++) keep.add(Math.floor((f * 4096) / bs));
+for (const r of small.regions) {
+  for (let f = Number(r.paddr / 4096n); f < Number((r.paddr + r.size) / 4096n); f++) keep.add(Math.floor((f * 4096) / bs));
 }
 
 // Walk the second bitmap in pfn order: descriptor i belongs to the i-th dumped pfn.

@@ -1,7 +1,8 @@
 // Picks the VAs the capture asks QEMU to translate (`gva2gpa`): from every mapped range its first
 // and last byte and pages in between, plus VAs in the gaps between ranges (QEMU answers
 // "Unmapped"). Deterministic (seeded), so a capture can be repeated.
-import { readElfCore, CoreMemory } from './elf-core.mjs';
+import { readFileSync } from 'node:fs';
+import { openCore } from './core.mjs';
 
 /**
  * Mapped ranges `{ start, end }` (bigint, end exclusive) from x86 `info tlb` text, contiguous pages
@@ -22,8 +23,7 @@ export function rangesFromInfoTlb(text) {
 /** Mapped ranges of an AArch64 core's TTBR0 and TTBR1 tables, walked with the repository's library. */
 export async function rangesFromWalk(corePath, sysregs) {
   const { A64PageTable } = await import('../../packages/arch-aarch64/dist/index.js');
-  const core = readElfCore(corePath);
-  const mem = new CoreMemory(core);
+  const { memory: mem } = openCore(readFileSync(corePath));
   const out = [];
   for (const [reg, range] of [['TTBR0_EL1', 'lower'], ['TTBR1_EL1', 'upper']]) {
     const root = BigInt(sysregs[reg]) & 0x0000_ffff_ffff_f000n;
