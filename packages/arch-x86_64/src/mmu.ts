@@ -12,18 +12,32 @@
 import {
   Access,
   type DebugTranslation,
+  type EmulatorMmu,
+  EntryCas,
   entryIndex,
   levelPageSize,
   MappingFlags,
+  type MmuFaultReport,
+  type MmuInfo,
   type MmuStats,
   type PageSize,
   type PhysMemory,
-  SoftTlb,
+  type SoftTlb,
   type TranslateResult,
   type WalkStep,
+  accessError,
+  checkAccess,
+  createSoftTlb,
+  halvesValue,
+  newMmuStats,
+  resetMmuStats,
+  vaHalves,
+  vaHi,
+  vaLo,
 } from '@page-table/core';
 import { type AddrLike, type PhysAddr, type VirtAddr, fromHalves, hi32, lo32, toAddrValue } from '@page-table/memory-addr';
 import { X64PfError, type X64Fault, type X64FaultReason } from './fault.js';
+import { X64_MMU_INFO, describeX64Fault } from './mmu-report.js';
 import { X64_RESET, X64Cr0, X64Cr4, X64Efer, X64Rflags } from './registers.js';
 
 /**
@@ -52,7 +66,7 @@ export interface X64MmuOptions {
    * 32..52: entry bits 51:M are reserved. Default 52. QEMU 7.2's TCG uses 40.
    */
   maxPhyAddr?: number;
-  /** Software-TLB entries (a power of two). Default 256. */
+  /** Software-TLB entries: a power of two, or 0 for no TLB (every translation walks). Default 256. */
   tlbEntries?: number;
 }
 
@@ -80,10 +94,10 @@ export interface X64AdUpdate {
 export interface X64DebugTranslation extends DebugTranslation<X64Fault> {
   /**
    * Effective permissions of the leaf the walk reached, for the current CPL
-   * and control registers (also when the access asked about faulted); 0 when
-   * no leaf was reached.
+   * and control registers (also when the access asked about faulted);
+   * `undefined` when no leaf was reached (as on every MMU).
    */
-  readonly permissions: MappingFlags;
+  readonly permissions?: MappingFlags;
   /** Size of the leaf the walk reached, when it reached one. */
   readonly leafSize?: PageSize;
   /**
@@ -107,7 +121,6 @@ const G = 0x100;
 const XD_HI = 0x8000_0000;
 const ADDR_HI = 0xfffff;
 const TWO20 = 0x10_0000;
-const TWO32 = 4294967296;
 
 /**
  * Reserved low-half bits by level (SDM §4.5 tables 4-15..4-20): PS in a PML5E
@@ -250,11 +263,11 @@ function regValue(x: AddrLike, name: string): number | bigint {
  * A fault is a value: `translate` returns it, `translatePa` returns -1 and
  * leaves it in the `fault*` fields.
  */
-export class X64Mmu {
+export class X64Mmu implements EmulatorMmu<X64Fault> {
   /** The physical memory the paging structures are read from and A/D bits written to. */
   readonly mem: PhysMemory;
   /** TLB hits, walks and faults since construction (or {@link resetStats}). */
-  readonly stats: MmuStats = { hits: 0, misses: 0, faults: 0 };
+  readonly stats: MmuStats = newMmuStats();
 
   /** Vector of the last fault: 14 (#PF) or 13 (#GP); 0 before any fault. */
   faultVector = 0;
@@ -270,6 +283,7 @@ export class X64Mmu {
   faultReason: X64FaultReason = 'not-present';
 
   private readonly tlb: SoftTlb;
+  private readonly cas = new EntryCas();
   private readonly lastF = { level: 0, perm: 0 };
 
   // Registers as given (canonical number | bigint) and the bits the MMU uses.
@@ -318,7 +332,7 @@ export class X64Mmu {
   /** An MMU reading the paging structures from `mem`, in the CPU state of `options`. */
   constructor(mem: PhysMemory, options: X64MmuOptions = {}) {
     this.mem = mem;
-    this.tlb = new SoftTlb(options.tlbEntries ?? 256);
+    this.tlb = createSoftTlb(options.tlbEntries, 'x86_64 MMU');
     const m = options.maxPhyAddr ?? 52;
     if (!Number.isInteger(m) || m < 32 || m > 52) throw new RangeError(`maxPhyAddr ${m} is outside 32..52`);
     this.m = m;
@@ -499,10 +513,9 @@ export class X64Mmu {
    * is a no-op, as on the processor.
    */
   invlpg(va: AddrLike): void {
-    const v = regValue(va, 'va');
-    const hi = hi32(v);
+    const [hi, lo] = vaHalves(va, 'x86_64 MMU');
     if (!this.isCanonical(hi)) return;
-    this.tlb.flushVa(hi, lo32(v), this.asid, true);
+    this.tlb.flushVa(hi, lo, this.asid, true);
   }
 
   /**
@@ -518,10 +531,9 @@ export class X64Mmu {
     if (!Number.isInteger(pcid) || pcid < 0 || pcid > 0xfff) return gp;
     switch (type) {
       case 0: {
-        const v = regValue(va, 'va');
-        const hi = hi32(v);
+        const [hi, lo] = vaHalves(va, 'x86_64 MMU');
         if (!this.isCanonical(hi)) return gp;
-        this.tlb.flushVa(hi, lo32(v), pcid, false);
+        this.tlb.flushVa(hi, lo, pcid, false);
         return undefined;
       }
       case 1:
@@ -546,9 +558,17 @@ export class X64Mmu {
 
   /** Zeroes {@link stats}. */
   resetStats(): void {
-    this.stats.hits = 0;
-    this.stats.misses = 0;
-    this.stats.faults = 0;
+    resetMmuStats(this.stats);
+  }
+
+  /** The SDM's table and privilege names. */
+  get info(): MmuInfo {
+    return X64_MMU_INFO;
+  }
+
+  /** A fault of this MMU in words and fields. */
+  describeFault(fault: X64Fault): MmuFaultReport {
+    return describeX64Fault(fault);
   }
 
   // ------------------------------------------------------------ translation
@@ -560,8 +580,9 @@ export class X64Mmu {
    * Throws only in legacy (32-bit / PAE, non-IA-32e) paging, which is not modelled.
    */
   translate(va: AddrLike, access: Access): TranslateResult<X64Fault> {
-    const v = regValue(va, 'va');
-    const pa = this.translatePaHalves(hi32(v), lo32(v), access);
+    checkAccess(access);
+    const [hi, lo] = vaHalves(va, 'x86_64 MMU');
+    const pa = this.translatePaHalves(hi, lo, access);
     if (pa < 0) return { fault: this.lastFault as X64Fault };
     return { paddr: pa as PhysAddr, size: levelPageSize(this.lastF.level), flags: this.lastFlags };
   }
@@ -576,11 +597,12 @@ export class X64Mmu {
    * literal written; pass such VAs to {@link translatePaHalves}.
    */
   translatePa(va: number, access: Access): number {
-    return this.translatePaHalves(Math.floor(va / TWO32) >>> 0, va >>> 0, access);
+    return this.translatePaHalves(vaHi(va), vaLo(va), access);
   }
 
   /** {@link translatePa} with the VA as its high and low 32-bit halves. */
   translatePaHalves(hi: number, lo: number, access: Access): number {
+    if (access !== READ && access !== WRITE && access !== EXEC) throw accessError(access);
     hi >>>= 0;
     lo >>>= 0;
     if (this.mode !== MODE_LONG) return this.translateFlat(lo);
@@ -649,23 +671,26 @@ export class X64Mmu {
    * effective rights of the leaf reached, and where and why the walk stopped.
    */
   debugTranslate(va: AddrLike, access: Access = Access.Read): X64DebugTranslation {
-    const v = regValue(va, 'va') as VirtAddr;
-    const hi = hi32(v);
-    const lo = lo32(v);
+    checkAccess(access);
+    const [hi, lo] = vaHalves(va, 'x86_64 MMU');
+    const v = halvesValue(hi, lo) as VirtAddr;
     const steps: WalkStep[] = [];
     if (this.mode === MODE_DISABLED) {
       const flags = MappingFlags.READ | MappingFlags.WRITE | MappingFlags.EXECUTE | MappingFlags.USER;
-      return { va: v, steps, result: { paddr: lo as PhysAddr, size: 0x1000, flags }, permissions: flags, leafSize: 0x1000 };
+      return { va: v, access, steps, updates: [], result: { paddr: lo as PhysAddr, size: 0x1000, flags }, permissions: flags, leafSize: 0x1000 };
     }
     if (this.mode === MODE_LEGACY) throw this.legacy();
     if (!this.isCanonical(hi)) {
       const bits = this.top === 4 ? '63:56' : '63:47';
       return {
         va: v,
+        access,
         steps,
+        updates: [],
         result: { fault: { vector: 13, errorCode: 0 } },
+        stopLevel: -1,
+        stopReason: 'non-canonical',
         stop: `non-canonical address: bits ${bits} are not all equal (#GP(0))`,
-        permissions: 0,
       };
     }
     this.wRow = -1;
@@ -673,16 +698,17 @@ export class X64Mmu {
     this.wAd = [];
     const pa = this.walk(hi, lo, access, steps);
     const row = this.wRow;
-    const permissions = row < 0 ? 0 : this.flagsOf(row);
-    const leafSize = this.wLeafLevel < 0 ? undefined : levelPageSize(this.wLeafLevel);
-    const ad = this.wAd.length === 0 ? {} : { adUpdates: this.wAd };
+    const leaf = row < 0 ? {} : { permissions: this.flagsOf(row), leafSize: levelPageSize(this.wLeafLevel) };
+    const updates = this.wAd;
+    const ad = updates.length === 0 ? {} : { adUpdates: updates };
     this.wAd = [];
     if (pa >= 0) {
-      const result = { paddr: pa as PhysAddr, size: levelPageSize(this.wLevel), flags: permissions };
-      return { va: v, steps, result, permissions, leafSize, ...ad };
+      const result = { paddr: pa as PhysAddr, size: levelPageSize(this.wLevel), flags: this.flagsOf(row) };
+      return { va: v, access, steps, result, ...leaf, updates, ...ad };
     }
     const fault: X64Fault = { vector: 14, errorCode: this.wEc, cr2: fromHalves(hi, lo) as VirtAddr };
-    return { va: v, steps, result: { fault }, stop: this.describeStop(steps, access), permissions, leafSize, ...ad };
+    const stop = this.describeStop(steps, access);
+    return { va: v, access, steps, result: { fault }, stopLevel: this.wLevel, stopReason: this.wStop, stop, ...leaf, updates, ...ad };
   }
 
   // -------------------------------------------------------------- internals
@@ -740,7 +766,7 @@ export class X64Mmu {
           // A is set in every paging-structure entry used (SDM §4.8), here as the walk passes it.
           if ((elo & A) === 0) {
             if (steps === undefined) {
-              if (Atomics.compareExchange(words, w, elo, (elo | A) >>> 0) !== elo) continue walk;
+              if (!this.cas.swapLo(words, w, elo, ehi, (elo | A) >>> 0)) continue walk;
             } else this.noteAd(level, frame * 4096 + index * 8, ehi, elo, (elo | A) >>> 0);
           }
           frame = (elo >>> 12) + (ehi & ADDR_HI) * TWO20;
@@ -756,7 +782,7 @@ export class X64Mmu {
         const want = (elo | A | (write ? D : 0)) >>> 0;
         if (want !== elo) {
           if (steps === undefined) {
-            if (Atomics.compareExchange(words, w, elo, want) !== elo) continue walk;
+            if (!this.cas.swapLo(words, w, elo, ehi, want)) continue walk;
           } else this.noteAd(level, frame * 4096 + index * 8, ehi, elo, want);
         }
         const efr = (elo >>> 12) + (ehi & ADDR_HI) * TWO20;
