@@ -24,6 +24,7 @@ import {
   type TranslateResult,
   type WalkStep,
   accessError,
+  sharedReport,
   checkAccess,
   createSoftTlb,
   halvesValue,
@@ -550,6 +551,10 @@ export class LA64Mmu implements EmulatorMmu<LA64Fault> {
    * the page's permissions, and the result `translate` would return.
    */
   debugTranslate(va: AddrLike, access: Access = Access.Read): LA64DebugTranslation {
+    return sharedReport(this.debugReport(va, access));
+  }
+
+  private debugReport(va: AddrLike, access: Access): LA64DebugTranslation {
     checkAccess(access);
     const [hi, lo] = vaHalves(va, 'loongarch64 MMU');
     const v = halvesValue(hi, lo) as VirtAddr;

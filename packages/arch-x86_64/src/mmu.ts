@@ -26,6 +26,7 @@ import {
   type TranslateResult,
   type WalkStep,
   accessError,
+  sharedReport,
   checkAccess,
   createSoftTlb,
   halvesValue,
@@ -671,6 +672,10 @@ export class X64Mmu implements EmulatorMmu<X64Fault> {
    * effective rights of the leaf reached, and where and why the walk stopped.
    */
   debugTranslate(va: AddrLike, access: Access = Access.Read): X64DebugTranslation {
+    return sharedReport(this.debugReport(va, access));
+  }
+
+  private debugReport(va: AddrLike, access: Access): X64DebugTranslation {
     checkAccess(access);
     const [hi, lo] = vaHalves(va, 'x86_64 MMU');
     const v = halvesValue(hi, lo) as VirtAddr;

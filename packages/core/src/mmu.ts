@@ -73,7 +73,10 @@ export interface EntryUpdate {
  * walk with no side effect at all (no entry write, TLB and counters
  * untouched) that says which levels it read, the entries with their
  * addresses, the effective permissions of the leaf it reached, the writes a
- * real access would make, and where and why it stopped.
+ * real access would make, and where and why it stopped. `access`,
+ * `updates`, `stopLevel` and `stopReason` are read-only non-enumerable
+ * properties (attached by {@link withReportFields}), so each arch's report
+ * keeps its own enumerable shape.
  */
 export interface DebugTranslation<F> {
   /** The VA walked. */
@@ -115,6 +118,7 @@ export interface MmuStats {
 export * from './mmu/access.js';
 export * from './mmu/cas.js';
 export * from './mmu/contract.js';
+export * from './mmu/debug-report.js';
 export * from './mmu/registers.js';
 export * from './mmu/stats.js';
 export * from './mmu/tlb-options.js';
