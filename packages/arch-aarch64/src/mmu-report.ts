@@ -47,6 +47,11 @@ const KINDS: Readonly<Record<number, string>> = {
   [A64FaultKind.ExternalAbortOnWalk]: 'external-abort-on-walk',
 };
 
+/** The machine-readable name of a fault kind (`translation`, `access-flag`, …), as debug reports give `stopReason`. */
+export function a64FaultKindId(kind: A64FaultKind): string {
+  return KINDS[kind] ?? 'unknown';
+}
+
 const hex = (x: number | bigint) => `0x${x.toString(16)}`;
 const pad2 = (n: number) => `0x${n.toString(16).padStart(2, '0')}`;
 
@@ -62,6 +67,6 @@ export function describeA64Fault(f: A64Fault): MmuFaultReport {
     name,
     summary: `${name} ${from} (EC ${pad2(f.ec)}): ${fsc}; ESR_${target} = ${hex(f.esr)}, FAR_${target} = ${hex(far)}`,
     detail: [['ESR', `EC ${pad2(f.ec)} · IL 1 · WnR ${f.wnr ? 1 : 0} · FSC ${pad2(f.fsc)} (${fsc})`]],
-    fields: { name, esr: hex(f.esr), ec: f.ec, fsc: f.fsc, faultKind: KINDS[f.kind] ?? 'unknown', level: f.level, wnr: f.wnr, far: hex(far), el: f.el },
+    fields: { name, esr: hex(f.esr), ec: f.ec, fsc: f.fsc, faultKind: a64FaultKindId(f.kind), level: f.level, wnr: f.wnr, far: hex(far), el: f.el },
   };
 }
