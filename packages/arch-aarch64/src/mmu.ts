@@ -32,6 +32,7 @@ import {
   newMmuStats,
   resetMmuStats,
   sharedReport,
+  vaHalves,
   vaHi,
   vaLo,
 } from '@page-table/core';
@@ -660,7 +661,7 @@ export class A64Mmu implements EmulatorMmu<A64Fault> {
    */
   translate(va: AddrLike, access: Access): TranslateResult<A64Fault> {
     checkAccess(access);
-    const [hi, lo] = toHalves(va, 'VA');
+    const [hi, lo] = vaHalves(va, 'aarch64 MMU');
     const pa = this.translatePaHalves(hi, lo, access);
     if (pa < 0) return { fault: this.lastFault! };
     return { paddr: pa as PhysAddr, size: this.lastSize, flags: this.lastFlags };
@@ -876,7 +877,7 @@ export class A64Mmu implements EmulatorMmu<A64Fault> {
   }
 
   private debugReport(va: AddrLike, access: Access): Omit<A64DebugTranslation, 'access' | 'updates'> {
-    const [hi, lo] = toHalves(va, 'VA');
+    const [hi, lo] = vaHalves(va, 'aarch64 MMU');
     const v = fromHalves(hi, lo) as VirtAddr;
     const steps: A64WalkStep[] = [];
     const e2 = this.curEl === 2;

@@ -1,5 +1,5 @@
 /**
- * VAs at an emulator MMU's address-like edge (`translate`,
+ * VAs at an emulator MMU's object-returning edge (`translate`,
  * `debugTranslate`, invalidation by VA), turned into the 32-bit halves the
  * walks use, with one rule and one error wording on every architecture.
  *
@@ -21,16 +21,17 @@ function show(x: unknown): string {
 }
 
 /**
- * An address-like VA (`translate`, `debugTranslate`, invalidation by VA) as
- * halves, by memory-addr's rule on every MMU: a non-negative safe integer or
- * a bigint in 0..2^64-1; a negative value, a fraction or another type is a
- * `RangeError` naming `who`. (A negative *number* means a sign-extended VA
- * only on the allocation-free `translatePa` path, see `vaHi`.)
+ * A VA given to `translate`, `debugTranslate` or an invalidation as halves,
+ * with the one meaning a number VA has on every MMU (the same as on
+ * `translatePa`): a safe integer read as a 64-bit two's-complement value, so
+ * a negative number is the sign-extended VA. A bigint must lie in
+ * 0..2^64-1. Anything else (a fraction, a number beyond ±2^53, another type)
+ * is a `RangeError` naming `who`.
  */
 export function vaHalves(x: AddrLike | unknown, who: string): Halves {
   if (typeof x === 'number') {
-    if (Number.isSafeInteger(x) && x >= 0) return [Math.floor(x / TWO32) >>> 0, x >>> 0];
-    throw new RangeError(`${who}: VA ${show(x)} is not a non-negative safe integer; pass a bigint (or a signed number to translatePa)`);
+    if (Number.isSafeInteger(x)) return [Math.floor(x / TWO32) >>> 0, x >>> 0];
+    throw new RangeError(`${who}: VA ${show(x)} is not a safe integer; pass a bigint`);
   }
   if (typeof x === 'bigint') {
     if (x < 0n || x > U64_MAX) throw new RangeError(`${who}: VA ${show(x)} is outside 0..2^64-1`);
