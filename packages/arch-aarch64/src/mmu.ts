@@ -679,7 +679,8 @@ export class A64Mmu implements EmulatorMmu<A64Fault> {
 
   /** {@link translatePa} with the VA as unsigned 32-bit halves (bits 63..32, 31..0). */
   translatePaHalves(hi: number, lo: number, access: Access): number {
-    if (access !== Access.Read && access !== Access.Write && access !== Access.Execute) throw accessError(access);
+    // Literals, not `Access.*` loads: this test runs on every hit.
+    if (access !== 0 && access !== 1 && access !== 2) throw accessError(access);
     hi >>>= 0;
     lo >>>= 0;
     // The micro-TLBs: the last page used for data and for fetches, with the

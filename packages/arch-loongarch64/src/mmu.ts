@@ -473,7 +473,8 @@ export class LA64Mmu implements EmulatorMmu<LA64Fault> {
 
   /** {@link translatePa} with the VA as unsigned 32-bit halves. */
   translatePaHalves(hi: number, lo: number, access: Access): number {
-    if (access !== READ && access !== WRITE && access !== EXECUTE) throw accessError(access);
+    // Literals, not `Access.*` loads: this test runs on every hit.
+    if (access !== 0 && access !== 1 && access !== 2) throw accessError(access);
     hi >>>= 0;
     lo >>>= 0;
     if (this.direct) {

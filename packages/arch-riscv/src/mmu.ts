@@ -418,7 +418,8 @@ export class RiscvMmu implements EmulatorMmu<RiscvFault> {
 
   /** {@link translatePa} with the VA as two 32-bit halves (any 64-bit VA). */
   translatePaHalves(hi: number, lo: number, access: Access): number {
-    if (access !== Access.Read && access !== Access.Write && access !== Access.Execute) throw accessError(access);
+    // Literals, not `Access.*` loads: this test runs on every hit.
+    if (access !== 0 && access !== 1 && access !== 2) throw accessError(access);
     hi >>>= 0;
     lo >>>= 0;
     let p = this.privValue;

@@ -432,7 +432,8 @@ export class X64Mmu implements EmulatorMmu<X64Fault> {
 
   /** {@link translatePa} with the VA as its high and low 32-bit halves. */
   translatePaHalves(hi: number, lo: number, access: Access): number {
-    if (access !== Access.Read && access !== WRITE && access !== Access.Execute) throw accessError(access);
+    // Literals, not `Access.*` loads: this test runs on every hit.
+    if (access !== 0 && access !== 1 && access !== 2) throw accessError(access);
     hi >>>= 0;
     lo >>>= 0;
     const cfg = this.cfg;
@@ -451,14 +452,26 @@ export class X64Mmu implements EmulatorMmu<X64Fault> {
         return tlb.frameOf(slot) * 4096 + (lo & 0xfff);
       }
     }
+    // The miss is a call returning 0 / -1 with the PA in a field, so this method stays small enough to be
+    // inlined into the caller's loop (else every PA above 2^31 it returns is a heap number).
+    return this.miss(hi, lo, access, slot) < 0 ? -1 : this.missPa;
+  }
+
+  /** The PA found by the last successful {@link miss}. */
+  private missPa = 0;
+
+  /** A TLB miss (or a write to a clean cached page): the walk, then the TLB fill or the #PF. 0 with the PA in `missPa`, or -1. */
+  private miss(hi: number, lo: number, access: Access, slot: number): number {
     this.stats.misses++;
+    const cfg = this.cfg;
+    const tlb = this.tlb;
     const w = this.w;
-    w.reset(false);
     if (walkX64(this.mem, cfg, this.rights, this.accEc[access], this.cas, hi, lo, access, w, undefined) >= 0) {
       tlb.insert(hi, lo, cfg.asid, w.global, w.frame, w.level, w.perm);
       this.lastPerm = w.perm;
       this.lastLevel = w.level;
-      return w.frame * 4096 + (lo & 0xfff);
+      this.missPa = w.frame * 4096 + (lo & 0xfff);
+      return 0;
     }
     // A #PF invalidates the faulting page's translations for the current PCID (SDM §4.10.4.1).
     if (slot >= 0) tlb.drop(slot);
