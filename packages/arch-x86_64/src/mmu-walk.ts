@@ -41,6 +41,14 @@ const LEVEL_NAMES = ['PTE', 'PDE', 'PDPTE', 'PML4E', 'PML5E'];
 
 /** Where a walk ended: the leaf's frame and permission word, or the fault. Reused from walk to walk. */
 export class X64WalkState {
+  /** A state for walks over `mem`, writing A/D bits through `cas`. */
+  constructor(
+    /** The physical memory walked. */
+    readonly mem: PhysMemory,
+    /** The compare-and-swap of every A/D write. */
+    readonly cas: EntryCas,
+  ) {}
+
   /** #PF error code of the fault. */
   ec = 0;
   /** Level of the entry where the walk stopped (the leaf's level on success). */
@@ -77,24 +85,15 @@ export class X64WalkState {
 }
 
 /**
- * One walk (SDM §4.5): 0 with the leaf in `out`, or -1 with the fault in
- * `out`. `table` is the permission table of the current privilege and
+ * One walk (SDM §4.5) over `out.mem`: 0 with the leaf in `out`, or -1 with
+ * the fault in `out`. `table` is the permission table of the current privilege and
  * `accEc` the error-code bits of the access. With `steps`, a debug walk:
  * every entry read is recorded and no entry is written (the writes are
  * noted in `out.ad`).
  */
-export function walkX64(
-  mem: PhysMemory,
-  cfg: X64MmuConfig,
-  table: Uint8Array,
-  accEc: number,
-  cas: EntryCas,
-  hi: number,
-  lo: number,
-  access: number,
-  out: X64WalkState,
-  steps: WalkStep[] | undefined,
-): number {
+export function walkX64(cfg: X64MmuConfig, table: Uint8Array, accEc: number, hi: number, lo: number, access: number, out: X64WalkState, steps: WalkStep[] | undefined): number {
+  const mem = out.mem;
+  const cas = out.cas;
   const rsvdHi = cfg.rsvdHi;
   const write = access === 1;
   walk: for (;;) {

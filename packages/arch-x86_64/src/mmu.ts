@@ -184,11 +184,12 @@ export class X64Mmu implements EmulatorMmu<X64Fault> {
   private lastLevel = 0;
   private lastPerm = 0;
   // The walks' results (a debug walk uses its own, so it changes nothing visible).
-  private readonly w = new X64WalkState();
+  private readonly w: X64WalkState;
 
   /** An MMU reading the paging structures from `mem`, in the CPU state of `options`. */
   constructor(mem: PhysMemory, options: X64MmuOptions = {}) {
     this.mem = mem;
+    this.w = new X64WalkState(mem, this.cas);
     this.tlb = createSoftTlb(options.tlbEntries, 'x86_64 MMU');
     const reg = (v: AddrLike | undefined, reset: number, name: string) => (v === undefined ? reset : regValue(v, name));
     let cr3 = reg(options.cr3, X64_RESET.cr3, 'cr3');
@@ -466,7 +467,7 @@ export class X64Mmu implements EmulatorMmu<X64Fault> {
     const cfg = this.cfg;
     const tlb = this.tlb;
     const w = this.w;
-    if (walkX64(this.mem, cfg, this.rights, this.accEc[access], this.cas, hi, lo, access, w, undefined) >= 0) {
+    if (walkX64(cfg, this.rights, this.accEc[access], hi, lo, access, w, undefined) >= 0) {
       tlb.insert(hi, lo, cfg.asid, w.global, w.frame, w.level, w.perm);
       this.lastPerm = w.perm;
       this.lastLevel = w.level;
@@ -545,9 +546,9 @@ export class X64Mmu implements EmulatorMmu<X64Fault> {
         stop: `non-canonical address: bits ${bits} are not all equal (#GP(0))`,
       };
     }
-    const w = new X64WalkState();
+    const w = new X64WalkState(this.mem, this.cas);
     w.reset(true);
-    const ok = walkX64(this.mem, cfg, this.rights, this.accEc[access], this.cas, hi, lo, access, w, steps) >= 0;
+    const ok = walkX64(cfg, this.rights, this.accEc[access], hi, lo, access, w, steps) >= 0;
     const leaf = w.row < 0 ? {} : { permissions: permFlags(this.rights, w.row), leafSize: levelPageSize(w.leafLevel) };
     const updates = w.ad ?? [];
     const ad = updates.length === 0 ? {} : { adUpdates: updates };
