@@ -30,12 +30,19 @@ export const A64_MMU_INFO: MmuInfo = {
  * 48 bits and its RES1 bits; SCTLR_EL2 with M, C, I and RES1.
  */
 export const A64_MMU_DEFAULTS = {
+  /** TCR_EL1: T0SZ = T1SZ = 16, TG1 = 4 KiB, inner-shareable write-back walks, IPS = 48 bits. */
   tcr: 0x5_b510_3510n,
+  /** TCR_EL1.EPD0: no walks from TTBR0 (for a TTBR1 table alone). */
   epd0: 0x80n,
+  /** TCR_EL1.EPD1: no walks from TTBR1 (for a TTBR0 table alone). */
   epd1: 0x80_0000n,
+  /** SCTLR_EL1: M, C, I and the RES1 bits. */
   sctlr: 0x30d0_1805n,
+  /** MAIR_EL1 = the codec's layout (`MAIR_VALUE`). */
   mair: BigInt(MAIR_VALUE),
+  /** TCR_EL2: T0SZ = 16, PS = 48 bits and the RES1 bits. */
   tcrEl2: 0x8085_3510n,
+  /** SCTLR_EL2: M, C, I and the RES1 bits. */
   sctlrEl2: 0x30c5_1835n,
 } as const;
 

@@ -22,7 +22,20 @@ export const X64_MMU_INFO: MmuInfo = {
  * tables: CR0 = PE | ET | WP | PG; CR4 = PAE (`la57` added for 5-level
  * tables); EFER = LME | LMA | NXE; RFLAGS = the reserved bit 1; PKRU = 0.
  */
-export const X64_MMU_DEFAULTS = { cr0: 0x8001_0011n, cr4: 0x20n, la57: 0x1000n, efer: 0xd00n, rflags: 0x2n, pkru: 0n } as const;
+export const X64_MMU_DEFAULTS = {
+  /** CR0 = PE | ET | WP | PG. */
+  cr0: 0x8001_0011n,
+  /** CR4 = PAE. */
+  cr4: 0x20n,
+  /** CR4.LA57, added for 5-level tables. */
+  la57: 0x1000n,
+  /** EFER = LME | LMA | NXE. */
+  efer: 0xd00n,
+  /** RFLAGS = the reserved bit 1 (AC clear). */
+  rflags: 0x2n,
+  /** PKRU = 0: every key allows every access. */
+  pkru: 0n,
+} as const;
 
 const hex = (x: number | bigint) => `0x${x.toString(16)}`;
 const bit = (on: boolean) => (on ? 1 : 0);

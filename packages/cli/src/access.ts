@@ -49,18 +49,29 @@ export interface AccessFault {
 
 /** A descriptor write the access would make (and the debug walk did not make). */
 export interface AccessUpdate {
+  /** PA of the entry. */
   entryPa: bigint;
+  /** The entry as read. */
   before: bigint;
+  /** The entry the access would write. */
   after: bigint;
 }
 
 /** What the MMU says about one access to one VA. */
 export interface AccessOutcome {
+  /** The VA checked. */
   va: bigint;
   /** Every entry the MMU read, root first (none for a VA it refuses before walking). */
   steps: AccessStep[];
   /** The translation, when the access is allowed. */
-  ok?: { pa: bigint; size: bigint; flags: MappingFlags };
+  ok?: {
+    /** PA of the access. */
+    pa: bigint;
+    /** Bytes of the leaf that mapped it. */
+    size: bigint;
+    /** Effective permissions. */
+    flags: MappingFlags;
+  };
   /** The fault, when it is not. */
   fault?: AccessFault;
   /** Effective permissions of the leaf the walk reached (also on a fault); undefined when it reached none, or the MMU does not say. */
