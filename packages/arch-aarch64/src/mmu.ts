@@ -15,16 +15,30 @@
 import {
   Access,
   type DebugTranslation,
+  type EmulatorMmu,
+  EntryCas,
   MappingFlags,
+  type MmuFaultReport,
+  type MmuInfo,
   type MmuStats,
   PageSize,
   type PhysMemory,
   SoftTlb,
   type TranslateResult,
   type WalkStep,
+  accessError,
+  checkAccess,
+  checkTlbEntries,
+  newMmuStats,
+  resetMmuStats,
+  sharedReport,
+  vaHalves,
+  vaHi,
+  vaLo,
 } from '@page-table/core';
 import { type AddrLike, type PhysAddr, type VirtAddr, fromHalves } from '@page-table/memory-addr';
 import { type A64Fault, A64FaultKind, abortEc, abortEsr, faultKindName } from './fault.js';
+import { A64_MMU_INFO, a64FaultKindId, describeA64Fault } from './mmu-report.js';
 
 /** A system-register value as the emulator holds it: a number when it fits 53 bits, else a bigint. */
 export type A64RegValue = number | bigint;
@@ -183,6 +197,8 @@ const SCTLR_EE = 1 << 25;
 const TWO32 = 4294967296;
 /** 4 KiB pages in a leaf at each Arm level. */
 const LEAF_PAGES = [134217728, 262144, 512, 1];
+// Bytes of a leaf by Arm lookup level (a level-0 leaf exists only where QEMU 7.2 accepts one).
+const LEAF_SIZES = [2 ** 39, 2 ** 30, 2 ** 21, 4096];
 /** PA sizes of ID_AA64MMFR0_EL1.PARange / TCR_EL1.IPS codes. */
 const PA_SIZES = [32, 36, 40, 42, 44, 48, 52];
 
@@ -276,11 +292,6 @@ function toHalves(v: A64RegValue, what: string): [number, number] {
   throw new RangeError(`aarch64 MMU: ${what} must be a number or bigint, got ${typeof v}`);
 }
 
-function checkAccess(access: number): void {
-  if (access !== Access.Read && access !== Access.Write && access !== Access.Execute) {
-    throw new RangeError(`aarch64 MMU: unknown access ${String(access)}`);
-  }
-}
 
 function bits(hi: number, lo: number): bigint {
   return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
@@ -310,11 +321,11 @@ function bits(hi: number, lo: number): bigint {
  *   are re-evaluated on every hit, so EL, PAN and WXN changes need no flush.
  *   Translation, Address size and Access flag faults are never cached.
  */
-export class A64Mmu {
+export class A64Mmu implements EmulatorMmu<A64Fault> {
   /** The physical memory the tables are read from (and AF/dirty updates written to). */
   readonly mem: PhysMemory;
   /** TLB hits, walks and faults since construction or {@link resetStats}. */
-  readonly stats: MmuStats = { hits: 0, misses: 0, faults: 0 };
+  readonly stats: MmuStats = newMmuStats();
   /** Implemented PA size in bits (ID_AA64MMFR0_EL1.PARange). */
   readonly paBits: number;
   /** Whether FEAT_TTST is modelled (TxSZ up to 48). */
@@ -432,7 +443,7 @@ export class A64Mmu {
   private wLeafHi = 0;
   private wNewLo = 0;
   private wLeaf = false;
-  private v64: BigUint64Array | undefined;
+  private readonly entryCas = new EntryCas();
 
   /**
    * An MMU over `mem` (e.g. a `RamHandler` on the guest's RAM) with the
@@ -451,8 +462,7 @@ export class A64Mmu {
     this.parange = code;
     this.ttst = options.ttst ?? false;
     this.hafdbs = options.hafdbs ?? true;
-    const n = options.tlbEntries ?? 256;
-    if (!Number.isInteger(n) || n < 0 || (n & (n - 1)) !== 0) throw new RangeError(`aarch64 MMU: tlbEntries ${n} is not 0 or a power of two`);
+    const n = checkTlbEntries(options.tlbEntries, 'aarch64 MMU');
     this.tlb = n === 0 ? undefined : new SoftTlb(n);
     [this.r0Hi, this.r0Lo] = toHalves(options.ttbr0 ?? 0, 'TTBR0_EL1');
     [this.r1Hi, this.r1Lo] = toHalves(options.ttbr1 ?? 0, 'TTBR1_EL1');
@@ -651,7 +661,7 @@ export class A64Mmu {
    */
   translate(va: AddrLike, access: Access): TranslateResult<A64Fault> {
     checkAccess(access);
-    const [hi, lo] = toHalves(va, 'VA');
+    const [hi, lo] = vaHalves(va, 'aarch64 MMU');
     const pa = this.translatePaHalves(hi, lo, access);
     if (pa < 0) return { fault: this.lastFault! };
     return { paddr: pa as PhysAddr, size: this.lastSize, flags: this.lastFlags };
@@ -664,11 +674,13 @@ export class A64Mmu {
    * record). Allocates nothing.
    */
   translatePa(va: number, access: Access): number {
-    return this.translatePaHalves((va / TWO32) >>> 0, va >>> 0, access);
+    return this.translatePaHalves(vaHi(va), vaLo(va), access);
   }
 
   /** {@link translatePa} with the VA as unsigned 32-bit halves (bits 63..32, 31..0). */
   translatePaHalves(hi: number, lo: number, access: Access): number {
+    // Literals, not `Access.*` loads: this test runs on every hit.
+    if (access !== 0 && access !== 1 && access !== 2) throw accessError(access);
     hi >>>= 0;
     lo >>>= 0;
     // The micro-TLBs: the last page used for data and for fetches, with the
@@ -822,9 +834,23 @@ export class A64Mmu {
 
   /** Zeroes {@link stats}. */
   resetStats(): void {
-    this.stats.hits = 0;
-    this.stats.misses = 0;
-    this.stats.faults = 0;
+    resetMmuStats(this.stats);
+  }
+
+  /** The Arm ARM's table and privilege names. */
+  get info(): MmuInfo {
+    return A64_MMU_INFO;
+  }
+
+  /** A fault of this MMU in words and fields. */
+  describeFault(fault: A64Fault): MmuFaultReport {
+    return describeA64Fault(fault);
+  }
+
+  /** Drops every cached translation of both regimes (TLBI VMALLE1 and ALLE2), e.g. after guest RAM was restored from a snapshot. */
+  flushAll(): void {
+    this.tlb?.flushAll();
+    this.dropMicro();
   }
 
   /**
@@ -838,7 +864,21 @@ export class A64Mmu {
    */
   debugTranslate(va: AddrLike, access: Access = Access.Read): A64DebugTranslation {
     checkAccess(access);
-    const [hi, lo] = toHalves(va, 'VA');
+    const d = this.debugReport(va, access);
+    const fault = d.result.fault;
+    const leaf = d.leaf;
+    const el = this.curEl;
+    const permissions = fault === undefined ? d.result.flags : leaf === undefined ? undefined : el === 0 ? leaf.el0 : el === 1 ? leaf.el1 : leaf.el2;
+    const last = d.steps.at(-1);
+    const updates =
+      leaf?.update === undefined || last === undefined ? [] : [{ level: last.level, entryPaddr: last.entryPaddr, before: leaf.descriptor, after: leaf.update }];
+    const size = leaf === undefined ? (fault === undefined ? d.result.size : undefined) : LEAF_SIZES[this.wLevel];
+    const stop = fault === undefined ? {} : { stopLevel: last === undefined ? -1 : last.level, stopReason: a64FaultKindId(fault.kind) };
+    return sharedReport({ ...d, ...(permissions === undefined ? {} : { permissions }), ...(size === undefined ? {} : { leafSize: size }), access, updates, ...stop });
+  }
+
+  private debugReport(va: AddrLike, access: Access): Omit<A64DebugTranslation, 'access' | 'updates'> {
+    const [hi, lo] = vaHalves(va, 'aarch64 MMU');
     const v = fromHalves(hi, lo) as VirtAddr;
     const steps: A64WalkStep[] = [];
     const e2 = this.curEl === 2;
@@ -1141,7 +1181,7 @@ export class A64Mmu {
         this.wPerm = perm;
         this.wNewLo = nlo;
         if (((this.permLut[perm & 15] >>> access) & 1) === 0) return this.stop(A64FaultKind.Permission, level, WHY_PERM);
-        if (nlo !== dlo && !debug && !this.cas(w, dlo, dhi, nlo)) {
+        if (nlo !== dlo && !debug && !this.entryCas.swapLo(this.mem.words, w, dlo, dhi, nlo)) {
           // Changed under us: restart on the new value (Arm ARM I_YZSVV).
           words = mem.words;
           dlo = words[w];
@@ -1181,28 +1221,6 @@ export class A64Mmu {
       if (tattr & 8) ap |= 2; // APTable[1]: read-only (AP[2] forced to 1)
     }
     return ap | (pxn << 2) | (uxn << 3) | (((lo >>> 2) & 7) << 4);
-  }
-
-  /** Writes the updated low word if the descriptor is still (dhi, dlo): a 64-bit CAS on shared memory. */
-  private cas(w: number, dlo: number, dhi: number, nlo: number): boolean {
-    const words = this.mem.words;
-    const buf = words.buffer;
-    if (typeof SharedArrayBuffer !== 'undefined' && buf instanceof SharedArrayBuffer) {
-      const byte = words.byteOffset + w * 4;
-      if (byte % 8 === 0) {
-        let v = this.v64;
-        if (v === undefined || v.buffer !== buf || v.length * 8 < buf.byteLength - 7) {
-          v = new BigUint64Array(buf, 0, Math.floor(buf.byteLength / 8));
-          this.v64 = v;
-        }
-        const old = bits(dhi, dlo);
-        return Atomics.compareExchange(v, byte / 8, old, bits(dhi, nlo)) === old;
-      }
-      return Atomics.compareExchange(words, w, dlo, nlo) === dlo && words[w + 1] === dhi;
-    }
-    // Unshared memory: nothing else can run between the read and this write.
-    words[w] = nlo;
-    return true;
   }
 
   private stop(kind: number, level: number, why: number): number {

@@ -48,3 +48,4 @@ export {
 } from './mmu.js';
 export { type LA64WalkLayout, la64WalkLayout } from './refill.js';
 export type { LA64TlbEntry, LA64TlbEntryInfo, LA64TlbGeometry } from './tlb.js';
+export { LA64_MMU_DEFAULT_CRMD, LA64_MMU_INFO, describeLA64Fault } from './mmu-report.js';

@@ -14,15 +14,28 @@
 import {
   Access,
   type DebugTranslation,
+  type EmulatorMmu,
   MappingFlags,
+  type MmuFaultReport,
+  type MmuInfo,
   type MmuStats,
   type PhysMemory,
-  SoftTlb,
+  type SoftTlb,
   type TranslateResult,
   type WalkStep,
+  accessError,
+  sharedReport,
+  checkAccess,
+  createSoftTlb,
+  halvesValue,
+  resetMmuStats,
+  vaHalves,
+  vaHi,
+  vaLo,
 } from '@page-table/core';
-import { type AddrLike, type PhysAddr, type VirtAddr, fromHalves, hi32, lo32, toAddrValue } from '@page-table/memory-addr';
+import { type AddrLike, type PhysAddr, type VirtAddr, fromHalves, toAddrValue } from '@page-table/memory-addr';
 import { LA64AdeSubcode, LA64Ecode, type LA64Fault, la64Fault } from './fault.js';
+import { LA64_MMU_INFO, describeLA64Fault } from './mmu-report.js';
 import { type LA64WalkLayout, RefillWalker, layoutProblem, reg64 } from './refill.js';
 import { PWCH_4LEVEL, PWCL_4LEVEL } from './registers.js';
 import { La64Tlb, type LA64TlbEntry, type LA64TlbEntryInfo, type LA64TlbGeometry, pow2, ppnFrameOf } from './tlb.js';
@@ -68,7 +81,13 @@ export interface LA64MmuOptions extends LA64TlbGeometry {
   palen?: number;
   /** VALEN, virtual address bits (33..48). Default 48. */
   valen?: number;
-  /** Entries of the software TLB in front of the architectural TLB (a power of two). Default 1024. */
+  /**
+   * Entries of the software TLB in front of the architectural TLB: a power
+   * of two, or 0 for none (every access searches the architectural TLB).
+   * Default 1024.
+   */
+  tlbEntries?: number;
+  /** @deprecated The old name of {@link tlbEntries} (same meaning); used when `tlbEntries` is not given. */
   softTlbEntries?: number;
 }
 
@@ -168,7 +187,7 @@ function checkWidth(name: string, v: number | undefined): number {
  * allocation-free; privilege rules (PLV, RPLV, MISC.DWPL) are re-checked on
  * every hit, so no register write needs a flush.
  */
-export class LA64Mmu {
+export class LA64Mmu implements EmulatorMmu<LA64Fault> {
   /** The guest's physical memory. */
   readonly mem: PhysMemory;
   /** PALEN. */
@@ -235,8 +254,7 @@ export class LA64Mmu {
     this.legalShift = this.valen - 33;
     this.ptw = options.ptw ?? true;
     this.tlb = new La64Tlb(options, this.palen);
-    const softEntries = options.softTlbEntries ?? 1024;
-    this.soft = new SoftTlb(softEntries);
+    this.soft = createSoftTlb(options.tlbEntries ?? options.softTlbEntries ?? 1024, 'loongarch64 MMU');
     this.walker = new RefillWalker(mem, this.palen);
     this.pwclValue = reg64(options.pwcl ?? PWCL_4LEVEL, 'pwcl')[1];
     this.pwchValue = reg64(options.pwch ?? PWCH_4LEVEL, 'pwch')[1];
@@ -435,8 +453,8 @@ export class LA64Mmu {
    */
   translate(va: AddrLike, access: Access): TranslateResult<LA64Fault> {
     checkAccess(access);
-    const v = toAddrValue(va, 'va');
-    const pa = this.translatePaHalves(hi32(v), lo32(v), access);
+    const [hi, lo] = vaHalves(va, 'loongarch64 MMU');
+    const pa = this.translatePaHalves(hi, lo, access);
     if (pa < 0) return { fault: this.lastFault as LA64Fault };
     return { paddr: pa as PhysAddr, size: this.lastSize, flags: this.lastFlags };
   }
@@ -445,15 +463,18 @@ export class LA64Mmu {
    * The allocation-free hot path: the PA as a number, or -1 on a fault,
    * whose details are then in {@link faultEcode}, {@link faultEsubcode},
    * {@link faultRefill}, {@link faultVaHi}/{@link faultVaLo} (or
-   * {@link lastFault}). `va` is a number below 2^53 (a high-half VA needs
-   * {@link translatePaHalves}).
+   * {@link lastFault}). `va` is an integer, negative ones sign-extended (as
+   * on every MMU: `-0x1000` is VA 0xffff_ffff_ffff_f000); beyond ±2^53 use
+   * {@link translatePaHalves}.
    */
   translatePa(va: number, access: Access): number {
-    return this.translatePaHalves((va / TWO32) >>> 0, va >>> 0, access);
+    return this.translatePaHalves(vaHi(va), vaLo(va), access);
   }
 
   /** {@link translatePa} with the VA as unsigned 32-bit halves. */
   translatePaHalves(hi: number, lo: number, access: Access): number {
+    // Literals, not `Access.*` loads: this test runs on every hit.
+    if (access !== 0 && access !== 1 && access !== 2) throw accessError(access);
     hi >>>= 0;
     lo >>>= 0;
     if (this.direct) {
@@ -531,14 +552,19 @@ export class LA64Mmu {
    * the page's permissions, and the result `translate` would return.
    */
   debugTranslate(va: AddrLike, access: Access = Access.Read): LA64DebugTranslation {
+    return sharedReport(this.debugReport(va, access));
+  }
+
+  private debugReport(va: AddrLike, access: Access): LA64DebugTranslation {
     checkAccess(access);
-    const v = toAddrValue(va, 'va') as VirtAddr;
-    const hi = hi32(v);
-    const lo = lo32(v);
+    const [hi, lo] = vaHalves(va, 'loongarch64 MMU');
+    const v = halvesValue(hi, lo) as VirtAddr;
     const linear = (hi & this.paHiMask) * TWO32 + lo;
+    const none = { access, updates: [] as const };
     if (this.direct) {
       const flags = this.directFlags[access];
-      return { va: v, steps: [], path: 'direct', perms: flags, result: { paddr: linear as PhysAddr, size: pow2(this.palen), flags } };
+      const size = pow2(this.palen);
+      return { va: v, ...none, steps: [], path: 'direct', perms: flags, permissions: flags, leafSize: size, result: { paddr: linear as PhysAddr, size, flags } };
     }
     if (this.dmwOn) {
       const bit = 1 << this.plv;
@@ -546,7 +572,8 @@ export class LA64Mmu {
       for (let i = 0; i < n; i++) {
         if ((this.dmwPlv[i] & bit) !== 0 && this.dmwVseg[i] === hi >>> 28) {
           const flags = this.dmwFlags[i];
-          return { va: v, steps: [], path: 'dmw', dmw: i, perms: flags, result: { paddr: linear as PhysAddr, size: pow2(this.palen), flags } };
+          const size = pow2(this.palen);
+          return { va: v, ...none, steps: [], path: 'dmw', dmw: i, perms: flags, permissions: flags, leafSize: size, result: { paddr: linear as PhysAddr, size, flags } };
         }
       }
     }
@@ -555,9 +582,12 @@ export class LA64Mmu {
       const fault = la64Fault(LA64Ecode.ADE, access === EXECUTE ? LA64AdeSubcode.ADEF : LA64AdeSubcode.ADEM, v);
       return {
         va: v,
+        ...none,
         steps: [],
         path: 'address-error',
         result: { fault },
+        stopLevel: -1,
+        stopReason: 'address-error',
         stop: `${fault.name}: bits 63..${this.valen - 1} of the VA are not all equal and no direct-mapped window matches`,
       };
     }
@@ -587,7 +617,7 @@ export class LA64Mmu {
     } else if (!this.ptw || !walked) {
       const fault = la64Fault(LA64Ecode.PIL + access, 0, v, true);
       const why = this.ptw ? walkNote : `TLB miss and ptw is off: the guest's refill handler runs (the walk a Linux handler makes: ${walkNote})`;
-      return { va: v, steps, path: 'refill', result: { fault }, stop: why };
+      return { va: v, ...none, steps, path: 'refill', result: { fault }, stopLevel: steps.at(-1)?.level ?? -1, stopReason: 'refill', stop: why };
     } else {
       // What the refill would write, in the TLB's scratch slot (not architecturally visible).
       const w = this.walker;
@@ -600,13 +630,36 @@ export class LA64Mmu {
     const perm = this.sPerm;
     const entry = this.entryInfo(index);
     const perms = this.permFlags(perm);
+    // A V = 0 half is no page: it has no permissions and no size.
+    const page = (perm & P_V) !== 0 ? { permissions: perms, leafSize: pow2((perm >>> 9) & 63) } : {};
     const code = this.check(perm, access);
     if (code !== 0) {
       const fault = la64Fault(code, 0, v);
-      return { va: v, steps, path, entry, perms, result: { fault }, stop: `${stop}; ${fault.name}: ${this.faultReason(code, perm)}` };
+      const at = { stopLevel: steps.at(-1)?.level ?? -1, stopReason: fault.name };
+      return { va: v, ...none, steps, path, entry, perms, ...page, result: { fault }, ...at, stop: `${stop}; ${fault.name}: ${this.faultReason(code, perm)}` };
     }
     const paddr = (this.sFrame * 4096 + (lo & 0xfff)) as PhysAddr;
-    return { va: v, steps, path, entry, perms, result: { paddr, size: pow2((perm >>> 9) & 63), flags: perms }, stop };
+    return { va: v, ...none, steps, path, entry, perms, ...page, result: { paddr, size: pow2((perm >>> 9) & 63), flags: perms }, stop };
+  }
+
+  /** The manual's table and privilege names. */
+  get info(): MmuInfo {
+    return LA64_MMU_INFO;
+  }
+
+  /** A fault of this MMU in words and fields. */
+  describeFault(fault: LA64Fault): MmuFaultReport {
+    return describeLA64Fault(fault);
+  }
+
+  /** Zeroes {@link stats}. */
+  resetStats(): void {
+    resetMmuStats(this.stats);
+  }
+
+  /** Drops every cached translation: the whole architectural TLB (INVTLB op 0) and the software TLB in front of it. */
+  flushAll(): void {
+    this.invtlb(0);
   }
 
   // ------------------------------------------------------- TLB maintenance
@@ -1005,8 +1058,4 @@ interface CheckedEntry {
   hi1: number;
 }
 
-function checkAccess(access: Access): void {
-  if (access !== READ && access !== WRITE && access !== EXECUTE) {
-    throw new RangeError(`access must be Access.Read, Access.Write or Access.Execute, got ${String(access)}`);
-  }
-}
+

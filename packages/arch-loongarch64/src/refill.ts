@@ -94,6 +94,19 @@ const HGLOBAL = 1 << 12;
 const LEVEL_MARK = 3 << 13;
 
 /**
+ * The directory level a huge entry's mark (bits 14:13) names, or 0 for no
+ * usable mark: unmarked, or naming a level the layout lacks (width 0). The
+ * manual leaves a mark of an absent level undefined (its PS would be
+ * DirN_base + DirN_width - 1 = -1); this model never honours one: LDDIR
+ * re-marks such an entry with the level it runs at, and LDPTE splits it by
+ * the mark-0 rule, so a hostile entry still gives a page of a real size.
+ */
+function markedLevel(layout: LA64WalkLayout, lo: number): number {
+  const mark = (lo >>> 13) & 3;
+  return mark !== 0 && layout.dirWidth[mark] !== 0 ? mark : 0;
+}
+
+/**
  * Runs LDDIR / LDPTE over physical memory, on 32-bit halves (no bigint, no
  * allocation unless steps are recorded). Results land in `outHi`/`outLo`
  * (and `outPs` for LDPTE). Internal to the MMU.
@@ -137,7 +150,7 @@ export class RefillWalker {
   lddir(layout: LA64WalkLayout, rjHi: number, rjLo: number, level: number, vaHi: number, vaLo: number): void {
     if ((rjLo & GH) !== 0) {
       this.outHi = rjHi >>> 0;
-      this.outLo = (rjLo & LEVEL_MARK) !== 0 ? rjLo >>> 0 : ((rjLo & ~LEVEL_MARK) | ((level & 3) << 13)) >>> 0;
+      this.outLo = markedLevel(layout, rjLo) !== 0 ? rjLo >>> 0 : ((rjLo & ~LEVEL_MARK) | ((level & 3) << 13)) >>> 0;
       return;
     }
     const index = indexOf(vaHi, vaLo, layout.dirBase[level], layout.dirWidth[level]);
@@ -153,7 +166,7 @@ export class RefillWalker {
    */
   ldpte(layout: LA64WalkLayout, rjHi: number, rjLo: number, seq: number, vaHi: number, vaLo: number): void {
     if ((rjLo & GH) !== 0) {
-      const mark = (rjLo >>> 13) & 3;
+      const mark = markedLevel(layout, rjLo);
       const ps = mark === 0 ? layout.ptBase + layout.ptWidth - 1 : layout.dirBase[mark] + layout.dirWidth[mark] - 1;
       let lo = rjLo & ~(LEVEL_MARK | GH);
       if (lo & HGLOBAL) lo = (lo & ~HGLOBAL) | GH;

@@ -231,6 +231,23 @@ describe('LA64Mmu: other walk layouts', () => {
     ]);
   });
 
+  it('3-level layout: a huge Dir1 entry whose bits 14:13 name the absent Dir3 is split at Dir1 (a 2 MiB page), and debugTranslate reports it', () => {
+    const ram = new RamHandler({ base: 0, size: 1 << 20 });
+    ram.write64(0x11000 + 1 * 8, 0x12000n); // Dir2[1]
+    // Dir1[2]: 2M huge V D MAT1 P W at PA 0x40_0000, with the level mark 3 in bits 14:13 (a hostile entry).
+    ram.write64(0x12000 + 2 * 8, 0x40_0000n | 0x1d3n | (3n << 13n));
+    const mmu = new LA64Mmu(ram, { crmd: pg(), pgdl: 0x11000, pwcl: PWCL_3LEVEL, pwch: PWCH_3LEVEL });
+    const va = 0x4041_2345;
+    const r = mmu.translate(va, Read);
+    expect(r).toEqual({ paddr: 0x41_2345, size: 0x20_0000, flags: R | W | X });
+    const d = mmu.debugTranslate(va, Read);
+    expect(d.result).toEqual(r);
+    expect(d.steps.map((s) => s.level)).toEqual([2, 1]);
+    expect(d.leafSize).toBe(0x20_0000);
+    // The LDPTE instruction given such an entry directly splits it by the PT rule, never into 1-byte halves.
+    expect(mmu.ldpte(0x40_0000n | 0x1d3n | (3n << 13n), 0, va).ps).toBe(20);
+  });
+
   it("Linux's 16 KiB-page 3-level layout (Dir3 + Dir1, 2048-entry tables) walks lddir 3, 1 with PS 14", () => {
     const lpwcl = pwcl({ ptBase: 14, ptWidth: 11, dir1Base: 25, dir1Width: 11, dir2Base: 0, dir2Width: 0 });
     const lpwch = pwch({ dir3Base: 36, dir3Width: 11 });

@@ -13,3 +13,4 @@ export * from './mmu.js';
 export * from './page-table.js';
 export * from './pte.js';
 export * from './satp.js';
+export * from './mmu-report.js';

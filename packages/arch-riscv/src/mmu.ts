@@ -14,18 +14,33 @@
 import {
   Access,
   type DebugTranslation,
+  type EmulatorMmu,
+  EntryCas,
+  type EntryUpdate,
   entryIndex,
   MappingFlags,
+  type MmuFaultReport,
+  type MmuInfo,
   type MmuStats,
   type PageSize,
   type PhysMemory,
-  SoftTlb,
+  type SoftTlb,
   type TranslateResult,
   type WalkStep,
+  accessError,
+  sharedReport,
+  checkAccess,
+  createSoftTlb,
+  newMmuStats,
+  resetMmuStats,
+  vaHalves,
+  vaHi,
+  vaLo,
 } from '@page-table/core';
 import { type AddrLike, type PhysAddr, type VirtAddr, fromHalves } from '@page-table/memory-addr';
 import { type RiscvCause, type RiscvFault, accessFaultCause, pageFaultCause } from './fault.js';
 import type { SvMode } from './metadata.js';
+import { RISCV_MMU_INFO, describeRiscvFault } from './mmu-report.js';
 import { PTE_A, PTE_D, PTE_G, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X } from './pte.js';
 import { SatpMode } from './satp.js';
 
@@ -181,9 +196,9 @@ function hex(x: number | bigint): string {
  *
  * Follows the privileged spec where QEMU 7.2 differs (see the README).
  */
-export class RiscvMmu {
+export class RiscvMmu implements EmulatorMmu<RiscvFault> {
   /** TLB and fault counters (`hits` + `misses` = translated accesses that reached the TLB). */
-  readonly stats: MmuStats = { hits: 0, misses: 0, faults: 0 };
+  readonly stats: MmuStats = newMmuStats();
   /** Exception code of the last fault of {@link translatePa} / {@link translatePaHalves} / {@link translate} (0 before any). */
   faultCause = 0;
   /** High 32 bits of the last fault's `stval` (the VA). */
@@ -235,12 +250,12 @@ export class RiscvMmu {
   private wAfter = 0n;
   private wAd = false;
   private wLeaf = false;
-  private bigView: BigUint64Array | undefined;
+  private readonly entryCas = new EntryCas();
 
   /** An MMU over `mem` in the state `options` gives; throws `RangeError` for a value no hart can hold. */
   constructor(mem: PhysMemory, options: RiscvMmuOptions = {}) {
     this.mem = mem;
-    this.tlb = new SoftTlb(options.tlbEntries ?? 256);
+    this.tlb = createSoftTlb(options.tlbEntries, 'RiscvMmu');
     this.pmp = options.pmp;
     this.svadu = options.svadu === true;
     this.svpbmt = options.svpbmt === true;
@@ -383,7 +398,8 @@ export class RiscvMmu {
    * sign-extended 64-bit value).
    */
   translate(va: AddrLike, access: Access): TranslateResult<RiscvFault> {
-    const [hi, lo] = splitVa(va, 'va');
+    checkAccess(access);
+    const [hi, lo] = vaHalves(va, 'RiscvMmu');
     const pa = this.translatePaHalves(hi, lo, access);
     if (pa < 0) return { fault: { cause: this.faultCause as RiscvCause, tval: fromHalves(hi, lo) as VirtAddr } };
     return { paddr: pa as PhysAddr, size: this.lastSize, flags: this.lastFlags };
@@ -397,11 +413,13 @@ export class RiscvMmu {
    * addresses fit). Allocates nothing.
    */
   translatePa(va: number, access: Access): number {
-    return this.translatePaHalves(Math.floor(va / TWO32), va, access);
+    return this.translatePaHalves(vaHi(va), vaLo(va), access);
   }
 
   /** {@link translatePa} with the VA as two 32-bit halves (any 64-bit VA). */
   translatePaHalves(hi: number, lo: number, access: Access): number {
+    // Literals, not `Access.*` loads: this test runs on every hit.
+    if (access !== 0 && access !== 1 && access !== 2) throw accessError(access);
     hi >>>= 0;
     lo >>>= 0;
     let p = this.privValue;
@@ -484,31 +502,40 @@ export class RiscvMmu {
    * also when the access then faulted.
    */
   debugTranslate(va: AddrLike, access: Access = Access.Read): RiscvDebugTranslation {
-    const [hi, lo] = splitVa(va, 'va');
+    return sharedReport(this.debugReport(va, access));
+  }
+
+  private debugReport(va: AddrLike, access: Access): RiscvDebugTranslation {
+    checkAccess(access);
+    const [hi, lo] = vaHalves(va, 'RiscvMmu');
     const vaddr = fromHalves(hi, lo) as VirtAddr;
     let p = this.privValue;
     if (p === 3 && access !== Access.Execute && this.mprv) p = this.mpp;
     const steps: WalkStep[] = [];
-    const fault = (cause: RiscvCause, stop: string, mode: SvMode | 'Bare'): RiscvDebugTranslation => ({
+    const fault = (cause: RiscvCause, stop: string, mode: SvMode | 'Bare', reason: string, level = -1): RiscvDebugTranslation => ({
       va: vaddr,
+      access,
       steps,
+      updates: [],
       result: { fault: { cause, tval: vaddr } },
+      stopLevel: level,
+      stopReason: reason,
       stop,
       mode,
       priv: p,
     });
     if (p === 3 || this.levels === 0) {
-      if (hi >= 0x20_0000) return fault(accessFaultCause(access), 'PA at or above 2^53 (outside physical memory)', 'Bare');
+      if (hi >= 0x20_0000) return fault(accessFaultCause(access), 'PA at or above 2^53 (outside physical memory)', 'Bare', 'access-fault');
       const pa = hi * TWO32 + lo;
-      if (this.pmp !== undefined && !this.pmp(pa, access, p)) return fault(accessFaultCause(access), 'PMP/PMA denies the access', 'Bare');
+      if (this.pmp !== undefined && !this.pmp(pa, access, p)) return fault(accessFaultCause(access), 'PMP/PMA denies the access', 'Bare', 'access-fault');
       const flags = MappingFlags.READ | MappingFlags.WRITE | MappingFlags.EXECUTE;
-      return { va: vaddr, steps, result: { paddr: pa as PhysAddr, size: 0x1000, flags }, mode: 'Bare', priv: p };
+      return { va: vaddr, access, steps, updates: [], result: { paddr: pa as PhysAddr, size: 0x1000, flags }, mode: 'Bare', priv: p };
     }
     const mode = MODE_NAMES[this.modeValue];
     const m = hi & this.vaMask;
     if (m !== 0 && m !== this.vaMask) {
       const top = 9 * this.levels + 11;
-      return fault(pageFaultCause(access), `VA not canonical for ${mode} (bits 63..${top + 1} must equal bit ${top})`, mode);
+      return fault(pageFaultCause(access), `VA not canonical for ${mode} (bits 63..${top + 1} must equal bit ${top})`, mode, 'non-canonical');
     }
     const pa = this.walk(hi, lo, access, p, true, steps);
     // The leaf reached, if any: its effective permissions and size, reported on success and fault alike.
@@ -520,18 +547,20 @@ export class RiscvMmu {
         }
       : {};
     if (pa < 0) {
-      return { ...fault(this.wCause as RiscvCause, `${this.wWhy} at level ${this.wLevel} (entry ${hex(this.wEntryPa)})`, mode), ...leaf };
+      const why = `${this.wWhy} at level ${this.wLevel} (entry ${hex(this.wEntryPa)})`;
+      return { ...fault(this.wCause as RiscvCause, why, mode, this.wLeaf ? 'permission' : 'invalid-entry', this.wLevel), ...leaf };
     }
     const adUpdate: RiscvAdUpdate | undefined = this.wAd
       ? { entryPaddr: this.wEntryPa as PhysAddr, before: this.wBefore, after: this.wAfter }
       : undefined;
     const ad = adUpdate === undefined ? {} : { adUpdate };
+    const updates: EntryUpdate[] = adUpdate === undefined ? [] : [{ level: this.wLevel, ...adUpdate }];
     if (this.pmp !== undefined && !this.pmp(pa, access, p)) {
-      return { ...fault(accessFaultCause(access), 'PMP/PMA denies the access', mode), ...leaf, ...ad };
+      return { ...fault(accessFaultCause(access), 'PMP/PMA denies the access', mode, 'access-fault', this.wLevel), ...leaf, ...ad, updates };
     }
     const size = ((perm & PERM_NAPOT) !== 0 ? NAPOT_SIZE : SIZES[this.wLevel]) as PageSize;
     const result = { paddr: pa as PhysAddr, size, flags: this.effectiveFlags(perm, p) };
-    return { va: vaddr, steps, result, mode, priv: p, ...leaf, ...ad };
+    return { va: vaddr, access, steps, updates, result, mode, priv: p, ...leaf, ...ad };
   }
 
   // ------------------------------------------------------------ SFENCE.VMA
@@ -583,7 +612,23 @@ export class RiscvMmu {
     return true;
   }
 
-  private flushAll(): void {
+  /** Zeroes {@link stats}. */
+  resetStats(): void {
+    resetMmuStats(this.stats);
+  }
+
+  /** The spec's table and privilege names. */
+  get info(): MmuInfo {
+    return RISCV_MMU_INFO;
+  }
+
+  /** A fault of this MMU in words and fields. */
+  describeFault(fault: RiscvFault): MmuFaultReport {
+    return describeRiscvFault(fault);
+  }
+
+  /** Drops every cached translation (an SFENCE.VMA x0, x0), e.g. after guest RAM was restored from a snapshot. */
+  flushAll(): void {
     this.tlb.flushAll();
     this.bigCached = false;
   }
@@ -738,7 +783,7 @@ export class RiscvMmu {
           this.wAd = true;
           this.wBefore = big(ehi, elo);
           this.wAfter = big(ehi, next);
-        } else if (!this.cas(words, w, elo, ehi, next)) return -2;
+        } else if (!this.entryCas.swapLo(words, w, elo, ehi, next)) return -2;
         elo = next;
       }
       // Step 8: the PA.
@@ -759,30 +804,6 @@ export class RiscvMmu {
     if ((pte & PTE_U) === 0 && p === 0) return 'U=0 page at U-mode';
     if (access === Access.Read) return this.mxr ? 'load needs R or X (MXR=1)' : 'load needs R (MXR=0)';
     return access === Access.Write ? 'store needs W' : 'fetch needs X';
-  }
-
-  /**
-   * Spec step 7's atomic update: writes `next` as the entry's low word if
-   * the entry still holds (`elo`, `ehi`). On shared memory a 64-bit
-   * compare-and-swap, so another agent's concurrent edit restarts the walk.
-   */
-  private cas(words: Uint32Array, w: number, elo: number, ehi: number, next: number): boolean {
-    const buf = words.buffer;
-    if (typeof SharedArrayBuffer !== 'undefined' && buf instanceof SharedArrayBuffer) {
-      if ((words.byteOffset & 7) === 0) {
-        let view = this.bigView;
-        if (view === undefined || view.buffer !== buf) {
-          view = new BigUint64Array(buf, 0, Math.floor(buf.byteLength / 8));
-          this.bigView = view;
-        }
-        const expect = big(ehi, elo);
-        return Atomics.compareExchange(view, (words.byteOffset >>> 3) + (w >>> 1), expect, big(ehi, next)) === expect;
-      }
-      return Atomics.compareExchange(words, w, elo, next) === elo;
-    }
-    if (words[w] !== elo || words[w + 1] !== ehi) return false;
-    words[w] = next;
-    return true;
   }
 }
 

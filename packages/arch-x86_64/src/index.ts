@@ -23,3 +23,4 @@ export type { X64AdUpdate, X64DebugTranslation, X64MmuOptions, X64PagingMode } f
 export { X64PageTable, X64PageTable5 } from './page-table.js';
 export { X64_PHYS_ADDR_MASK, X64_PTE, X64Bits, X64PTE } from './pte.js';
 export { X64_RESET, X64Cr0, X64Cr3, X64Cr4, X64Efer, X64Rflags } from './registers.js';
+export { X64_MMU_DEFAULTS, X64_MMU_INFO, describeX64Fault } from './mmu-report.js';

@@ -29,21 +29,28 @@ export class SoftTlb {
   // Valid entries cached from leaves larger than 4 KiB: while there are none, flushVa checks one slot.
   private wide = 0;
 
-  /** A TLB of `entries` slots, all invalid; throws `RangeError` unless `entries` is a power of two. */
+  // 0 slots asked for: one slot that is never filled, so lookups need no extra test.
+  private readonly disabled: boolean;
+
+  /** A TLB of `entries` slots, all invalid; throws `RangeError` unless `entries` is 0 (a TLB that caches nothing) or a power of two. */
   constructor(
-    /** Number of slots, a power of two (default 256). The TLB is direct-mapped: each 4 KiB page has one slot, shared with the pages that hash to it. */
+    /** Number of slots, a power of two (default 256), or 0 for none. The TLB is direct-mapped: each 4 KiB page has one slot, shared with the pages that hash to it. */
     readonly entries = 256,
   ) {
-    if (entries < 1 || (entries & (entries - 1)) !== 0) throw new RangeError('TLB size must be a power of two');
-    this.mask = entries - 1;
-    this.valid = new Uint8Array(entries);
-    this.vaHi = new Uint32Array(entries);
-    this.vpnLo = new Uint32Array(entries);
-    this.asid = new Uint32Array(entries);
-    this.global = new Uint8Array(entries);
-    this.level = new Uint8Array(entries);
-    this.frame = new Float64Array(entries);
-    this.permBits = new Uint32Array(entries);
+    if (!Number.isInteger(entries) || entries < 0 || (entries & (entries - 1)) !== 0) {
+      throw new RangeError(`TLB size ${String(entries)} is not 0 or a power of two`);
+    }
+    this.disabled = entries === 0;
+    const n = Math.max(entries, 1);
+    this.mask = n - 1;
+    this.valid = new Uint8Array(n);
+    this.vaHi = new Uint32Array(n);
+    this.vpnLo = new Uint32Array(n);
+    this.asid = new Uint32Array(n);
+    this.global = new Uint8Array(n);
+    this.level = new Uint8Array(n);
+    this.frame = new Float64Array(n);
+    this.permBits = new Uint32Array(n);
   }
 
   /** The slot caching VA (hi, lo) for `asid` (or a global entry), or -1; counts hits and misses. */
@@ -58,8 +65,9 @@ export class SoftTlb {
     return -1;
   }
 
-  /** Caches the page of VA (hi, lo): its 4 KiB frame, the leaf's level, and MMU-defined `perm` bits. Returns the slot. */
+  /** Caches the page of VA (hi, lo): its 4 KiB frame, the leaf's level, and MMU-defined `perm` bits. Returns the slot (-1 for a 0-slot TLB, which caches nothing). */
   insert(hi: number, lo: number, asid: number, global: boolean, frame: number, level: number, perm: number): number {
+    if (this.disabled) return -1;
     const vpn = lo >>> 12;
     const s = (vpn ^ hi) & this.mask;
     this.invalidate(s);
