@@ -20,7 +20,8 @@ if (!captureDir || !fixtureDir) {
 
 /** Reassembles a flattened stream: the header, then `{be64 offset, be64 size, bytes}` records. */
 function unflatten(flat) {
-  if (flat.subarray(0, 12).toString('latin1') !== 'makedumpfile') throw new Error('not a flattened makedumpfile stream');
+  if (flat.subarray(0, 12).toString('latin1') !== 'makedumpfile')
+    throw new Error('not a flattened makedumpfile stream');
   const records = [];
   let end = 0;
   for (let o = 4096; ; ) {
@@ -52,7 +53,8 @@ const descsAt = (1 + subBlocks + bitmapBlocks) * bs;
 const small = openCore(gunzipSync(readFileSync(join(fixtureDir, 'core.elf.gz')))).dump;
 const keep = new Set();
 for (const r of small.regions) {
-  for (let f = Number(r.paddr / 4096n); f < Number((r.paddr + r.size) / 4096n); f++) keep.add(Math.floor((f * 4096) / bs));
+  for (let f = Number(r.paddr / 4096n); f < Number((r.paddr + r.size) / 4096n); f++)
+    keep.add(Math.floor((f * 4096) / bs));
 }
 
 // Walk the second bitmap in pfn order: descriptor i belongs to the i-th dumped pfn.
@@ -68,7 +70,8 @@ for (let pfn = 0; pfn < maxPfn; pfn++) {
   }
   desc += 24;
 }
-if (kept.length !== keep.size) throw new Error(`kdump dumps ${kept.length} of the ${keep.size} pages holding table frames`);
+if (kept.length !== keep.size)
+  throw new Error(`kdump dumps ${kept.length} of the ${keep.size} pages holding table frames`);
 
 const head = Buffer.from(dump.subarray(0, bitmap2 + bitmapLen)); // headers, notes, both bitmaps
 head.fill(0, bitmap2, bitmap2 + bitmapLen);
@@ -99,4 +102,6 @@ parts.push(endMark);
 const out = Buffer.concat(parts);
 writeFileSync(join(fixtureDir, 'core.kdump.gz'), gzipSync(out, { level: 9 }));
 const status = dump.readUInt32LE(424);
-console.log(`${fixtureDir}: kdump (header_version ${dump.readUInt32LE(8)}, status ${status}, block ${bs}) with ${kept.length} pages, ${out.length} bytes flattened`);
+console.log(
+  `${fixtureDir}: kdump (header_version ${dump.readUInt32LE(8)}, status ${status}, block ${bs}) with ${kept.length} pages, ${out.length} bytes flattened`,
+);

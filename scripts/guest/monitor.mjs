@@ -39,7 +39,8 @@ async function waitReady() {
     const log = existsSync(opt.serial) ? readFileSync(opt.serial, 'latin1') : '';
     if (log.includes('GUEST-READY')) return log;
     if (!alive()) throw new Error(`QEMU exited before the guest was ready; serial log:\n${log.slice(-3000)}`);
-    if (Date.now() > deadline) throw new Error(`guest not ready after ${opt['boot-timeout']} s; serial log:\n${log.slice(-3000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`guest not ready after ${opt['boot-timeout']} s; serial log:\n${log.slice(-3000)}`);
     await sleep(2000);
   }
 }
@@ -102,7 +103,11 @@ async function capture(qmp, mode) {
     writeFileSync(join(dir, 'system-registers.json'), `${JSON.stringify(sysregs, null, 2)}\n`);
   }
   await qmp.cmd('dump-guest-memory', { paging: false, protocol: `file:${join(dir, 'core.elf')}` });
-  await qmp.cmd('dump-guest-memory', { paging: false, protocol: `file:${join(dir, 'core.kdump')}`, format: 'kdump-zlib' });
+  await qmp.cmd('dump-guest-memory', {
+    paging: false,
+    protocol: `file:${join(dir, 'core.kdump')}`,
+    format: 'kdump-zlib',
+  });
   if (!x86) ranges = await rangesFromWalk(join(dir, 'core.elf'), sysregs);
   const samples = [];
   for (const va of pickSamples(ranges, 1000)) {
@@ -117,7 +122,12 @@ async function capture(qmp, mode) {
 }
 
 const log = await waitReady();
-console.log(log.split('\n').filter((l) => l.startsWith('GUEST-INFO')).join('\n'));
+console.log(
+  log
+    .split('\n')
+    .filter((l) => l.startsWith('GUEST-INFO'))
+    .join('\n'),
+);
 const qmp = await Qmp.open(opt.qmp, 600000);
 try {
   await capture(qmp, 'user');

@@ -25,7 +25,10 @@ export async function rangesFromWalk(corePath, sysregs) {
   const { A64PageTable } = await import('../../packages/arch-aarch64/dist/index.js');
   const { memory: mem } = openCore(readFileSync(corePath));
   const out = [];
-  for (const [reg, range] of [['TTBR0_EL1', 'lower'], ['TTBR1_EL1', 'upper']]) {
+  for (const [reg, range] of [
+    ['TTBR0_EL1', 'lower'],
+    ['TTBR1_EL1', 'upper'],
+  ]) {
     const root = BigInt(sysregs[reg]) & 0x0000_ffff_ffff_f000n;
     const pt = A64PageTable.fromRoot(mem, root, { range });
     for (const m of pt.mappings()) {
@@ -63,11 +66,16 @@ export function pickSamples(ranges, budget) {
     picked.add(start + below(4096n));
     picked.add(end - 1n);
     const pages = (end - start) / 4096n;
-    for (let k = 2; k < perRange && pages > 2n; k++) picked.add(start + (1n + below(pages - 2n)) * 4096n + below(4096n));
+    for (let k = 2; k < perRange && pages > 2n; k++)
+      picked.add(start + (1n + below(pages - 2n)) * 4096n + below(4096n));
   }
   // Gaps between ranges: QEMU says "Unmapped".
   let gaps = 0;
-  for (let i = 1; i < sorted.length && gaps < budget * 0.1; i += Math.max(1, Math.floor(sorted.length / (budget * 0.1)))) {
+  for (
+    let i = 1;
+    i < sorted.length && gaps < budget * 0.1;
+    i += Math.max(1, Math.floor(sorted.length / (budget * 0.1)))
+  ) {
     const gapStart = sorted[i - 1].end;
     const gapEnd = sorted[i].start;
     if (gapEnd - gapStart >= 4096n) {

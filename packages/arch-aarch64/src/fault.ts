@@ -149,7 +149,8 @@ export function abortEc(fetch: boolean, el: number): A64Ec {
  */
 export function faultStatusCode(kind: A64FaultKind, level: number): number {
   if (!FAULT_NAMES.has(kind)) throw new RangeError(`aarch64: unknown fault kind 0x${Number(kind).toString(16)}`);
-  if (!Number.isInteger(level) || level < 0 || level > 3) throw new RangeError(`aarch64: fault level ${level} is not 0..3`);
+  if (!Number.isInteger(level) || level < 0 || level > 3)
+    throw new RangeError(`aarch64: fault level ${level} is not 0..3`);
   return kind | level;
 }
 

@@ -74,6 +74,16 @@ export function describeA64Fault(f: A64Fault): MmuFaultReport {
     name,
     summary: `${name} ${from} (EC ${pad2(f.ec)}): ${fsc}; ESR_${target} = ${hex(f.esr)}, FAR_${target} = ${hex(far)}`,
     detail: [['ESR', `EC ${pad2(f.ec)} · IL 1 · WnR ${f.wnr ? 1 : 0} · FSC ${pad2(f.fsc)} (${fsc})`]],
-    fields: { name, esr: hex(f.esr), ec: f.ec, fsc: f.fsc, faultKind: a64FaultKindId(f.kind), level: f.level, wnr: f.wnr, far: hex(far), el: f.el },
+    fields: {
+      name,
+      esr: hex(f.esr),
+      ec: f.ec,
+      fsc: f.fsc,
+      faultKind: a64FaultKindId(f.kind),
+      level: f.level,
+      wnr: f.wnr,
+      far: hex(far),
+      el: f.el,
+    },
   };
 }

@@ -14,6 +14,9 @@
 
 import {
   Access,
+  accessError,
+  checkAccess,
+  checkTlbEntries,
   type DebugTranslation,
   type EmulatorMmu,
   EntryCas,
@@ -21,22 +24,19 @@ import {
   type MmuFaultReport,
   type MmuInfo,
   type MmuStats,
+  newMmuStats,
   PageSize,
   type PhysMemory,
-  SoftTlb,
-  type TranslateResult,
-  type WalkStep,
-  accessError,
-  checkAccess,
-  checkTlbEntries,
-  newMmuStats,
   resetMmuStats,
+  SoftTlb,
   sharedReport,
+  type TranslateResult,
   vaHalves,
   vaHi,
   vaLo,
+  type WalkStep,
 } from '@page-table/core';
-import { type AddrLike, type PhysAddr, type VirtAddr, fromHalves } from '@page-table/memory-addr';
+import { type AddrLike, fromHalves, type PhysAddr, type VirtAddr } from '@page-table/memory-addr';
 import { type A64Fault, A64FaultKind, abortEc, abortEsr, faultKindName } from './fault.js';
 import { A64_MMU_INFO, a64FaultKindId, describeA64Fault } from './mmu-report.js';
 
@@ -282,16 +282,17 @@ function memTypeFlags(attr: number): MappingFlags {
 
 function toHalves(v: A64RegValue, what: string): [number, number] {
   if (typeof v === 'number') {
-    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`aarch64 MMU: ${what} ${v} is not a non-negative safe integer (use a bigint)`);
+    if (!Number.isSafeInteger(v) || v < 0)
+      throw new RangeError(`aarch64 MMU: ${what} ${v} is not a non-negative safe integer (use a bigint)`);
     return [(v / TWO32) >>> 0, v >>> 0];
   }
   if (typeof v === 'bigint') {
-    if (v < 0n || v > 0xffff_ffff_ffff_ffffn) throw new RangeError(`aarch64 MMU: ${what} 0x${v.toString(16)} is not a 64-bit value`);
+    if (v < 0n || v > 0xffff_ffff_ffff_ffffn)
+      throw new RangeError(`aarch64 MMU: ${what} 0x${v.toString(16)} is not a 64-bit value`);
     return [Number(v >> 32n), Number(v & 0xffff_ffffn)];
   }
   throw new RangeError(`aarch64 MMU: ${what} must be a number or bigint, got ${typeof v}`);
 }
-
 
 function bits(hi: number, lo: number): bigint {
   return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
@@ -468,12 +469,14 @@ export class A64Mmu implements EmulatorMmu<A64Fault> {
     [this.r1Hi, this.r1Lo] = toHalves(options.ttbr1 ?? 0, 'TTBR1_EL1');
     [this.tcrHi, this.tcrLo] = toHalves(options.tcr ?? 0, 'TCR_EL1');
     [this.sctlrHi, this.sctlrLo] = toHalves(options.sctlr ?? 0, 'SCTLR_EL1');
-    if (this.sctlrLo & SCTLR_EE) throw new RangeError('aarch64 MMU: SCTLR_EL1.EE (big-endian table walks) is not supported');
+    if (this.sctlrLo & SCTLR_EE)
+      throw new RangeError('aarch64 MMU: SCTLR_EL1.EE (big-endian table walks) is not supported');
     [this.mairHi, this.mairLo] = toHalves(options.mair ?? 0, 'MAIR_EL1');
     [this.e2TtbrHi, this.e2TtbrLo] = toHalves(options.ttbr0El2 ?? 0, 'TTBR0_EL2');
     [this.e2TcrHi, this.e2TcrLo] = toHalves(options.tcrEl2 ?? 0, 'TCR_EL2');
     [this.e2SctlrHi, this.e2SctlrLo] = toHalves(options.sctlrEl2 ?? 0, 'SCTLR_EL2');
-    if (this.e2SctlrLo & SCTLR_EE) throw new RangeError('aarch64 MMU: SCTLR_EL2.EE (big-endian table walks) is not supported');
+    if (this.e2SctlrLo & SCTLR_EE)
+      throw new RangeError('aarch64 MMU: SCTLR_EL2.EE (big-endian table walks) is not supported');
     [this.e2MairHi, this.e2MairLo] = toHalves(options.mairEl2 ?? 0, 'MAIR_EL2');
     this.curEl = checkEl(options.el ?? 1);
     this.curPan = options.pan ?? false;
@@ -719,7 +722,8 @@ export class A64Mmu implements EmulatorMmu<A64Fault> {
       return 0;
     }
     const r = e2 ? EL2 : (hi >>> 23) & 1;
-    if (!this.inRange(hi, lo, r, access) || this.rEarly[r] !== 0) return this.fail(A64FaultKind.Translation, 0, hi, lo, access);
+    if (!this.inRange(hi, lo, r, access) || this.rEarly[r] !== 0)
+      return this.fail(A64FaultKind.Translation, 0, hi, lo, access);
     // The TLB tag: VA with the top byte replaced by bit 55 (the same for every
     // VA TBI may alias), or by a marker for the EL2 regime.
     const tag = r === 1 ? (hi | 0xff00_0000) >>> 0 : r === 0 ? hi & 0x00ff_ffff : (hi & 0x00ff_ffff) ^ EL2_TAG;
@@ -743,7 +747,8 @@ export class A64Mmu implements EmulatorMmu<A64Fault> {
       }
     }
     this.stats.misses++;
-    if (this.walkFrame(hi, lo, r, access, false, undefined) < 0) return this.fail(this.wKind, this.wLevel, hi, lo, access);
+    if (this.walkFrame(hi, lo, r, access, false, undefined) < 0)
+      return this.fail(this.wKind, this.wLevel, hi, lo, access);
     perm = this.wPerm;
     level = this.wLevel;
     if (tlb !== undefined) {
@@ -868,13 +873,34 @@ export class A64Mmu implements EmulatorMmu<A64Fault> {
     const fault = d.result.fault;
     const leaf = d.leaf;
     const el = this.curEl;
-    const permissions = fault === undefined ? d.result.flags : leaf === undefined ? undefined : el === 0 ? leaf.el0 : el === 1 ? leaf.el1 : leaf.el2;
+    const permissions =
+      fault === undefined
+        ? d.result.flags
+        : leaf === undefined
+          ? undefined
+          : el === 0
+            ? leaf.el0
+            : el === 1
+              ? leaf.el1
+              : leaf.el2;
     const last = d.steps.at(-1);
     const updates =
-      leaf?.update === undefined || last === undefined ? [] : [{ level: last.level, entryPaddr: last.entryPaddr, before: leaf.descriptor, after: leaf.update }];
+      leaf?.update === undefined || last === undefined
+        ? []
+        : [{ level: last.level, entryPaddr: last.entryPaddr, before: leaf.descriptor, after: leaf.update }];
     const size = leaf === undefined ? (fault === undefined ? d.result.size : undefined) : LEAF_SIZES[this.wLevel];
-    const stop = fault === undefined ? {} : { stopLevel: last === undefined ? -1 : last.level, stopReason: a64FaultKindId(fault.kind) };
-    return sharedReport({ ...d, ...(permissions === undefined ? {} : { permissions }), ...(size === undefined ? {} : { leafSize: size }), access, updates, ...stop });
+    const stop =
+      fault === undefined
+        ? {}
+        : { stopLevel: last === undefined ? -1 : last.level, stopReason: a64FaultKindId(fault.kind) };
+    return sharedReport({
+      ...d,
+      ...(permissions === undefined ? {} : { permissions }),
+      ...(size === undefined ? {} : { leafSize: size }),
+      access,
+      updates,
+      ...stop,
+    });
   }
 
   private debugReport(va: AddrLike, access: Access): Omit<A64DebugTranslation, 'access' | 'updates'> {
@@ -886,19 +912,39 @@ export class A64Mmu implements EmulatorMmu<A64Fault> {
     const asid = e2 ? {} : { asid: this.curAsid };
     if (!(e2 ? this.e2On : this.mmuOn)) {
       const pa = this.flatPa(hi, lo, access);
-      if (pa < 0) return { va: v, regime, steps, ...asid, result: { fault: this.record(A64FaultKind.AddressSize, 0, hi, lo, access) }, stop: this.why(WHY_FLAT_SIZE, 0) };
+      if (pa < 0)
+        return {
+          va: v,
+          regime,
+          steps,
+          ...asid,
+          result: { fault: this.record(A64FaultKind.AddressSize, 0, hi, lo, access) },
+          stop: this.why(WHY_FLAT_SIZE, 0),
+        };
       const all = MappingFlags.READ | MappingFlags.WRITE | MappingFlags.EXECUTE | MappingFlags.USER;
       const flags = access === Access.Execute ? all : all | MappingFlags.DEVICE;
       return { va: v, regime, steps, ...asid, result: { paddr: pa as PhysAddr, size: PageSize.Size4K, flags } };
     }
     const r = e2 ? EL2 : (hi >>> 23) & 1;
-    const base = { va: v, regime, steps, ...asid, ttbr: (r & 1) as 0 | 1, inputSize: this.rInput[r], startLevel: this.rStart[r] };
+    const base = {
+      va: v,
+      regime,
+      steps,
+      ...asid,
+      ttbr: (r & 1) as 0 | 1,
+      inputSize: this.rInput[r],
+      startLevel: this.rStart[r],
+    };
     let why = WHY_NONE;
     if (!this.inRange(hi, lo, r, access)) why = WHY_TOP_BITS;
     else if (this.rOob[r]) why = WHY_TSZ;
     else if (this.rE0pd[r] && this.curEl === 0) why = WHY_E0PD;
     if (why !== WHY_NONE) {
-      return { ...base, result: { fault: this.record(A64FaultKind.Translation, 0, hi, lo, access) }, stop: this.why(why, 0, r) };
+      return {
+        ...base,
+        result: { fault: this.record(A64FaultKind.Translation, 0, hi, lo, access) },
+        stop: this.why(why, 0, r),
+      };
     }
     this.wLeaf = false;
     const pa = this.walk(hi, lo, r, access, true, steps);
@@ -938,7 +984,11 @@ export class A64Mmu implements EmulatorMmu<A64Fault> {
     }
     const perm = this.wPerm;
     const size = this.wLevel === 3 ? PageSize.Size4K : this.wLevel === 2 ? PageSize.Size2M : PageSize.Size1G;
-    return { ...base, ...(leaf === undefined ? {} : { leaf }), result: { paddr: pa as PhysAddr, size, flags: this.flagsOf(perm, this.permLut[perm & 15]) } };
+    return {
+      ...base,
+      ...(leaf === undefined ? {} : { leaf }),
+      result: { paddr: pa as PhysAddr, size, flags: this.flagsOf(perm, this.permLut[perm & 15]) },
+    };
   }
 
   // ---------------------------------------------------------------- TLBI
@@ -1106,7 +1156,16 @@ export class A64Mmu implements EmulatorMmu<A64Fault> {
     const ec = abortEc(access === Access.Execute, this.curEl);
     const fsc = kind | level;
     const wnr = access === Access.Write;
-    return { esr: abortEsr(ec, fsc, wnr), far: fromHalves(hi, lo) as VirtAddr, ec, fsc, kind: kind as A64FaultKind, level, wnr, el: this.curEl as 0 | 1 | 2 };
+    return {
+      esr: abortEsr(ec, fsc, wnr),
+      far: fromHalves(hi, lo) as VirtAddr,
+      ec,
+      fsc,
+      kind: kind as A64FaultKind,
+      level,
+      wnr,
+      el: this.curEl as 0 | 1 | 2,
+    };
   }
 
   /**
@@ -1115,12 +1174,26 @@ export class A64Mmu implements EmulatorMmu<A64Fault> {
    * nG in the scratch fields; on a fault returns -1 with `wKind`/`wLevel`.
    * `debug` makes no write; `steps` (debug only) collects each descriptor.
    */
-  private walk(hi: number, lo: number, r: number, access: number, debug: boolean, steps: A64WalkStep[] | undefined): number {
+  private walk(
+    hi: number,
+    lo: number,
+    r: number,
+    access: number,
+    debug: boolean,
+    steps: A64WalkStep[] | undefined,
+  ): number {
     return this.walkFrame(hi, lo, r, access, debug, steps) < 0 ? -1 : this.wFrame * 4096 + (lo & 0xfff);
   }
 
   /** {@link walk} returning 0 on success: a PA above 2^31 returned from a call is a heap number, allocated per miss. */
-  private walkFrame(hi: number, lo: number, r: number, access: number, debug: boolean, steps: A64WalkStep[] | undefined): number {
+  private walkFrame(
+    hi: number,
+    lo: number,
+    r: number,
+    access: number,
+    debug: boolean,
+    steps: A64WalkStep[] | undefined,
+  ): number {
     if (this.rEpd[r]) return this.stop(A64FaultKind.Translation, 0, WHY_EPD);
     const e2 = r === EL2;
     const thi = r === 0 ? this.r0Hi : r === 1 ? this.r1Hi : this.e2TtbrHi;
@@ -1180,7 +1253,8 @@ export class A64Mmu implements EmulatorMmu<A64Fault> {
         const perm = nlo === dlo ? perm0 : this.leafPerm(nlo, dhi, tattr, r);
         this.wPerm = perm;
         this.wNewLo = nlo;
-        if (((this.permLut[perm & 15] >>> access) & 1) === 0) return this.stop(A64FaultKind.Permission, level, WHY_PERM);
+        if (((this.permLut[perm & 15] >>> access) & 1) === 0)
+          return this.stop(A64FaultKind.Permission, level, WHY_PERM);
         if (nlo !== dlo && !debug && !this.entryCas.swapLo(this.mem.words, w, dlo, dhi, nlo)) {
           // Changed under us: restart on the new value (Arm ARM I_YZSVV).
           words = mem.words;
@@ -1190,7 +1264,8 @@ export class A64Mmu implements EmulatorMmu<A64Fault> {
         }
         const pages = LEAF_PAGES[level];
         // Block base by division (pages is a power of two), not `oa % pages`: a runtime call on a double.
-        const frame = (level === 3 ? oa : Math.floor(oa / pages) * pages + (level === 2 ? (lo >>> 12) & 511 : (lo >>> 12) & 0x3ffff));
+        const frame =
+          level === 3 ? oa : Math.floor(oa / pages) * pages + (level === 2 ? (lo >>> 12) & 511 : (lo >>> 12) & 0x3ffff);
         this.wFrame = frame;
         this.wLevel = level;
         this.wGlobal = e2 || (dlo & NG) === 0;
@@ -1316,7 +1391,15 @@ export class A64Mmu implements EmulatorMmu<A64Fault> {
   }
 
   /** One range's parameters from its TxSZ, EPD, HPD, E0PD, TBI and TBID. */
-  private deriveRange(r: number, tsz: number, epd: boolean, hpd: boolean, e0pd: boolean, tbi: boolean, tbid: boolean): void {
+  private deriveRange(
+    r: number,
+    tsz: number,
+    epd: boolean,
+    hpd: boolean,
+    e0pd: boolean,
+    tbi: boolean,
+    tbid: boolean,
+  ): void {
     const maxTsz = this.ttst ? 48 : 39;
     const input = 64 - Math.min(Math.max(tsz, 16), maxTsz);
     const start = 4 - Math.floor((input - 4) / 9);
@@ -1376,7 +1459,16 @@ function rwxFlags(ok: number): MappingFlags {
 }
 
 function step(level: number, index: number, pa: number, hi: number, lo: number): A64WalkStep {
-  const kind = (lo & VALID) === 0 ? 'invalid' : (lo & NOT_BLOCK) !== 0 ? (level === 3 ? 'page' : 'table') : level === 1 || level === 2 ? 'block' : 'reserved';
+  const kind =
+    (lo & VALID) === 0
+      ? 'invalid'
+      : (lo & NOT_BLOCK) !== 0
+        ? level === 3
+          ? 'page'
+          : 'table'
+        : level === 1 || level === 2
+          ? 'block'
+          : 'reserved';
   return { level: 3 - level, lookupLevel: level, index, entryPaddr: pa as PhysAddr, entry: bits(hi, lo), kind };
 }
 

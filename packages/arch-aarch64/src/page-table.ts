@@ -4,7 +4,13 @@
  * @module
  */
 
-import { type AdoptOptions, PageTable64, type PageTableOptions, type PagingHandler, type PagingMetaData } from '@page-table/core';
+import {
+  type AdoptOptions,
+  PageTable64,
+  type PageTableOptions,
+  type PagingHandler,
+  type PagingMetaData,
+} from '@page-table/core';
 import { type AddrLike, pa } from '@page-table/memory-addr';
 import { type A64Range, a64Metadata } from './metadata.js';
 import type { A64PTEOptions } from './pte.js';
@@ -41,11 +47,14 @@ const threeLevel = new WeakMap<PagingMetaData, PagingMetaData>();
  *
  * @throws RangeError for a VA width other than 39 or 48.
  */
-export function a64TableMetadata(options: (A64PTEOptions & { range?: A64Range; vaBits?: A64VaBits }) | undefined): PagingMetaData {
+export function a64TableMetadata(
+  options: (A64PTEOptions & { range?: A64Range; vaBits?: A64VaBits }) | undefined,
+): PagingMetaData {
   const meta = a64Metadata(options);
   const bits = options?.vaBits ?? 48;
   if (bits === 48) return meta;
-  if (bits !== 39) throw new RangeError(`aarch64: ${String(bits)}-bit VAs need a partial top table (4 KiB granule: 39 or 48 bits)`);
+  if (bits !== 39)
+    throw new RangeError(`aarch64: ${String(bits)}-bit VAs need a partial top table (4 KiB granule: 39 or 48 bits)`);
   let m = threeLevel.get(meta);
   if (m === undefined) {
     m = Object.freeze({ ...meta, name: meta.name.replace('4-level', '3-level 39-bit'), levels: 3, vaBits: 39 });

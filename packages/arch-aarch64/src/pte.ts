@@ -137,7 +137,9 @@ export class A64PTE extends GenericPTE {
     this.attrIndex = Object.freeze({ device: idx.device, normal: idx.normal, nonCacheable: idx.nonCacheable });
     this.el2 = regime === 'el2';
     // One privilege level at EL2: APTable[0] and PXNTable are RES0 there, bit 60 is XNTable.
-    this.tableBits = this.el2 ? AP_NO_WRITE_TABLE | XN_TABLE : PXN_TABLE | XN_TABLE | AP_NO_EL0_TABLE | AP_NO_WRITE_TABLE;
+    this.tableBits = this.el2
+      ? AP_NO_WRITE_TABLE | XN_TABLE
+      : PXN_TABLE | XN_TABLE | AP_NO_EL0_TABLE | AP_NO_WRITE_TABLE;
     this.devIdx = idx.device;
     this.ncIdx = idx.nonCacheable;
     this.devAttr = idx.device << 2;
@@ -203,12 +205,7 @@ export class A64PTE extends GenericPTE {
     let lo = AF | (huge ? 0 : NON_BLOCK);
     let hi = 0;
     if (flags !== 0) {
-      lo |=
-        flags & MappingFlags.DEVICE
-          ? this.devAttr
-          : flags & MappingFlags.UNCACHED
-            ? this.ncAttr
-            : this.normalAttr;
+      lo |= flags & MappingFlags.DEVICE ? this.devAttr : flags & MappingFlags.UNCACHED ? this.ncAttr : this.normalAttr;
       if (flags & MappingFlags.READ) lo |= VALID;
       if ((flags & MappingFlags.WRITE) === 0) lo |= AP_RO;
       const noExec = (flags & MappingFlags.EXECUTE) === 0;

@@ -103,7 +103,11 @@ describe('MMU.md §4.7 vectors (base A0)', () => {
   it('A8: L2 block (2M, AP=00)', () => {
     const m = mmu(a0());
     const r = m.translate(0x2abcde, Read);
-    expect(r).toEqual({ paddr: 0x402a_bcde, size: PageSize.Size2M, flags: MappingFlags.READ | MappingFlags.WRITE | MappingFlags.EXECUTE });
+    expect(r).toEqual({
+      paddr: 0x402a_bcde,
+      size: PageSize.Size2M,
+      flags: MappingFlags.READ | MappingFlags.WRITE | MappingFlags.EXECUTE,
+    });
     expect(run(m, 0, 0x2abcde, Read)).toEqual(esr(0x9200000e));
   });
 
@@ -111,7 +115,11 @@ describe('MMU.md §4.7 vectors (base A0)', () => {
     const m = mmu(a0());
     m.el = 0;
     const r = m.translate(0x4123_4567, Read);
-    expect(r).toEqual({ paddr: 0x8123_4567, size: PageSize.Size1G, flags: MappingFlags.READ | MappingFlags.WRITE | MappingFlags.EXECUTE | MappingFlags.USER });
+    expect(r).toEqual({
+      paddr: 0x8123_4567,
+      size: PageSize.Size1G,
+      flags: MappingFlags.READ | MappingFlags.WRITE | MappingFlags.EXECUTE | MappingFlags.USER,
+    });
   });
 
   it('A10: a `01` descriptor at L0 is a Translation fault, level 0 (manual; QEMU 7.2 maps a 512 GiB block)', () => {
@@ -200,24 +208,60 @@ describe('MMU.md §4.7 vectors (base A0)', () => {
 describe('MMU.md §4.5 worked ESR values', () => {
   it('EL1 load Translation L3 = 0x96000007', () => {
     const f = mmu(a0()).translate(0xa000, Read).fault!;
-    expect(f).toEqual({ esr: 0x96000007, far: 0xa000, ec: A64Ec.DataAbortSameEl, fsc: 0x07, kind: A64FaultKind.Translation, level: 3, wnr: false, el: 1 });
+    expect(f).toEqual({
+      esr: 0x96000007,
+      far: 0xa000,
+      ec: A64Ec.DataAbortSameEl,
+      fsc: 0x07,
+      kind: A64FaultKind.Translation,
+      level: 3,
+      wnr: false,
+      el: 1,
+    });
   });
 
   it('EL0 store Permission L3 = 0x9200004F', () => {
     const m = mmu(a0(), { el: 0 });
     const f = m.translate(0x6008, Write).fault!;
-    expect(f).toEqual({ esr: 0x9200004f, far: 0x6008, ec: A64Ec.DataAbortLowerEl, fsc: 0x0f, kind: A64FaultKind.Permission, level: 3, wnr: true, el: 0 });
-    expect(decodeEsr(f.esr)).toMatchObject({ ec: 0x24, il: true, wnr: true, fsc: 0x0f, fault: { kind: A64FaultKind.Permission, level: 3 }, isv: false });
+    expect(f).toEqual({
+      esr: 0x9200004f,
+      far: 0x6008,
+      ec: A64Ec.DataAbortLowerEl,
+      fsc: 0x0f,
+      kind: A64FaultKind.Permission,
+      level: 3,
+      wnr: true,
+      el: 0,
+    });
+    expect(decodeEsr(f.esr)).toMatchObject({
+      ec: 0x24,
+      il: true,
+      wnr: true,
+      fsc: 0x0f,
+      fault: { kind: A64FaultKind.Permission, level: 3 },
+      isv: false,
+    });
   });
 
   it('EL1 fetch Access flag L3 = 0x8600000B', () => {
     const f = mmu(a0()).translate(0x8000, Execute).fault!;
-    expect(f).toMatchObject({ esr: 0x8600000b, ec: A64Ec.InstructionAbortSameEl, kind: A64FaultKind.AccessFlag, level: 3, wnr: false });
+    expect(f).toMatchObject({
+      esr: 0x8600000b,
+      ec: A64Ec.InstructionAbortSameEl,
+      kind: A64FaultKind.AccessFlag,
+      level: 3,
+      wnr: false,
+    });
   });
 
   it('EL0 fetch Translation L2 = 0x82000006', () => {
     // L2[3] (VA 0x600000) is empty in A0.
     const f = mmu(a0(), { el: 0 }).translate(0x60_0000, Execute).fault!;
-    expect(f).toMatchObject({ esr: 0x82000006, ec: A64Ec.InstructionAbortLowerEl, kind: A64FaultKind.Translation, level: 2 });
+    expect(f).toMatchObject({
+      esr: 0x82000006,
+      ec: A64Ec.InstructionAbortLowerEl,
+      kind: A64FaultKind.Translation,
+      level: 2,
+    });
   });
 });

@@ -11,8 +11,8 @@ import {
   A64Mmu,
   type A64MmuOptions,
   A64PageTable,
-  DescriptorAttr as D,
   abortEsr,
+  DescriptorAttr as D,
   decodeEsr,
   decodeFsc,
   faultStatusCode,
@@ -79,7 +79,9 @@ describe('README example', () => {
     mmu.el = 1;
     expect(mmu.translatePaHalves(0xffff_0000, 0x4012_3456, Write)).toBe(0x4012_3456);
     const r = mmu.translate(0xffff_0000_4000_0000n, Execute);
-    expect(formatA64Fault(r.fault!)).toBe('Instruction Abort from EL1 (fetch): Permission fault, level 2 at 0xffff000040000000 (ESR 0x8600000e)');
+    expect(formatA64Fault(r.fault!)).toBe(
+      'Instruction Abort from EL1 (fetch): Permission fault, level 2 at 0xffff000040000000 (ESR 0x8600000e)',
+    );
     expect(mmu.translate(0x40_0010, Read)).toEqual({ paddr: 0x4010_0010, flags: R | U, size: PageSize.Size4K });
     user.protect(0x40_0000, R | W | U);
     mmu.tlbiVae1(0x40_0000, 1);
@@ -96,7 +98,11 @@ describe('registers', () => {
   it('reset values: MMU off, EL1, PAN clear, registers 0', () => {
     const m = new A64Mmu(ram());
     expect([m.ttbr0, m.ttbr1, m.tcr, m.sctlr, m.mair, m.el, m.pan, m.asid]).toEqual([0, 0, 0, 0, 0, 1, false, 0]);
-    expect(m.translate(0x12_3456, Write)).toEqual({ paddr: 0x12_3456, size: PageSize.Size4K, flags: R | W | X | U | DEV });
+    expect(m.translate(0x12_3456, Write)).toEqual({
+      paddr: 0x12_3456,
+      size: PageSize.Size4K,
+      flags: R | W | X | U | DEV,
+    });
     expect(m.translate(0x12_3456, Execute)).toEqual({ paddr: 0x12_3456, size: PageSize.Size4K, flags: R | W | X | U });
   });
 
@@ -206,7 +212,10 @@ describe('ranges, input sizes and start levels', () => {
     expect(mmu.debugTranslate(0xffff_ff80_0000_5123n)).toMatchObject({ inputSize: 39, startLevel: 1 });
     expect(mmu.debugTranslate(0xffff_ff80_0000_5123n).steps.map((s) => s.lookupLevel)).toEqual([1, 2, 3]);
     // 0xffff_ff7f_… is below the 39-bit range.
-    expect(mmu.translate(0xffff_ff7f_ffff_f000n, Read).fault).toMatchObject({ kind: A64FaultKind.Translation, level: 0 });
+    expect(mmu.translate(0xffff_ff7f_ffff_f000n, Read).fault).toMatchObject({
+      kind: A64FaultKind.Translation,
+      level: 0,
+    });
   });
 
   it.each([
@@ -267,7 +276,9 @@ describe('ranges, input sizes and start levels', () => {
     const h = ram();
     h.write64(0x8000, 0x1_0000_0000n | 0x743n); // page at 4 GiB
     const tcr = 48n | (0b101n << 32n);
-    expect(new A64Mmu(h, { ttbr0: 0x8000, tcr, sctlr: 1, ttst: true }).translate(0x10, Read)).toMatchObject({ paddr: 0x1_0000_0010 });
+    expect(new A64Mmu(h, { ttbr0: 0x8000, tcr, sctlr: 1, ttst: true }).translate(0x10, Read)).toMatchObject({
+      paddr: 0x1_0000_0010,
+    });
     const small = new A64Mmu(h, { ttbr0: 0x8000, tcr, sctlr: 1, ttst: true, paBits: 32 });
     expect(small.translate(0x10, Read).fault?.esr).toBe(0x96000003);
   });
@@ -363,17 +374,19 @@ describe('hot path', () => {
   it('translatePa returns -1 and fills the fault fields; lastSize/lastFlags after a success', () => {
     const { mmu } = setup({ el: 0 });
     expect(mmu.translatePa(0x2345, Write)).toBe(-1);
-    expect([mmu.faultEsr, mmu.faultEc, mmu.faultFsc, mmu.faultKind, mmu.faultLevel, mmu.faultWnr, mmu.faultFarHi, mmu.faultFarLo]).toEqual([
-      0x9200004f,
-      A64Ec.DataAbortLowerEl,
-      0x0f,
-      A64FaultKind.Permission,
-      3,
-      true,
-      0,
-      0x2345,
-    ]);
-    expect(formatA64Fault(mmu.lastFault!)).toBe('Data Abort from EL0 (write): Permission fault, level 3 at 0x2345 (ESR 0x9200004f)');
+    expect([
+      mmu.faultEsr,
+      mmu.faultEc,
+      mmu.faultFsc,
+      mmu.faultKind,
+      mmu.faultLevel,
+      mmu.faultWnr,
+      mmu.faultFarHi,
+      mmu.faultFarLo,
+    ]).toEqual([0x9200004f, A64Ec.DataAbortLowerEl, 0x0f, A64FaultKind.Permission, 3, true, 0, 0x2345]);
+    expect(formatA64Fault(mmu.lastFault!)).toBe(
+      'Data Abort from EL0 (write): Permission fault, level 3 at 0x2345 (ESR 0x9200004f)',
+    );
     expect(mmu.translatePa(0x20_1234, Read)).toBe(-1);
     mmu.el = 1;
     expect(mmu.translatePa(0x20_1234, Read)).toBe(0x20_1234);
@@ -634,7 +647,11 @@ describe('hardware Access flag and dirty state', () => {
   });
 
   it('updates in a SharedArrayBuffer with a compare-and-swap, and in a WebAssembly.Memory', () => {
-    for (const buffer of [new SharedArrayBuffer(4 << 20), new WebAssembly.Memory({ initial: 64 }), new WebAssembly.Memory({ initial: 64, maximum: 128, shared: true })]) {
+    for (const buffer of [
+      new SharedArrayBuffer(4 << 20),
+      new WebAssembly.Memory({ initial: 64 }),
+      new WebAssembly.Memory({ initial: 64, maximum: 128, shared: true }),
+    ]) {
       const h = new RamHandler({ base: 0, buffer });
       const { mmu, pt } = setup({ tcr: TCR_48 | HA | HD }, h);
       pt.map(0x7000, 0x17_0000, PageSize.Size4K, R | W);
@@ -660,7 +677,17 @@ describe('debugTranslate', () => {
     expect(d.steps[0]).toMatchObject({ entryPaddr: root, entry: h.read64(root) });
     expect(d.result).toEqual({ paddr: 0x10_0234, size: PageSize.Size4K, flags: R | W | U });
     expect(d.stop).toBeUndefined();
-    expect(d.leaf).toMatchObject({ ap: 1, pxn: true, uxn: true, af: true, global: true, attrIndx: 1, memAttr: 0xff, el0: R | W | U, el1: R | W | U });
+    expect(d.leaf).toMatchObject({
+      ap: 1,
+      pxn: true,
+      uxn: true,
+      af: true,
+      global: true,
+      attrIndx: 1,
+      memAttr: 0xff,
+      el0: R | W | U,
+      el1: R | W | U,
+    });
     const b = mmu.debugTranslate(0x20_0000, Read);
     expect(b.steps[2].kind).toBe('block');
     expect(b.result).toMatchObject({ paddr: 0x20_0000, size: PageSize.Size2M });
@@ -735,8 +762,19 @@ describe('the EL2 regime (HCR_EL2.E2H = 0)', () => {
     expect(mmu.translate(0x1234, Write)).toEqual({ paddr: 0x20_0234, size: PageSize.Size4K, flags: R | W });
     expect(mmu.translate(0x2000, Execute)).toEqual({ paddr: 0x20_1000, size: PageSize.Size4K, flags: R | X });
     const f = mmu.translate(0x1000, Execute).fault!;
-    expect(f).toEqual({ esr: 0x8600000f, far: 0x1000, ec: A64Ec.InstructionAbortSameEl, fsc: 0x0f, kind: A64FaultKind.Permission, level: 3, wnr: false, el: 2 });
-    expect(formatA64Fault(f)).toBe('Instruction Abort from EL2 (fetch): Permission fault, level 3 at 0x1000 (ESR 0x8600000f)');
+    expect(f).toEqual({
+      esr: 0x8600000f,
+      far: 0x1000,
+      ec: A64Ec.InstructionAbortSameEl,
+      fsc: 0x0f,
+      kind: A64FaultKind.Permission,
+      level: 3,
+      wnr: false,
+      el: 2,
+    });
+    expect(formatA64Fault(f)).toBe(
+      'Instruction Abort from EL2 (fetch): Permission fault, level 3 at 0x1000 (ESR 0x8600000f)',
+    );
     expect(mmu.translate(0x2000, Write).fault?.esr).toBe(0x9600004f);
     expect(mmu.translate(0x3000, Read).fault?.esr).toBe(0x96000007);
     expect(mmu.translatePa(0x3000, Read)).toBe(-1);
@@ -833,7 +871,12 @@ describe('the EL2 regime (HCR_EL2.E2H = 0)', () => {
     mmu.sctlr = 0; // EL1's M does not matter at EL2
     mmu.sctlrEl2 = 1;
     expect(mmu.translate(0x1000, Read)).toMatchObject({ paddr: 0x20_0000 });
-    expect([mmu.ttbr0El2, mmu.tcrEl2, mmu.sctlrEl2, mmu.mairEl2]).toEqual([mmu.debugTranslate(0x1000).steps[0].entryPaddr, TCR_EL2, 1, MAIR]);
+    expect([mmu.ttbr0El2, mmu.tcrEl2, mmu.sctlrEl2, mmu.mairEl2]).toEqual([
+      mmu.debugTranslate(0x1000).steps[0].entryPaddr,
+      TCR_EL2,
+      1,
+      MAIR,
+    ]);
     mmu.setRegisters({ mairEl2: 0, ttbr0El2: 0x30_0000, tcrEl2: TCR_EL2, sctlrEl2: 1 }); // an empty frame
     expect(mmu.translate(0x1000, Read)).toMatchObject({ paddr: 0x20_0000 }); // stale until a TLBI, as on hardware
     mmu.tlbiAlle2();
@@ -851,9 +894,22 @@ describe('ESR and FSC helpers', () => {
     expect(decodeFsc(0x21)).toBeUndefined(); // alignment fault
     expect(decodeFsc(0x40)).toBeUndefined();
     expect(abortEsr(A64Ec.InstructionAbortSameEl, 0x0b, true)).toBe(0x8600000b); // no WnR in an Instruction Abort
-    expect(decodeEsr(0x82000006)).toMatchObject({ ec: 0x20, abort: true, instruction: true, lowerEl: true, fault: { kind: A64FaultKind.Translation, level: 2 }, wnr: false });
+    expect(decodeEsr(0x82000006)).toMatchObject({
+      ec: 0x20,
+      abort: true,
+      instruction: true,
+      lowerEl: true,
+      fault: { kind: A64FaultKind.Translation, level: 2 },
+      wnr: false,
+    });
     expect(decodeEsr(0x5600_0000n)).toMatchObject({ ec: 0x15, abort: false });
     expect(decodeEsr(0x5600_0000n).fault).toBeUndefined();
-    expect(decodeEsr(0x9600_0000 | (1 << 24) | (1 << 10) | (1 << 9) | (1 << 8) | (1 << 7))).toMatchObject({ isv: true, fnv: true, ea: true, cm: true, s1ptw: true });
+    expect(decodeEsr(0x9600_0000 | (1 << 24) | (1 << 10) | (1 << 9) | (1 << 8) | (1 << 7))).toMatchObject({
+      isv: true,
+      fnv: true,
+      ea: true,
+      cm: true,
+      s1ptw: true,
+    });
   });
 });

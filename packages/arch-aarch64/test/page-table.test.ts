@@ -1,14 +1,14 @@
 // A64PageTable on the generic walker: the reference example, every page size,
 // both VA ranges, adoption of tables written elsewhere (including a hand-made
 // one from the Arm layout), and the deliberate fixes pinned end to end.
-import { MappingFlags, PageSize, PagingError, RamHandler, isPagingError } from '@page-table/core';
+import { isPagingError, MappingFlags, PageSize, PagingError, RamHandler } from '@page-table/core';
 import { describe, expect, it } from 'vitest';
 import {
   A64_EL2_METADATA,
   A64_METADATA,
   A64PageTable,
-  DescriptorAttr as D,
   a64Metadata,
+  DescriptorAttr as D,
   ttbrIndex,
   ttbrValue,
 } from '../src/index.js';

@@ -6,12 +6,12 @@ import {
   A64_EL2_METADATA,
   A64_METADATA,
   A64PTE,
-  DEFAULT_ATTR_INDEX,
+  a64Metadata,
   DescriptorAttr as D,
+  DEFAULT_ATTR_INDEX,
   MAIR_VALUE,
   MairAttr,
   MemAttr,
-  a64Metadata,
   mairValue,
   ttbrIndex,
   ttbrValue,
@@ -116,9 +116,11 @@ describe('flag encoding (EL1&0)', () => {
   });
 
   it('NS, nG, Contiguous and the table bits are never set by encodePage', () => {
-    const never = D.NS | D.NG | D.CONTIGUOUS | D.PXN_TABLE | D.XN_TABLE | D.AP_NO_EL0_TABLE | D.AP_NO_WRITE_TABLE | D.NS_TABLE;
+    const never =
+      D.NS | D.NG | D.CONTIGUOUS | D.PXN_TABLE | D.XN_TABLE | D.AP_NO_EL0_TABLE | D.AP_NO_WRITE_TABLE | D.NS_TABLE;
     for (const pte of [el1, el2])
-      for (const f of ALL_FLAGS) for (const huge of [false, true]) expect(pte.newPage(0x1000, f, huge) & never).toBe(0n);
+      for (const f of ALL_FLAGS)
+        for (const huge of [false, true]) expect(pte.newPage(0x1000, f, huge) & never).toBe(0n);
   });
 
   it('empty flags give only AF (and NON_BLOCK for a page): invalid but not unused, as upstream', () => {

@@ -1,7 +1,7 @@
 // A64PageTable with a 39-bit VA range (TnSZ = 25): three levels from level 1,
 // checked against a table laid out by hand from the Arm ARM (4 KiB granule:
 // VA[38:30] indexes the level-1 table, VA[29:21] level 2, VA[20:12] level 3).
-import { MappingFlags, PageSize, type PagingError, RamHandler, isPagingError } from '@page-table/core';
+import { isPagingError, MappingFlags, PageSize, type PagingError, RamHandler } from '@page-table/core';
 import { describe, expect, it } from 'vitest';
 import { A64PageTable } from '../src/index.js';
 

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type AddrLike, type VirtAddr, toAddrValue, toBigInt } from '@page-table/memory-addr';
+import { type AddrLike, toAddrValue, toBigInt, type VirtAddr } from '@page-table/memory-addr';
 
 /**
  * ESTAT.Ecode values of the MMU exceptions (manual, "Exception Status",
@@ -107,7 +107,9 @@ const ESUBCODE_MASK = 0x1ff << ESUBCODE_SHIFT;
  */
 export function estatWithFault(estat: number, fault: LA64Fault): number {
   if (fault.refill) return estat >>> 0;
-  return ((estat & ~(ECODE_MASK | ESUBCODE_MASK)) | (fault.ecode << ECODE_SHIFT) | (fault.esubcode << ESUBCODE_SHIFT)) >>> 0;
+  return (
+    ((estat & ~(ECODE_MASK | ESUBCODE_MASK)) | (fault.ecode << ECODE_SHIFT) | (fault.esubcode << ESUBCODE_SHIFT)) >>> 0
+  );
 }
 
 /** Ecode and EsubCode of an ESTAT value. */

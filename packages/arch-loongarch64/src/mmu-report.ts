@@ -42,7 +42,9 @@ export function describeLA64Fault(f: LA64Fault): MmuFaultReport {
   return {
     name: f.name,
     summary,
-    detail: refill ? [['access code', `${['PIL', 'PIS', 'PIF'][f.ecode - 1]} (Ecode 0x${f.ecode.toString(16)}), for information`]] : [],
+    detail: refill
+      ? [['access code', `${['PIL', 'PIS', 'PIF'][f.ecode - 1]} (Ecode 0x${f.ecode.toString(16)}), for information`]]
+      : [],
     fields: { name: f.name, ecode: f.ecode, esubcode: f.esubcode, refill, badv },
   };
 }

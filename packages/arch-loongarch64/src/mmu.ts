@@ -13,32 +13,32 @@
 
 import {
   Access,
+  accessError,
+  checkAccess,
+  createSoftTlb,
   type DebugTranslation,
   type EmulatorMmu,
+  halvesValue,
   MappingFlags,
   type MmuFaultReport,
   type MmuInfo,
   type MmuStats,
   type PhysMemory,
-  type SoftTlb,
-  type TranslateResult,
-  type WalkStep,
-  accessError,
-  sharedReport,
-  checkAccess,
-  createSoftTlb,
-  halvesValue,
   resetMmuStats,
+  type SoftTlb,
+  sharedReport,
+  type TranslateResult,
   vaHalves,
   vaHi,
   vaLo,
+  type WalkStep,
 } from '@page-table/core';
-import { type AddrLike, type PhysAddr, type VirtAddr, fromHalves, toAddrValue } from '@page-table/memory-addr';
+import { type AddrLike, fromHalves, type PhysAddr, toAddrValue, type VirtAddr } from '@page-table/memory-addr';
 import { LA64AdeSubcode, LA64Ecode, type LA64Fault, la64Fault } from './fault.js';
-import { LA64_MMU_INFO, describeLA64Fault } from './mmu-report.js';
-import { type LA64WalkLayout, RefillWalker, layoutProblem, reg64 } from './refill.js';
+import { describeLA64Fault, LA64_MMU_INFO } from './mmu-report.js';
+import { type LA64WalkLayout, layoutProblem, RefillWalker, reg64 } from './refill.js';
 import { PWCH_4LEVEL, PWCL_4LEVEL } from './registers.js';
-import { La64Tlb, type LA64TlbEntry, type LA64TlbEntryInfo, type LA64TlbGeometry, pow2, ppnFrameOf } from './tlb.js';
+import { type LA64TlbEntry, type LA64TlbEntryInfo, type LA64TlbGeometry, La64Tlb, pow2, ppnFrameOf } from './tlb.js';
 
 /**
  * What an `LA64Mmu` is built from: the CPU's CSRs as raw values (numbers or
@@ -163,7 +163,8 @@ function softLevel(ps: number): number {
 
 function checkWidth(name: string, v: number | undefined): number {
   const x = v ?? 48;
-  if (!Number.isInteger(x) || x < 33 || x > 48) throw new RangeError(`loongarch64: ${name} must be an integer in 33..48, got ${x}`);
+  if (!Number.isInteger(x) || x < 33 || x > 48)
+    throw new RangeError(`loongarch64: ${name} must be an integer in 33..48, got ${x}`);
   return x;
 }
 
@@ -259,7 +260,8 @@ export class LA64Mmu implements EmulatorMmu<LA64Fault> {
     this.pwclValue = reg64(options.pwcl ?? PWCL_4LEVEL, 'pwcl')[1];
     this.pwchValue = reg64(options.pwch ?? PWCH_4LEVEL, 'pwch')[1];
     this.layout = layoutProblem(this.pwclValue, this.pwchValue);
-    if (typeof this.layout === 'string') throw new RangeError(`loongarch64: unsupported page-walk layout: ${this.layout}`);
+    if (typeof this.layout === 'string')
+      throw new RangeError(`loongarch64: unsupported page-walk layout: ${this.layout}`);
     this.tlb.stlbps = options.stlbps === undefined ? this.layout.ptBase : reg64(options.stlbps, 'stlbps')[1] & 0x3f;
     this.crmd = options.crmd ?? CRMD_DA;
     this.pgdl = options.pgdl ?? 0;
@@ -434,7 +436,12 @@ export class LA64Mmu implements EmulatorMmu<LA64Fault> {
       pwcl: this.pwclValue,
       pwch: this.pwchValue,
       asid: this.asidValue,
-      dmw: [0, 1, 2, 3].map((i) => big(this.dmwHi[i], this.dmwLo[i])) as unknown as readonly [bigint, bigint, bigint, bigint],
+      dmw: [0, 1, 2, 3].map((i) => big(this.dmwHi[i], this.dmwLo[i])) as unknown as readonly [
+        bigint,
+        bigint,
+        bigint,
+        bigint,
+      ],
       stlbps: this.tlb.stlbps,
       misc: this.miscValue,
     };
@@ -564,7 +571,16 @@ export class LA64Mmu implements EmulatorMmu<LA64Fault> {
     if (this.direct) {
       const flags = this.directFlags[access];
       const size = pow2(this.palen);
-      return { va: v, ...none, steps: [], path: 'direct', perms: flags, permissions: flags, leafSize: size, result: { paddr: linear as PhysAddr, size, flags } };
+      return {
+        va: v,
+        ...none,
+        steps: [],
+        path: 'direct',
+        perms: flags,
+        permissions: flags,
+        leafSize: size,
+        result: { paddr: linear as PhysAddr, size, flags },
+      };
     }
     if (this.dmwOn) {
       const bit = 1 << this.plv;
@@ -573,7 +589,17 @@ export class LA64Mmu implements EmulatorMmu<LA64Fault> {
         if ((this.dmwPlv[i] & bit) !== 0 && this.dmwVseg[i] === hi >>> 28) {
           const flags = this.dmwFlags[i];
           const size = pow2(this.palen);
-          return { va: v, ...none, steps: [], path: 'dmw', dmw: i, perms: flags, permissions: flags, leafSize: size, result: { paddr: linear as PhysAddr, size, flags } };
+          return {
+            va: v,
+            ...none,
+            steps: [],
+            path: 'dmw',
+            dmw: i,
+            perms: flags,
+            permissions: flags,
+            leafSize: size,
+            result: { paddr: linear as PhysAddr, size, flags },
+          };
         }
       }
     }
@@ -616,13 +642,35 @@ export class LA64Mmu implements EmulatorMmu<LA64Fault> {
       stop = `TLB entry ${index} matches (the tables now: ${walkNote})`;
     } else if (!this.ptw || !walked) {
       const fault = la64Fault(LA64Ecode.PIL + access, 0, v, true);
-      const why = this.ptw ? walkNote : `TLB miss and ptw is off: the guest's refill handler runs (the walk a Linux handler makes: ${walkNote})`;
-      return { va: v, ...none, steps, path: 'refill', result: { fault }, stopLevel: steps.at(-1)?.level ?? -1, stopReason: 'refill', stop: why };
+      const why = this.ptw
+        ? walkNote
+        : `TLB miss and ptw is off: the guest's refill handler runs (the walk a Linux handler makes: ${walkNote})`;
+      return {
+        va: v,
+        ...none,
+        steps,
+        path: 'refill',
+        result: { fault },
+        stopLevel: steps.at(-1)?.level ?? -1,
+        stopReason: 'refill',
+        stop: why,
+      };
     } else {
       // What the refill would write, in the TLB's scratch slot (not architecturally visible).
       const w = this.walker;
       index = this.tlb.scratch;
-      this.tlb.write(index, va48, this.walkPs, this.asidValue, this.walkLo0, this.walkHi0, w.outLo, w.outHi, false, this.walkSize);
+      this.tlb.write(
+        index,
+        va48,
+        this.walkPs,
+        this.asidValue,
+        this.walkLo0,
+        this.walkHi0,
+        w.outLo,
+        w.outHi,
+        false,
+        this.walkSize,
+      );
       path = 'walk';
       stop = `TLB miss: the refill loads ${walkNote}`;
     }
@@ -636,10 +684,31 @@ export class LA64Mmu implements EmulatorMmu<LA64Fault> {
     if (code !== 0) {
       const fault = la64Fault(code, 0, v);
       const at = { stopLevel: steps.at(-1)?.level ?? -1, stopReason: fault.name };
-      return { va: v, ...none, steps, path, entry, perms, ...page, result: { fault }, ...at, stop: `${stop}; ${fault.name}: ${this.faultReason(code, perm)}` };
+      return {
+        va: v,
+        ...none,
+        steps,
+        path,
+        entry,
+        perms,
+        ...page,
+        result: { fault },
+        ...at,
+        stop: `${stop}; ${fault.name}: ${this.faultReason(code, perm)}`,
+      };
     }
     const paddr = (this.sFrame * 4096 + (lo & 0xfff)) as PhysAddr;
-    return { va: v, ...none, steps, path, entry, perms, ...page, result: { paddr, size: pow2((perm >>> 9) & 63), flags: perms }, stop };
+    return {
+      va: v,
+      ...none,
+      steps,
+      path,
+      entry,
+      perms,
+      ...page,
+      result: { paddr, size: pow2((perm >>> 9) & 63), flags: perms },
+      stop,
+    };
   }
 
   /** The manual's table and privilege names. */
@@ -768,7 +837,8 @@ export class LA64Mmu implements EmulatorMmu<LA64Fault> {
    * outside 1..4 or an unsupported PWCL/PWCH layout.
    */
   lddir(rj: AddrLike, level: number, badv: AddrLike): bigint {
-    if (!Number.isInteger(level) || level < 1 || level > 4) throw new RangeError(`loongarch64: LDDIR level must be 1..4, got ${level}`);
+    if (!Number.isInteger(level) || level < 1 || level > 4)
+      throw new RangeError(`loongarch64: LDDIR level must be 1..4, got ${level}`);
     const layout = this.layoutOrThrow();
     const [rh, rl] = reg64(rj, 'rj');
     const [vh, vl] = reg64(badv, 'badv');
@@ -839,7 +909,11 @@ export class LA64Mmu implements EmulatorMmu<LA64Fault> {
     const eplv = (perm >>> 2) & 3;
     if ((perm & P_RPLV) !== 0 ? this.plv !== eplv : this.plv > eplv) return LA64Ecode.PPI;
     if (access === READ && (perm & P_NR) !== 0) return LA64Ecode.PNR;
-    if (access === WRITE && (perm & P_D) === 0 && (this.plv === 3 || ((this.miscValue >>> (16 + this.plv)) & 1) === 0)) {
+    if (
+      access === WRITE &&
+      (perm & P_D) === 0 &&
+      (this.plv === 3 || ((this.miscValue >>> (16 + this.plv)) & 1) === 0)
+    ) {
       return LA64Ecode.PME;
     }
     return 0;
@@ -890,7 +964,18 @@ export class LA64Mmu implements EmulatorMmu<LA64Fault> {
       const w = this.walker;
       i = this.tlb.victim(va48, this.walkPs);
       if (this.tlb.e[i] !== 0) this.dropSoft(i);
-      this.tlb.write(i, va48, this.walkPs, this.asidValue, this.walkLo0, this.walkHi0, w.outLo, w.outHi, false, this.walkSize);
+      this.tlb.write(
+        i,
+        va48,
+        this.walkPs,
+        this.asidValue,
+        this.walkLo0,
+        this.walkHi0,
+        w.outLo,
+        w.outHi,
+        false,
+        this.walkSize,
+      );
     } else {
       this.stats.hits++;
     }
@@ -938,7 +1023,8 @@ export class LA64Mmu implements EmulatorMmu<LA64Fault> {
     } else if (layout.levels.length === 0 && steps.length === 0) {
       text += 'nothing';
     }
-    if (this.walker.unbacked) text += `; PA 0x${this.walker.unbackedPa.toString(16)} is not backed by memory (read as 0)`;
+    if (this.walker.unbacked)
+      text += `; PA 0x${this.walker.unbackedPa.toString(16)} is not backed by memory (read as 0)`;
     return text;
   }
 
@@ -951,7 +1037,7 @@ export class LA64Mmu implements EmulatorMmu<LA64Fault> {
     const hh = odd ? t.hi1[i] : t.hi0[i];
     const perm = (hl & 0x3f) | ((hh >>> 29) << 6) | (t.sizeLog2[i] << 9);
     // The VA's 4 KiB frame within the page, by masks and shifts: `%` on a double beyond int32 is a runtime call.
-    const vaFrame = ps < 32 ? ((lo & (pow2(ps) - 1)) >>> 12) : ((hi & (pow2(ps - 32) - 1)) >>> 0) * 1048576 + (lo >>> 12);
+    const vaFrame = ps < 32 ? (lo & (pow2(ps) - 1)) >>> 12 : ((hi & (pow2(ps - 32) - 1)) >>> 0) * 1048576 + (lo >>> 12);
     const frame = ppnFrameOf(hl, hh, ps) + vaFrame;
     this.sPerm = perm;
     this.sFrame = frame;
@@ -1057,5 +1143,3 @@ interface CheckedEntry {
   lo1: number;
   hi1: number;
 }
-
-

@@ -4,12 +4,7 @@
  * @module
  */
 
-import {
-  type AdoptOptions,
-  PageTable64,
-  type PageTableOptions,
-  type PagingHandler,
-} from '@page-table/core';
+import { type AdoptOptions, PageTable64, type PageTableOptions, type PagingHandler } from '@page-table/core';
 import { type AddrLike, type PhysAddr, pa } from '@page-table/memory-addr';
 import { LA64_3LEVEL_METADATA, LA64_4LEVEL_METADATA, type LA64PagingMetaData } from './metadata.js';
 

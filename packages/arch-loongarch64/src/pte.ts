@@ -126,7 +126,7 @@ export class LA64PTE extends GenericPTE {
   encodePage(frame: number, flags: MappingFlags, huge: boolean): void {
     const h = huge ? GH : 0;
     // A huge leaf's bit 12 is HGLOBAL, never an address bit (its frame is block-aligned anyway).
-    const addrLo = ((frame & 0xf_ffff) & ~(h >>> 6)) << 12;
+    const addrLo = (frame & 0xf_ffff & ~(h >>> 6)) << 12;
     const addrHi = ((frame / 0x10_0000) >>> 0) & ADDR_HI;
     if (flags === 0) {
       // Upstream writes the address and structural bits only: a non-present, non-zero entry.

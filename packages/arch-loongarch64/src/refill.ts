@@ -61,14 +61,16 @@ export function layoutProblem(pwcl: number, pwch: number): LA64WalkLayout | stri
   }
   if (ptWidth === 0) return `PTwidth=0 in ${where}: the last level needs index bits`;
   if (ptBase < 12) return `PTbase=${ptBase} in ${where}: pages are at least 4 KiB (PTbase >= 12)`;
-  if (ptWidth > MAX_WIDTH) return `PTwidth=${ptWidth} in ${where}: index fields wider than ${MAX_WIDTH} bits are not supported`;
+  if (ptWidth > MAX_WIDTH)
+    return `PTwidth=${ptWidth} in ${where}: index fields wider than ${MAX_WIDTH} bits are not supported`;
   let floor = ptBase + ptWidth;
   const levels: number[] = [];
   for (let n = 1; n <= 4; n++) {
     const w = dirWidth[n];
     if (w === 0) continue;
     const b = dirBase[n];
-    if (w > MAX_WIDTH) return `Dir${n}_width=${w} in ${where}: index fields wider than ${MAX_WIDTH} bits are not supported`;
+    if (w > MAX_WIDTH)
+      return `Dir${n}_width=${w} in ${where}: index fields wider than ${MAX_WIDTH} bits are not supported`;
     if (b + w > 64) return `Dir${n} (base ${b}, width ${w}) in ${where} reaches past VA bit 63`;
     if (b < floor) {
       return `Dir${n}_base=${b} in ${where} overlaps the level below it (which ends at VA bit ${floor - 1}): levels must ascend from the PT`;

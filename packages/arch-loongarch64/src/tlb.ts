@@ -108,8 +108,10 @@ export class La64Tlb {
     if (!Number.isInteger(sets) || sets < 1 || (sets & (sets - 1)) !== 0 || sets > 65536) {
       throw new RangeError(`loongarch64: stlbSets must be a power of two up to 65536, got ${sets}`);
     }
-    if (!Number.isInteger(ways) || ways < 1 || ways > 64) throw new RangeError(`loongarch64: stlbWays must be 1..64, got ${ways}`);
-    if (!Number.isInteger(mtlb) || mtlb < 1 || mtlb > 4096) throw new RangeError(`loongarch64: mtlbEntries must be 1..4096, got ${mtlb}`);
+    if (!Number.isInteger(ways) || ways < 1 || ways > 64)
+      throw new RangeError(`loongarch64: stlbWays must be 1..64, got ${ways}`);
+    if (!Number.isInteger(mtlb) || mtlb < 1 || mtlb > 4096)
+      throw new RangeError(`loongarch64: mtlbEntries must be 1..4096, got ${mtlb}`);
     this.sets = sets;
     this.ways = ways;
     this.mtlbStart = sets * ways;
@@ -134,7 +136,11 @@ export class La64Tlb {
 
   /** Whether entry `i` matches the VA (`va48`) for `asid`. */
   matches(i: number, va48: number, asid: number): boolean {
-    return this.e[i] !== 0 && (this.g[i] !== 0 || this.asid[i] === asid) && Math.floor(va48 / POW2[this.ps[i] + 1]) === this.vpn2[i];
+    return (
+      this.e[i] !== 0 &&
+      (this.g[i] !== 0 || this.asid[i] === asid) &&
+      Math.floor(va48 / POW2[this.ps[i] + 1]) === this.vpn2[i]
+    );
   }
 
   /** The entry translating `va48` for `asid` (STLB first, then MTLB), or -1. Changes nothing. */
@@ -142,7 +148,13 @@ export class La64Tlb {
     const vpn2 = Math.floor(va48 / POW2[this.stlbps + 1]);
     const set = (vpn2 >>> 0) & (this.sets - 1); // sets is a power of two; vpn2 >>> 0 keeps its low 32 bits exactly
     for (let w = 0, i = set; w < this.ways; w++, i += this.sets) {
-      if (this.e[i] !== 0 && this.vpn2[i] === vpn2 && this.ps[i] === this.stlbps && (this.g[i] !== 0 || this.asid[i] === asid)) return i;
+      if (
+        this.e[i] !== 0 &&
+        this.vpn2[i] === vpn2 &&
+        this.ps[i] === this.stlbps &&
+        (this.g[i] !== 0 || this.asid[i] === asid)
+      )
+        return i;
     }
     let end = this.mtlbEnd;
     while (end > this.mtlbStart && this.e[end - 1] === 0) end--;
@@ -177,7 +189,18 @@ export class La64Tlb {
    * undefined bits are dropped. `sizeLog2` is what translations through it
    * report as the leaf size (PS, or PS+1 for a huge page split in two).
    */
-  write(i: number, va48: number, ps: number, asid: number, lo0: number, hi0: number, lo1: number, hi1: number, ne: boolean, sizeLog2 = ps): void {
+  write(
+    i: number,
+    va48: number,
+    ps: number,
+    asid: number,
+    lo0: number,
+    hi0: number,
+    lo1: number,
+    hi1: number,
+    ne: boolean,
+    sizeLog2 = ps,
+  ): void {
     const g = lo0 & lo1 & 0x40;
     this.e[i] = ne ? 0 : 1;
     if (!ne && i >= this.mtlbEnd && i < this.size) this.mtlbEnd = i + 1;

@@ -34,7 +34,13 @@ const leafArb: fc.Arbitrary<Leaf> = fc.record({
   kind: fc.constantFrom(0, 0, 0, 1, 2),
   frame: fc.integer({ min: 0, max: 2 ** 24 }),
   flags: fc
-    .record({ r: fc.boolean(), w: fc.boolean(), x: fc.boolean(), u: fc.boolean(), mat: fc.constantFrom(0, DEVICE, UNCACHED) })
+    .record({
+      r: fc.boolean(),
+      w: fc.boolean(),
+      x: fc.boolean(),
+      u: fc.boolean(),
+      mat: fc.constantFrom(0, DEVICE, UNCACHED),
+    })
     .map(({ r, w, x, u, mat }) => (r ? R : 0) | (w ? W : 0) | (x ? X : 0) | (u ? U : 0) | mat)
     .filter((f) => (f & (R | W | X)) !== 0),
 });
@@ -74,7 +80,11 @@ function build(levels: 3 | 4, leaves: readonly Leaf[], options: LA64MmuOptions =
 }
 
 /** VAs to probe: inside every mapping, plus pages around them that may be unmapped. */
-function probes(levels: number, mapped: ReadonlyArray<{ va: bigint; size: number }>, offsets: readonly number[]): bigint[] {
+function probes(
+  levels: number,
+  mapped: ReadonlyArray<{ va: bigint; size: number }>,
+  offsets: readonly number[],
+): bigint[] {
   const out: bigint[] = [];
   for (const [k, m] of mapped.entries()) {
     const off = BigInt(offsets[k % offsets.length] % m.size);
@@ -135,7 +145,14 @@ describe('LA64Mmu properties', () => {
         accessArb,
         (levels, leaves, offsets, access) => {
           const { ram, pt, mmu, mapped } = build(levels, leaves);
-          const guest = new LA64Mmu(ram, { crmd: pg(0), pgdl: pt.rootPaddr, pgdh: pt.rootPaddr, pwcl: pt.pwcl, pwch: pt.pwch, ptw: false });
+          const guest = new LA64Mmu(ram, {
+            crmd: pg(0),
+            pgdl: pt.rootPaddr,
+            pgdh: pt.rootPaddr,
+            pwcl: pt.pwcl,
+            pwch: pt.pwch,
+            ptw: false,
+          });
           const dirs = levels === 4 ? [3, 2, 1] : [2, 1];
           for (const va of probes(levels, mapped, offsets)) {
             let r = guest.translate(va, access);
@@ -155,7 +172,11 @@ describe('LA64Mmu properties', () => {
   });
 
   it('TLB coherence: after table edits and the invalidation the guest issues, the TLB answers like a fresh walk', () => {
-    const edit = fc.record({ op: fc.constantFrom('map', 'map', 'unmap', 'protect'), leaf: leafArb, flags: leafArb.map((l) => l.flags) });
+    const edit = fc.record({
+      op: fc.constantFrom('map', 'map', 'unmap', 'protect'),
+      leaf: leafArb,
+      flags: leafArb.map((l) => l.flags),
+    });
     const invalidation = fc.constantFrom('va', 'va-or-global', 'asid', 'all');
     fc.assert(
       fc.property(
@@ -190,7 +211,14 @@ describe('LA64Mmu properties', () => {
             else if (how === 'asid' || size > 4096) mmu.invtlb(4, asid);
             else for (const v of pending) mmu.invtlb(how === 'va' ? 5 : 6, asid, v);
           }
-          const fresh = new LA64Mmu(ram, { crmd: pg(0), pgdl: pt.rootPaddr, pgdh: pt.rootPaddr, pwcl: pt.pwcl, pwch: pt.pwch, asid });
+          const fresh = new LA64Mmu(ram, {
+            crmd: pg(0),
+            pgdl: pt.rootPaddr,
+            pgdh: pt.rootPaddr,
+            pwcl: pt.pwcl,
+            pwch: pt.pwch,
+            asid,
+          });
           for (const va of all) {
             for (const access of [Access.Read, Access.Write, Access.Execute]) {
               expect(mmu.translate(va, access)).toEqual(fresh.translate(va, access));

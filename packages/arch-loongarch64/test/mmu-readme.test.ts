@@ -1,8 +1,8 @@
 /** The README's "Emulator MMU" examples, as written there. */
 
-import { Access, MappingFlags, PageSize, RamHandler, formatFlags } from '@page-table/core';
+import { Access, formatFlags, MappingFlags, PageSize, RamHandler } from '@page-table/core';
 import { describe, expect, it } from 'vitest';
-import { LA64Mmu, LA64PageTable, formatLA64Fault } from '../src/index.js';
+import { formatLA64Fault, LA64Mmu, LA64PageTable } from '../src/index.js';
 
 const { READ, WRITE, EXECUTE, USER } = MappingFlags;
 

@@ -6,7 +6,7 @@
 
 import { Access, MappingFlags, PageSize } from '@page-table/core';
 import { describe, expect, it } from 'vitest';
-import { LA64Ecode, estatWithFault, tlbehiVppn } from '../src/index.js';
+import { estatWithFault, LA64Ecode, tlbehiVppn } from '../src/index.js';
 import { l0, linuxRefill, pg } from './mmu-helpers.js';
 
 const { Read, Write, Execute } = Access;
@@ -47,7 +47,9 @@ describe('MMU.md §5.7 vectors (base L0)', () => {
 
   it('L2: D is the write enable: a store to 0x5000 raises PME; a load translates', () => {
     const { mmu } = l0();
-    expect(mmu.translate(0x5000, Write)).toEqual({ fault: { ecode: LA64Ecode.PME, esubcode: 0, badv: 0x5000, name: 'PME' } });
+    expect(mmu.translate(0x5000, Write)).toEqual({
+      fault: { ecode: LA64Ecode.PME, esubcode: 0, badv: 0x5000, name: 'PME' },
+    });
     expect(mmu.translate(0x5000, Read)).toEqual({ paddr: 0x50000, size: PageSize.Size4K, flags: R | X });
   });
 
@@ -85,7 +87,12 @@ describe('MMU.md §5.7 vectors (base L0)', () => {
   it('L7: NR and NX: load 0x8000 raises PNR, fetch 0x9000 PNX (QEMU 7.2: both succeed)', () => {
     const { mmu } = l0();
     expect(mmu.translate(0x8000, Read).fault).toEqual({ ecode: LA64Ecode.PNR, esubcode: 0, badv: 0x8000, name: 'PNR' });
-    expect(mmu.translate(0x9000, Execute).fault).toEqual({ ecode: LA64Ecode.PNX, esubcode: 0, badv: 0x9000, name: 'PNX' });
+    expect(mmu.translate(0x9000, Execute).fault).toEqual({
+      ecode: LA64Ecode.PNX,
+      esubcode: 0,
+      badv: 0x9000,
+      name: 'PNX',
+    });
     expect(mmu.translate(0x8000, Execute)).toEqual({ paddr: 0x80000, size: PageSize.Size4K, flags: W | X });
     expect(mmu.translate(0x9000, Read)).toEqual({ paddr: 0x90000, size: PageSize.Size4K, flags: R | W });
   });

@@ -1,16 +1,16 @@
 import { Access, MappingFlags, PageSize, RamHandler } from '@page-table/core';
 import { describe, expect, it } from 'vitest';
 import {
-  LA64Ecode,
-  LA64Mmu,
-  PWCH_3LEVEL,
-  PWCL_3LEVEL,
   estatCode,
   estatWithFault,
   faultFromEstat,
+  LA64Ecode,
+  LA64Mmu,
   la64Fault,
   la64FaultName,
   la64WalkLayout,
+  PWCH_3LEVEL,
+  PWCL_3LEVEL,
   pwch,
   pwcl,
   tlbehiVppn,
@@ -44,7 +44,12 @@ describe('LA64Mmu: construction and registers', () => {
 
   it('takes numbers and bigints, keeps what the CSRs keep, and rejects non-integers', () => {
     const mmu = new LA64Mmu(l0Ram(), { crmd: 0x10n, pgdl: 0x1_2345_6fffn, asid: 0xfff, dmw1: 0x8000_0000_0000_0019n });
-    expect(mmu.registers).toMatchObject({ crmd: 0x10, pgdl: 0x1_2345_6000n, asid: 0x3ff, dmw: [0n, 0x8000_0000_0000_0019n, 0n, 0n] });
+    expect(mmu.registers).toMatchObject({
+      crmd: 0x10,
+      pgdl: 0x1_2345_6000n,
+      asid: 0x3ff,
+      dmw: [0n, 0x8000_0000_0000_0019n, 0n, 0n],
+    });
     mmu.crmd = -0x7fff_fff0; // a signed value is taken as two's complement
     expect(mmu.registers.crmd).toBe(0x8000_0010);
     mmu.pgdh = -4096n;
@@ -85,13 +90,16 @@ describe('LA64Mmu: construction and registers', () => {
 
   it('rejects walk layouts it does not support, with the reason', () => {
     expect(() => new LA64Mmu(l0Ram(), { pwcl: 0x13e4_d52c | (1 << 30) })).toThrow(/PTEWidth=1 \(128-bit entries\)/);
-    expect(() => new LA64Mmu(l0Ram(), { pwcl: pwcl({ ptBase: 10, ptWidth: 9, dir1Base: 19, dir1Width: 9, dir2Base: 28, dir2Width: 9 }) })).toThrow(
-      /PTbase=10/,
-    );
+    expect(
+      () =>
+        new LA64Mmu(l0Ram(), {
+          pwcl: pwcl({ ptBase: 10, ptWidth: 9, dir1Base: 19, dir1Width: 9, dir2Base: 28, dir2Width: 9 }),
+        }),
+    ).toThrow(/PTbase=10/);
     expect(() => la64WalkLayout(0x13e4_d52c, pwch({ dir3Base: 30, dir3Width: 9 }))).toThrow(/Dir3_base=30 .* overlaps/);
-    expect(() => la64WalkLayout(pwcl({ ptBase: 12, ptWidth: 0, dir1Base: 21, dir1Width: 9, dir2Base: 30, dir2Width: 9 }), 0)).toThrow(
-      /PTwidth=0/,
-    );
+    expect(() =>
+      la64WalkLayout(pwcl({ ptBase: 12, ptWidth: 0, dir1Base: 21, dir1Width: 9, dir2Base: 30, dir2Width: 9 }), 0),
+    ).toThrow(/PTwidth=0/);
     expect(la64WalkLayout(PWCL_3LEVEL, PWCH_3LEVEL).levels).toEqual([2, 1]);
     expect(la64WalkLayout(0x13e4_d52c, 0x267 | (1 << 24)).levels).toEqual([3, 2, 1]); // v1.1 HPTW_En ignored
   });
@@ -115,7 +123,13 @@ describe('LA64Mmu: the hot path', () => {
     expect(mmu.lastFlags).toBe(R | W | X);
     expect(mmu.lastSize).toBe(PageSize.Size4K);
     expect(mmu.translatePa(0x5004, Write)).toBe(-1);
-    expect([mmu.faultEcode, mmu.faultEsubcode, mmu.faultRefill, mmu.faultVaHi, mmu.faultVaLo]).toEqual([LA64Ecode.PME, 0, false, 0, 0x5004]);
+    expect([mmu.faultEcode, mmu.faultEsubcode, mmu.faultRefill, mmu.faultVaHi, mmu.faultVaLo]).toEqual([
+      LA64Ecode.PME,
+      0,
+      false,
+      0,
+      0x5004,
+    ]);
     expect(mmu.lastFault).toEqual({ ecode: 4, esubcode: 0, badv: 0x5004, name: 'PME' });
     expect(mmu.translatePaHalves(0x8000, 0, Read)).toBe(-1);
     expect(mmu.lastFault).toEqual({ ecode: 8, esubcode: 1, badv: 0x8000_0000_0000, name: 'ADEM' });
@@ -168,10 +182,17 @@ describe('LA64Mmu: the hot path', () => {
 
   it('DMW0/1 serve fetches and data, DMW2/3 data only; MAT and PLV3 show in the flags', () => {
     const { mmu } = l0({ dmw2: 0xa000_0000_0000_0008n | (2n << 4n), crmd: pg(3) });
-    expect(mmu.translate(0xa000_0000_0001_0000n, Read)).toEqual({ paddr: 0x10000, size: 2 ** 48, flags: R | W | U | UNCACHED });
+    expect(mmu.translate(0xa000_0000_0001_0000n, Read)).toEqual({
+      paddr: 0x10000,
+      size: 2 ** 48,
+      flags: R | W | U | UNCACHED,
+    });
     expect(mmu.translate(0xa000_0000_0001_0000n, Execute).fault?.name).toBe('ADEF');
     mmu.dmw1 = 0xa000_0000_0000_0009n; // PLV0 and PLV3, MAT 0
-    expect(mmu.translate(0xa000_0000_0001_0000n, Execute)).toMatchObject({ paddr: 0x10000, flags: R | W | X | U | DEVICE });
+    expect(mmu.translate(0xa000_0000_0001_0000n, Execute)).toMatchObject({
+      paddr: 0x10000,
+      flags: R | W | X | U | DEVICE,
+    });
   });
 
   it('the software TLB caps cached pages to its size but never loses an architectural entry', () => {
@@ -219,7 +240,9 @@ describe('LA64Mmu: other walk layouts', () => {
     const mmu = new LA64Mmu(ram, { crmd: pg(), pgdl: 0x11000, pwcl: PWCL_3LEVEL, pwch: PWCH_3LEVEL });
     const va = 0x4040_3abc;
     expect(mmu.translatePa(va, Read)).toBe(0x5_5abc);
-    const { mmu: guest } = { mmu: new LA64Mmu(ram, { crmd: pg(), pgdl: 0x11000, pwcl: PWCL_3LEVEL, pwch: PWCH_3LEVEL, ptw: false }) };
+    const { mmu: guest } = {
+      mmu: new LA64Mmu(ram, { crmd: pg(), pgdl: 0x11000, pwcl: PWCL_3LEVEL, pwch: PWCH_3LEVEL, ptw: false }),
+    };
     expect(guest.translatePa(va, Read)).toBe(-1);
     linuxRefill(guest, va, [2, 1]);
     expect(guest.translatePa(va, Read)).toBe(0x5_5abc);
@@ -316,8 +339,15 @@ describe('LA64Mmu: debugTranslate', () => {
     expect(huge.result.fault).toMatchObject({ refill: true, name: 'TLBR' });
     expect(huge.steps.map((s) => s.level)).toEqual([3, 2, 1]);
     expect(huge.stop).toMatch(/huge entry at Dir1 \(bit 6\): split into two 2\^20-byte halves/);
-    expect(mmu.debugTranslate(0x9000_0000_0000_1000n)).toMatchObject({ path: 'dmw', dmw: 0, result: { paddr: 0x1000 } });
-    expect(mmu.debugTranslate(0x10_0000_0000_0000n, Execute)).toMatchObject({ path: 'address-error', result: { fault: { name: 'ADEF' } } });
+    expect(mmu.debugTranslate(0x9000_0000_0000_1000n)).toMatchObject({
+      path: 'dmw',
+      dmw: 0,
+      result: { paddr: 0x1000 },
+    });
+    expect(mmu.debugTranslate(0x10_0000_0000_0000n, Execute)).toMatchObject({
+      path: 'address-error',
+      result: { fault: { name: 'ADEF' } },
+    });
     mmu.crmd = 0x8;
     expect(mmu.debugTranslate(0x10_0000_0000_0000n)).toMatchObject({ path: 'direct', result: { paddr: 0 } });
     expect(mmu.stats).toEqual({ hits: 0, misses: 0, faults: 0 });
@@ -361,7 +391,7 @@ describe('LA64Mmu: TLB maintenance', () => {
     expect(live(mmu, a, b, g)).toEqual([true, true, true]);
   });
 
-  it('TLBCLR drops the current ASID\'s non-global entries of one STLB set or the MTLB; TLBFLUSH all of them', () => {
+  it("TLBCLR drops the current ASID's non-global entries of one STLB set or the MTLB; TLBFLUSH all of them", () => {
     const { mmu, a, b, g } = filled();
     const h = mmu.tlbfill({ ehi: 0x20_0000, elo0: 0x20_0013n, elo1: 0x30_0013n, ps: 20, asid: 1 });
     expect(h).toBeGreaterThanOrEqual(2048);
@@ -458,14 +488,22 @@ describe('LA64Mmu: TLB maintenance', () => {
 
 describe('fault records and encodings', () => {
   it('names every code, and encodes / decodes ESTAT', () => {
-    expect([1, 2, 3, 4, 5, 6, 7].map((c) => la64FaultName(c))).toEqual(['PIL', 'PIS', 'PIF', 'PME', 'PNR', 'PNX', 'PPI']);
-    expect([la64FaultName(8, 0), la64FaultName(8, 1), la64FaultName(8, 2), la64FaultName(1, 0, true), la64FaultName(4, 0, true)]).toEqual([
-      'ADEF',
-      'ADEM',
-      undefined,
-      'TLBR',
-      undefined,
+    expect([1, 2, 3, 4, 5, 6, 7].map((c) => la64FaultName(c))).toEqual([
+      'PIL',
+      'PIS',
+      'PIF',
+      'PME',
+      'PNR',
+      'PNX',
+      'PPI',
     ]);
+    expect([
+      la64FaultName(8, 0),
+      la64FaultName(8, 1),
+      la64FaultName(8, 2),
+      la64FaultName(1, 0, true),
+      la64FaultName(4, 0, true),
+    ]).toEqual(['ADEF', 'ADEM', undefined, 'TLBR', undefined]);
     const adem = la64Fault(8, 1, 0xffff_0000_0000_0000n);
     const estat = estatWithFault(0xffff_ffff, adem);
     expect(estatCode(estat)).toEqual({ ecode: 8, esubcode: 1 });

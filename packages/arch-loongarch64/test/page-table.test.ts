@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import {
   LA64_3LEVEL_METADATA,
   LA64_4LEVEL_METADATA,
+  LA64_PHYS_ADDR_MASK,
   LA64_PTE,
   LA64PageTable,
   PWCH_3LEVEL,
   PWCH_4LEVEL,
   PWCL_4LEVEL,
-  LA64_PHYS_ADDR_MASK,
 } from '../src/index.js';
 
 const { READ: R, WRITE: W, EXECUTE: X, USER: U, DEVICE: DEV } = MappingFlags;
@@ -203,7 +203,7 @@ describe('LA64PageTable: deliberate differences from upstream, through the walke
       expect(LA64_PTE.isPresent(e.entry)).toBe(false); // why upstream's walk never descends
     }
     expect(entries[3]).toMatchObject({ va: 0xffff_8000_1234_5000n, paddr: 0x6000, flags: RW, size: 4096 });
-    expect(ram.read64(pt.rootPaddr as number + 256 * 8)).toBe(BigInt(entries[0].paddr));
+    expect(ram.read64((pt.rootPaddr as number) + 256 * 8)).toBe(BigInt(entries[0].paddr));
     expect([...pt.mappings()]).toEqual([
       { va: 0xffff_8000_1234_5000n, pa: 0x6000, size: 4096, pageSize: PageSize.Size4K, flags: RW },
     ]);

@@ -1,6 +1,6 @@
 import { MAPPING_FLAGS_ALL, MappingFlags } from '@page-table/core';
 import { describe, expect, it } from 'vitest';
-import { LA64_PTE, LA64PTE, LA64PTEFlags, LA64_PHYS_ADDR_MASK } from '../src/index.js';
+import { LA64_PHYS_ADDR_MASK, LA64_PTE, LA64PTE, LA64PTEFlags } from '../src/index.js';
 
 const { READ: R, WRITE: W, EXECUTE: X, USER: U, DEVICE: DEV, UNCACHED: UC } = MappingFlags;
 const pte = LA64_PTE;

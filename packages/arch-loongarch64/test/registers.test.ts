@@ -4,18 +4,17 @@ import {
   LA64_4LEVEL_METADATA,
   LA64_METADATA,
   LA64_PTE,
+  la64Metadata,
   PWCH_3LEVEL,
   PWCH_4LEVEL,
   PWCL_3LEVEL,
   PWCL_4LEVEL,
-  la64Metadata,
   pwch,
   pwcl,
 } from '../src/index.js';
 
 /** Field `[hiBit:loBit]` of a 32-bit register value. */
-const get = (value: number, hiBit: number, loBit: number) =>
-  Math.floor(value / 2 ** loBit) % 2 ** (hiBit - loBit + 1);
+const get = (value: number, hiBit: number, loBit: number) => Math.floor(value / 2 ** loBit) % 2 ** (hiBit - loBit + 1);
 
 describe('PWCL / PWCH', () => {
   it('PWCL_4LEVEL is 0x13E4_D52C, field by field', () => {

@@ -30,9 +30,10 @@ interface PageRecord {
 
 type VectorRecord = TableRecord | PageRecord;
 
-const all = JSON.parse(
-  readFileSync(new URL('./fixtures/pte-v0.6.1.json', import.meta.url), 'utf8'),
-) as Record<string, VectorRecord[]>;
+const all = JSON.parse(readFileSync(new URL('./fixtures/pte-v0.6.1.json', import.meta.url), 'utf8')) as Record<
+  string,
+  VectorRecord[]
+>;
 const records = all.loongarch64;
 const tables = records.filter((r): r is TableRecord => r.op === 'new_table');
 const pages = records.filter((r): r is PageRecord => r.op === 'new_page');

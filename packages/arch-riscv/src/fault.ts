@@ -41,8 +41,16 @@ export interface RiscvFault {
   readonly tval: VirtAddr;
 }
 
-const PAGE_FAULT: readonly RiscvCause[] = [RiscvCause.LoadPageFault, RiscvCause.StorePageFault, RiscvCause.InstructionPageFault];
-const ACCESS_FAULT: readonly RiscvCause[] = [RiscvCause.LoadAccessFault, RiscvCause.StoreAccessFault, RiscvCause.InstructionAccessFault];
+const PAGE_FAULT: readonly RiscvCause[] = [
+  RiscvCause.LoadPageFault,
+  RiscvCause.StorePageFault,
+  RiscvCause.InstructionPageFault,
+];
+const ACCESS_FAULT: readonly RiscvCause[] = [
+  RiscvCause.LoadAccessFault,
+  RiscvCause.StoreAccessFault,
+  RiscvCause.InstructionAccessFault,
+];
 
 /** The page-fault code for an access: 13 load, 15 store/AMO, 12 fetch. */
 export function pageFaultCause(access: Access): RiscvCause {

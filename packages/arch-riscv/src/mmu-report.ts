@@ -6,7 +6,7 @@
  */
 
 import type { MmuFaultReport, MmuInfo } from '@page-table/core';
-import { type RiscvFault, causeName, isPageFault } from './fault.js';
+import { causeName, isPageFault, type RiscvFault } from './fault.js';
 
 /** The RISC-V MMU's names: tables L0 … L4 by level (the spec's "level i"), privileges U / S / M. */
 export const RISCV_MMU_INFO: MmuInfo = {
@@ -24,6 +24,11 @@ export function describeRiscvFault(f: RiscvFault): MmuFaultReport {
     name,
     summary: `${name} (exception code ${f.cause}), tval = 0x${tval.toString(16)}`,
     detail: [],
-    fields: { name, cause: f.cause, type: isPageFault(f.cause) ? 'page-fault' : 'access-fault', tval: `0x${tval.toString(16)}` },
+    fields: {
+      name,
+      cause: f.cause,
+      type: isPageFault(f.cause) ? 'page-fault' : 'access-fault',
+      tval: `0x${tval.toString(16)}`,
+    },
   };
 }

@@ -13,6 +13,9 @@
 
 import {
   Access,
+  accessError,
+  checkAccess,
+  createSoftTlb,
   type DebugTranslation,
   type EmulatorMmu,
   EntryCas,
@@ -22,25 +25,22 @@ import {
   type MmuFaultReport,
   type MmuInfo,
   type MmuStats,
+  newMmuStats,
   type PageSize,
   type PhysMemory,
-  type SoftTlb,
-  type TranslateResult,
-  type WalkStep,
-  accessError,
-  sharedReport,
-  checkAccess,
-  createSoftTlb,
-  newMmuStats,
   resetMmuStats,
+  type SoftTlb,
+  sharedReport,
+  type TranslateResult,
   vaHalves,
   vaHi,
   vaLo,
+  type WalkStep,
 } from '@page-table/core';
-import { type AddrLike, type PhysAddr, type VirtAddr, fromHalves } from '@page-table/memory-addr';
-import { type RiscvCause, type RiscvFault, accessFaultCause, pageFaultCause } from './fault.js';
+import { type AddrLike, fromHalves, type PhysAddr, type VirtAddr } from '@page-table/memory-addr';
+import { accessFaultCause, pageFaultCause, type RiscvCause, type RiscvFault } from './fault.js';
 import type { SvMode } from './metadata.js';
-import { RISCV_MMU_INFO, describeRiscvFault } from './mmu-report.js';
+import { describeRiscvFault, RISCV_MMU_INFO } from './mmu-report.js';
 import { PTE_A, PTE_D, PTE_G, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X } from './pte.js';
 import { SatpMode } from './satp.js';
 
@@ -156,7 +156,6 @@ const MODE_LEVELS: Readonly<Record<number, number>> = { 0: 0, 8: 3, 9: 4, 10: 5 
 const MODE_NAMES: Readonly<Record<number, SvMode | 'Bare'>> = { 0: 'Bare', 8: 'Sv39', 9: 'Sv48', 10: 'Sv57' };
 const MAX_MODE: Readonly<Record<SvMode, number>> = { Sv39: SatpMode.Sv39, Sv48: SatpMode.Sv48, Sv57: SatpMode.Sv57 };
 
-
 /** Splits a 64-bit register value (number or bigint) into unsigned halves; throws on anything else. */
 function halves(x: number | bigint, what: string): [number, number] {
   if (typeof x === 'bigint') {
@@ -264,7 +263,8 @@ export class RiscvMmu implements EmulatorMmu<RiscvFault> {
     if (!(maxMode in MAX_MODE)) throw new RangeError(`RiscvMmu: unknown maxMode ${String(maxMode)}`);
     this.maxMode = MAX_MODE[maxMode];
     const asidBits = options.asidBits ?? 16;
-    if (!Number.isInteger(asidBits) || asidBits < 0 || asidBits > 16) throw new RangeError(`RiscvMmu: asidBits ${asidBits} is outside 0..16`);
+    if (!Number.isInteger(asidBits) || asidBits < 0 || asidBits > 16)
+      throw new RangeError(`RiscvMmu: asidBits ${asidBits} is outside 0..16`);
     this.asidMask = (1 << asidBits) - 1;
     if (!this.writeSatp(options.satp ?? 0)) {
       throw new RangeError(`RiscvMmu: satp ${hex(options.satp ?? 0)} selects a MODE this hart does not implement`);
@@ -356,7 +356,8 @@ export class RiscvMmu implements EmulatorMmu<RiscvFault> {
    * hits re-check the privilege, so nothing is flushed.
    */
   set priv(priv: RiscvPriv) {
-    if (priv !== 0 && priv !== 1 && priv !== 3) throw new RangeError(`RiscvMmu: privilege ${String(priv)} is not 0 (U), 1 (S) or 3 (M)`);
+    if (priv !== 0 && priv !== 1 && priv !== 3)
+      throw new RangeError(`RiscvMmu: privilege ${String(priv)} is not 0 (U), 1 (S) or 3 (M)`);
     this.privValue = priv;
   }
 
@@ -512,7 +513,13 @@ export class RiscvMmu implements EmulatorMmu<RiscvFault> {
     let p = this.privValue;
     if (p === 3 && access !== Access.Execute && this.mprv) p = this.mpp;
     const steps: WalkStep[] = [];
-    const fault = (cause: RiscvCause, stop: string, mode: SvMode | 'Bare', reason: string, level = -1): RiscvDebugTranslation => ({
+    const fault = (
+      cause: RiscvCause,
+      stop: string,
+      mode: SvMode | 'Bare',
+      reason: string,
+      level = -1,
+    ): RiscvDebugTranslation => ({
       va: vaddr,
       access,
       steps,
@@ -525,17 +532,32 @@ export class RiscvMmu implements EmulatorMmu<RiscvFault> {
       priv: p,
     });
     if (p === 3 || this.levels === 0) {
-      if (hi >= 0x20_0000) return fault(accessFaultCause(access), 'PA at or above 2^53 (outside physical memory)', 'Bare', 'access-fault');
+      if (hi >= 0x20_0000)
+        return fault(accessFaultCause(access), 'PA at or above 2^53 (outside physical memory)', 'Bare', 'access-fault');
       const pa = hi * TWO32 + lo;
-      if (this.pmp !== undefined && !this.pmp(pa, access, p)) return fault(accessFaultCause(access), 'PMP/PMA denies the access', 'Bare', 'access-fault');
+      if (this.pmp !== undefined && !this.pmp(pa, access, p))
+        return fault(accessFaultCause(access), 'PMP/PMA denies the access', 'Bare', 'access-fault');
       const flags = MappingFlags.READ | MappingFlags.WRITE | MappingFlags.EXECUTE;
-      return { va: vaddr, access, steps, updates: [], result: { paddr: pa as PhysAddr, size: 0x1000, flags }, mode: 'Bare', priv: p };
+      return {
+        va: vaddr,
+        access,
+        steps,
+        updates: [],
+        result: { paddr: pa as PhysAddr, size: 0x1000, flags },
+        mode: 'Bare',
+        priv: p,
+      };
     }
     const mode = MODE_NAMES[this.modeValue];
     const m = hi & this.vaMask;
     if (m !== 0 && m !== this.vaMask) {
       const top = 9 * this.levels + 11;
-      return fault(pageFaultCause(access), `VA not canonical for ${mode} (bits 63..${top + 1} must equal bit ${top})`, mode, 'non-canonical');
+      return fault(
+        pageFaultCause(access),
+        `VA not canonical for ${mode} (bits 63..${top + 1} must equal bit ${top})`,
+        mode,
+        'non-canonical',
+      );
     }
     const pa = this.walk(hi, lo, access, p, true, steps);
     // The leaf reached, if any: its effective permissions and size, reported on success and fault alike.
@@ -548,7 +570,10 @@ export class RiscvMmu implements EmulatorMmu<RiscvFault> {
       : {};
     if (pa < 0) {
       const why = `${this.wWhy} at level ${this.wLevel} (entry ${hex(this.wEntryPa)})`;
-      return { ...fault(this.wCause as RiscvCause, why, mode, this.wLeaf ? 'permission' : 'invalid-entry', this.wLevel), ...leaf };
+      return {
+        ...fault(this.wCause as RiscvCause, why, mode, this.wLeaf ? 'permission' : 'invalid-entry', this.wLevel),
+        ...leaf,
+      };
     }
     const adUpdate: RiscvAdUpdate | undefined = this.wAd
       ? { entryPaddr: this.wEntryPa as PhysAddr, before: this.wBefore, after: this.wAfter }
@@ -556,7 +581,12 @@ export class RiscvMmu implements EmulatorMmu<RiscvFault> {
     const ad = adUpdate === undefined ? {} : { adUpdate };
     const updates: EntryUpdate[] = adUpdate === undefined ? [] : [{ level: this.wLevel, ...adUpdate }];
     if (this.pmp !== undefined && !this.pmp(pa, access, p)) {
-      return { ...fault(accessFaultCause(access), 'PMP/PMA denies the access', mode, 'access-fault', this.wLevel), ...leaf, ...ad, updates };
+      return {
+        ...fault(accessFaultCause(access), 'PMP/PMA denies the access', mode, 'access-fault', this.wLevel),
+        ...leaf,
+        ...ad,
+        updates,
+      };
     }
     const size = ((perm & PERM_NAPOT) !== 0 ? NAPOT_SIZE : SIZES[this.wLevel]) as PageSize;
     const result = { paddr: pa as PhysAddr, size, flags: this.effectiveFlags(perm, p) };
@@ -712,7 +742,14 @@ export class RiscvMmu implements EmulatorMmu<RiscvFault> {
   }
 
   /** {@link walk} returning 0 on success, the 4 KiB frame in `wFrame`. */
-  private walkFrame(hi: number, lo: number, access: Access, p: number, dry: boolean, trace: WalkStep[] | undefined): number {
+  private walkFrame(
+    hi: number,
+    lo: number,
+    access: Access,
+    p: number,
+    dry: boolean,
+    trace: WalkStep[] | undefined,
+  ): number {
     const mem = this.mem;
     const pf = pageFaultCause(access);
     let frame = this.rootFrame;
@@ -749,7 +786,8 @@ export class RiscvMmu implements EmulatorMmu<RiscvFault> {
       const ppn = (elo >>> 10) + (ehi & PPN_HI_MASK) * PPN_LO_SPAN;
       if ((elo & (PTE_R | PTE_X)) === 0) {
         // Step 4: a pointer to the next level.
-        if ((elo & (PTE_A | PTE_D | PTE_U)) !== 0) return this.stop(pf, 'A, D or U set on a non-leaf entry (reserved)', level);
+        if ((elo & (PTE_A | PTE_D | PTE_U)) !== 0)
+          return this.stop(pf, 'A, D or U set on a non-leaf entry (reserved)', level);
         if (napot || pbmt !== 0) return this.stop(pf, 'N or PBMT set on a non-leaf entry (reserved)', level);
         if (level === 0) return this.stop(pf, 'non-leaf entry at the last level', level);
         if ((elo & PTE_G) !== 0) global = true;
@@ -770,7 +808,8 @@ export class RiscvMmu implements EmulatorMmu<RiscvFault> {
       // Step 5: R/W/X/U against the privilege, SUM and MXR.
       if (!this.permits(elo, access, p)) return this.stop(pf, this.denial(elo, access, p), level);
       // Step 6: superpage alignment.
-      if (level > 0 && Math.floor(ppn / PAGES[level]) * PAGES[level] !== ppn) return this.stop(pf, 'misaligned superpage', level);
+      if (level > 0 && Math.floor(ppn / PAGES[level]) * PAGES[level] !== ppn)
+        return this.stop(pf, 'misaligned superpage', level);
       // Step 7: A/D.
       const store = access === Access.Write;
       if ((elo & PTE_A) === 0 || (store && (elo & PTE_D) === 0)) {
@@ -788,8 +827,13 @@ export class RiscvMmu implements EmulatorMmu<RiscvFault> {
       }
       // Step 8: the PA.
       const vpn = hi * 1048576 + (lo >>> 12);
-      const frame4k = napot ? ppn - 8 + ((lo >>> 12) & 15) : level === 0 ? ppn : ppn + (vpn - Math.floor(vpn / PAGES[level]) * PAGES[level]);
-      if (frame4k >= SAFE_FRAME_LIMIT) return this.stop(accessFaultCause(access), 'PA at or above 2^53 (outside physical memory)', level);
+      const frame4k = napot
+        ? ppn - 8 + ((lo >>> 12) & 15)
+        : level === 0
+          ? ppn
+          : ppn + (vpn - Math.floor(vpn / PAGES[level]) * PAGES[level]);
+      if (frame4k >= SAFE_FRAME_LIMIT)
+        return this.stop(accessFaultCause(access), 'PA at or above 2^53 (outside physical memory)', level);
       this.wLevel = level;
       this.wFrame = frame4k;
       this.wGlobal = global;
@@ -800,7 +844,8 @@ export class RiscvMmu implements EmulatorMmu<RiscvFault> {
 
   /** Why step 5 refused, for the debug walk. */
   private denial(pte: number, access: Access, p: number): string {
-    if ((pte & PTE_U) !== 0 && p === 1) return access === Access.Execute ? 'S-mode fetch from a U=1 page' : 'U=1 page at S-mode with SUM=0';
+    if ((pte & PTE_U) !== 0 && p === 1)
+      return access === Access.Execute ? 'S-mode fetch from a U=1 page' : 'U=1 page at S-mode with SUM=0';
     if ((pte & PTE_U) === 0 && p === 0) return 'U=0 page at U-mode';
     if (access === Access.Read) return this.mxr ? 'load needs R or X (MXR=1)' : 'load needs R (MXR=0)';
     return access === Access.Write ? 'store needs W' : 'fetch needs X';

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { type AddrLike, type PhysAddr, fromBigUnchecked, pa, toAddrValue, toBigInt } from '@page-table/memory-addr';
+import { type AddrLike, fromBigUnchecked, type PhysAddr, pa, toAddrValue, toBigInt } from '@page-table/memory-addr';
 
 /** The `satp.MODE` values of RV64 (10 = Sv57; 11 = Sv64 is defined by the spec but not built here). */
 export const SatpMode = {

@@ -48,7 +48,12 @@ export function firstDiff(a: Uint8Array, b: Uint8Array): number {
  * (`translatePa` and its fault fields) and `debugTranslate`'s result.
  * `expected` is a PA or a fault cause.
  */
-export function check(mmu: RiscvMmu, va: number | bigint, access: Access, expected: { pa: number } | { cause: number }): void {
+export function check(
+  mmu: RiscvMmu,
+  va: number | bigint,
+  access: Access,
+  expected: { pa: number } | { cause: number },
+): void {
   const dbg = mmu.debugTranslate(va, access);
   const r: TranslateResult<RiscvFault> = mmu.translate(va, access);
   if ('pa' in expected) {

@@ -2,8 +2,17 @@
 import { Access, MappingFlags, PageSize, type PageTable64, RamHandler } from '@page-table/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type RiscvPriv, RiscvMmu, SatpMode, Sv39PageTable, Sv48PageTable, Sv57PageTable, type SvMode, pageFaultCause } from '../src/index.js';
-import { R0_SATP, firstDiff, r0, snapshot } from './mmu-helpers.js';
+import {
+  pageFaultCause,
+  RiscvMmu,
+  type RiscvPriv,
+  SatpMode,
+  Sv39PageTable,
+  Sv48PageTable,
+  Sv57PageTable,
+  type SvMode,
+} from '../src/index.js';
+import { firstDiff, R0_SATP, r0, snapshot } from './mmu-helpers.js';
 
 const SUM = 1 << 18;
 const MXR = 1 << 19;
@@ -20,9 +29,18 @@ function permits(flags: number, access: Access, priv: number, sum: boolean, mxr:
   return (flags & EXECUTE) !== 0;
 }
 
-function makeTable(mode: SvMode, ram: RamHandler, svpbmt: boolean, flushTlb?: (va: number | bigint | undefined) => void): PageTable64 {
+function makeTable(
+  mode: SvMode,
+  ram: RamHandler,
+  svpbmt: boolean,
+  flushTlb?: (va: number | bigint | undefined) => void,
+): PageTable64 {
   const opts = { svpbmt, flushTlb };
-  return mode === 'Sv39' ? Sv39PageTable.create(ram, opts) : mode === 'Sv48' ? Sv48PageTable.create(ram, opts) : Sv57PageTable.create(ram, opts);
+  return mode === 'Sv39'
+    ? Sv39PageTable.create(ram, opts)
+    : mode === 'Sv48'
+      ? Sv48PageTable.create(ram, opts)
+      : Sv57PageTable.create(ram, opts);
 }
 
 /** A canonical VA of `mode` from a VPN-ish seed: lower or upper half. */
@@ -52,13 +70,23 @@ const arbCpu = fc.record({
 const arbAccess = fc.constantFrom<Access>(Access.Read, Access.Write, Access.Execute);
 
 describe('properties', () => {
-  it('a permitted access translates as the page table\'s query says; others page-fault', () => {
+  it("a permitted access translates as the page table's query says; others page-fault", () => {
     fc.assert(
       fc.property(
         fc.constantFrom<SvMode>('Sv39', 'Sv48', 'Sv57'),
         fc.boolean(),
         fc.array(arbMapping, { minLength: 1, maxLength: 12 }),
-        fc.array(fc.record({ pick: fc.nat(), offset: fc.nat(), access: arbAccess, cpu: arbCpu, random: fc.boolean(), seed: fc.bigInt({ min: 0n, max: (1n << 56n) - 1n }) }), { minLength: 1, maxLength: 16 }),
+        fc.array(
+          fc.record({
+            pick: fc.nat(),
+            offset: fc.nat(),
+            access: arbAccess,
+            cpu: arbCpu,
+            random: fc.boolean(),
+            seed: fc.bigInt({ min: 0n, max: (1n << 56n) - 1n }),
+          }),
+          { minLength: 1, maxLength: 16 },
+        ),
         (mode, svpbmt, mappings, accesses) => {
           const ram = new RamHandler({ size: 0x20_0000 });
           const pt = makeTable(mode, ram, svpbmt);
@@ -73,9 +101,16 @@ describe('properties', () => {
               // overlapping: skip
             }
           }
-          const mmu = new RiscvMmu(ram, { satp: (BigInt(SatpMode[mode]) << 60n) | BigInt(pt.rootPaddr) / 4096n, priv: 1, svpbmt });
+          const mmu = new RiscvMmu(ram, {
+            satp: (BigInt(SatpMode[mode]) << 60n) | (BigInt(pt.rootPaddr) / 4096n),
+            priv: 1,
+            svpbmt,
+          });
           for (const a of accesses) {
-            const base = a.random || mapped.length === 0 ? canonicalVa(mode, a.seed, a.seed % 2n === 0n, 1n) : mapped[a.pick % mapped.length];
+            const base =
+              a.random || mapped.length === 0
+                ? canonicalVa(mode, a.seed, a.seed % 2n === 0n, 1n)
+                : mapped[a.pick % mapped.length];
             const va = a.random ? base : base - BigInt(a.offset % 4096);
             mmu.priv = a.cpu.priv;
             mmu.mstatus = (a.cpu.sum ? SUM : 0) | (a.cpu.mxr ? MXR : 0);
@@ -92,7 +127,11 @@ describe('properties', () => {
               expect(r.paddr).toBe(q.paddr);
               expect(r.size).toBe(q.size);
               let want = q.flags & (USER | MappingFlags.DEVICE | MappingFlags.UNCACHED);
-              for (const [acc, bit] of [[Access.Read, READ], [Access.Write, WRITE], [Access.Execute, EXECUTE]] as const) {
+              for (const [acc, bit] of [
+                [Access.Read, READ],
+                [Access.Write, WRITE],
+                [Access.Execute, EXECUTE],
+              ] as const) {
                 if (permits(q.flags, acc, a.cpu.priv, a.cpu.sum, a.cpu.mxr)) want |= bit;
               }
               expect(r.flags).toBe(want);
@@ -106,21 +145,35 @@ describe('properties', () => {
 
   it('after table edits and the fences they call for, the TLB answers as a fresh walk', () => {
     const op = fc.oneof(
-      fc.record({ kind: fc.constant('map' as const), slot: fc.nat(7), size: fc.constantFrom(PageSize.Size4K, PageSize.Size2M), frame: fc.nat(4096), flags: fc.constantFrom(...FLAG_SETS) }),
+      fc.record({
+        kind: fc.constant('map' as const),
+        slot: fc.nat(7),
+        size: fc.constantFrom(PageSize.Size4K, PageSize.Size2M),
+        frame: fc.nat(4096),
+        flags: fc.constantFrom(...FLAG_SETS),
+      }),
       fc.record({ kind: fc.constant('unmap' as const), slot: fc.nat(7) }),
       fc.record({ kind: fc.constant('protect' as const), slot: fc.nat(7), flags: fc.constantFrom(...FLAG_SETS) }),
-      fc.record({ kind: fc.constant('remap' as const), slot: fc.nat(7), frame: fc.nat(4096), flags: fc.constantFrom(...FLAG_SETS) }),
+      fc.record({
+        kind: fc.constant('remap' as const),
+        slot: fc.nat(7),
+        frame: fc.nat(4096),
+        flags: fc.constantFrom(...FLAG_SETS),
+      }),
       fc.record({ kind: fc.constant('asid' as const), asid: fc.nat(3) }),
       fc.record({ kind: fc.constant('cpu' as const), cpu: arbCpu }),
       fc.record({ kind: fc.constant('touch' as const), slot: fc.nat(7), page: fc.nat(3), access: arbAccess }),
     );
     // VAs that share 2M and 1G regions so edits overlap cached pages.
-    const slotVa = (slot: number, page = 0) => 0x4000_0000 + (slot >> 1) * 0x20_0000 + (slot & 1) * 0x1000 + page * 0x1000;
+    const slotVa = (slot: number, page = 0) =>
+      0x4000_0000 + (slot >> 1) * 0x20_0000 + (slot & 1) * 0x1000 + page * 0x1000;
     fc.assert(
       fc.property(fc.array(op, { minLength: 1, maxLength: 40 }), (ops) => {
         const ram = new RamHandler({ size: 0x10_0000 });
         let mmu: RiscvMmu | undefined;
-        const pt = Sv39PageTable.create(ram, { flushTlb: (va) => (va === undefined ? mmu?.sfenceVma() : mmu?.sfenceVma(va)) });
+        const pt = Sv39PageTable.create(ram, {
+          flushTlb: (va) => (va === undefined ? mmu?.sfenceVma() : mmu?.sfenceVma(va)),
+        });
         mmu = new RiscvMmu(ram, { satp: pt.satp(0), priv: 1 });
         const m = mmu;
         const probe = () => {
@@ -137,7 +190,12 @@ describe('properties', () => {
           try {
             switch (o.kind) {
               case 'map':
-                pt.map(o.size === PageSize.Size2M ? slotVa(o.slot) & ~0x1f_ffff : slotVa(o.slot), o.frame * 0x1000 - ((o.frame * 0x1000) % o.size), o.size, o.flags);
+                pt.map(
+                  o.size === PageSize.Size2M ? slotVa(o.slot) & ~0x1f_ffff : slotVa(o.slot),
+                  o.frame * 0x1000 - ((o.frame * 0x1000) % o.size),
+                  o.size,
+                  o.flags,
+                );
                 break;
               case 'unmap':
                 pt.unmap(slotVa(o.slot));
@@ -241,13 +299,28 @@ describe('properties', () => {
   it('debugTranslate leaves RAM byte-identical and the MMU untouched, and agrees with translate', () => {
     const frames = [0x8000_0000, 0x8000_1000, 0x8000_2000, 0x8000_3000, 0x8000_4000];
     const entry = fc.oneof(
-      fc.record({ to: fc.constantFrom(...frames), extra: fc.constantFrom(0n, 0x10n, 0x20n, 0x40n, 1n << 61n) }).map(({ to, extra }) => (BigInt(to >> 12) << 10n) | 1n | extra),
-      fc.record({ ppn: fc.bigInt({ min: 0n, max: (1n << 44n) - 1n }), bits: fc.bigInt({ min: 0n, max: 0x3ffn }), top: fc.constantFrom(0n, 1n << 54n, 1n << 61n, 1n << 62n, 1n << 63n) }).map(({ ppn, bits, top }) => (ppn << 10n) | bits | top),
+      fc
+        .record({ to: fc.constantFrom(...frames), extra: fc.constantFrom(0n, 0x10n, 0x20n, 0x40n, 1n << 61n) })
+        .map(({ to, extra }) => (BigInt(to >> 12) << 10n) | 1n | extra),
+      fc
+        .record({
+          ppn: fc.bigInt({ min: 0n, max: (1n << 44n) - 1n }),
+          bits: fc.bigInt({ min: 0n, max: 0x3ffn }),
+          top: fc.constantFrom(0n, 1n << 54n, 1n << 61n, 1n << 62n, 1n << 63n),
+        })
+        .map(({ ppn, bits, top }) => (ppn << 10n) | bits | top),
       fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
     );
     fc.assert(
       fc.property(
-        fc.array(fc.record({ frame: fc.constantFrom(...frames), index: fc.oneof(fc.constantFrom(0, 1, 2, 5, 10, 511), fc.nat(511)), value: entry }), { maxLength: 30 }),
+        fc.array(
+          fc.record({
+            frame: fc.constantFrom(...frames),
+            index: fc.oneof(fc.constantFrom(0, 1, 2, 5, 10, 511), fc.nat(511)),
+            value: entry,
+          }),
+          { maxLength: 30 },
+        ),
         fc.constantFrom(8n, 9n, 10n),
         fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
         fc.constantFrom(0n, 0xffff_ffff_ffff_f000n),

@@ -1,7 +1,7 @@
 /** Every RISC-V test vector of MMU.md §3.7 (base table R0), through translate, translatePa and debugTranslate. */
 import { Access } from '@page-table/core';
 import { describe, expect, it } from 'vitest';
-import { R0_SATP, check, firstDiff, r0, snapshot } from './mmu-helpers.js';
+import { check, firstDiff, R0_SATP, r0, snapshot } from './mmu-helpers.js';
 
 const { Read, Write, Execute } = Access;
 const SUM = 1 << 18;
@@ -154,7 +154,9 @@ describe('MMU.md §3.7 vectors (R0: Sv39, root 0x8000_0000, S-mode)', () => {
     check(mmu, 0x5000, Read, { cause: 5 });
     check(mmu, 0x5000, Write, { cause: 7 });
     check(mmu, 0x5000, Execute, { cause: 1 });
-    expect(mmu.debugTranslate(0x5000).stop).toMatch(/PMP\/PMA denies reading the page-table entry at level 0 \(entry 0x80002028\)/);
+    expect(mmu.debugTranslate(0x5000).stop).toMatch(
+      /PMP\/PMA denies reading the page-table entry at level 0 \(entry 0x80002028\)/,
+    );
   });
 
   it('R18: Sv48 (MODE 9, extra root level): load 0x0000_8000_0000_0000 -> 13', () => {

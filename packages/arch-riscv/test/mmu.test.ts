@@ -2,9 +2,6 @@
 import { Access, MappingFlags, RamHandler } from '@page-table/core';
 import { describe, expect, it } from 'vitest';
 import {
-  RiscvCause,
-  RiscvMmu,
-  SatpMode,
   accessFaultCause,
   causeName,
   decodeCause,
@@ -14,10 +11,13 @@ import {
   isAccessFault,
   isPageFault,
   pageFaultCause,
+  RiscvCause,
+  RiscvMmu,
   ramOnly,
+  SatpMode,
   satp,
 } from '../src/index.js';
-import { R0_SATP, check, firstDiff, r0, snapshot } from './mmu-helpers.js';
+import { check, firstDiff, R0_SATP, r0, snapshot } from './mmu-helpers.js';
 
 const { Read, Write, Execute } = Access;
 const SUM = 1 << 18;
@@ -79,7 +79,9 @@ describe('registers', () => {
     expect(() => {
       mmu.satp = -1;
     }).toThrow(RangeError);
-    expect(() => new RiscvMmu(new RamHandler({ size: 0x1000 }), { satp: 10n << 60n, maxMode: 'Sv48' })).toThrow(RangeError);
+    expect(() => new RiscvMmu(new RamHandler({ size: 0x1000 }), { satp: 10n << 60n, maxMode: 'Sv48' })).toThrow(
+      RangeError,
+    );
     expect(() => new RiscvMmu(new RamHandler({ size: 0x1000 }), { satp: -1 })).toThrow(RangeError);
   });
 
@@ -155,7 +157,11 @@ describe('privilege', () => {
 
   it('reports effective permissions for the current privilege', () => {
     const { mmu } = r0({ mstatus: SUM });
-    expect(mmu.translate(0x6000, Read)).toEqual({ paddr: 0x8000_6000, size: 0x1000, flags: MappingFlags.READ | MappingFlags.WRITE | MappingFlags.USER });
+    expect(mmu.translate(0x6000, Read)).toEqual({
+      paddr: 0x8000_6000,
+      size: 0x1000,
+      flags: MappingFlags.READ | MappingFlags.WRITE | MappingFlags.USER,
+    });
     mmu.priv = 0;
     expect(mmu.translate(0x6000, Read)).toMatchObject({ flags: 0xf });
     mmu.priv = 1;
@@ -470,7 +476,9 @@ describe('debugTranslate', () => {
     mmu.sstatus = SUM;
     const sum = mmu.debugTranslate(0x6000, Execute);
     expect(sum.result).toMatchObject({ fault: { cause: 12 } });
-    expect(sum.permissions! & (MappingFlags.READ | MappingFlags.EXECUTE | MappingFlags.USER)).toBe(MappingFlags.READ | MappingFlags.USER);
+    expect(sum.permissions! & (MappingFlags.READ | MappingFlags.EXECUTE | MappingFlags.USER)).toBe(
+      MappingFlags.READ | MappingFlags.USER,
+    );
     // Svade: A=0 faults after the leaf was reached.
     const sv = r0({ svadu: false }).mmu;
     const a0 = sv.debugTranslate(0x9000);
@@ -491,12 +499,20 @@ describe('debugTranslate', () => {
     expect(mmu.debugTranslate(0x1_0000).stop).toBe('V=0 at level 0 (entry 0x80002080)');
     expect(mmu.debugTranslate(0x8000, Write).stop).toBe('store needs W at level 0 (entry 0x80002040)');
     expect(mmu.debugTranslate(0x40_0000_0000).stop).toBe('VA not canonical for Sv39 (bits 63..39 must equal bit 38)');
-    expect(mmu.debugTranslate(0x8000_0000_0000_0000n).result).toEqual({ fault: { cause: 13, tval: 0x8000_0000_0000_0000n } });
+    expect(mmu.debugTranslate(0x8000_0000_0000_0000n).result).toEqual({
+      fault: { cause: 13, tval: 0x8000_0000_0000_0000n },
+    });
     const sv = r0({ svadu: false }).mmu;
     expect(sv.debugTranslate(0x9000).stop).toBe('A=0 (Svade) at level 0 (entry 0x80002048)');
     expect(sv.debugTranslate(0xa000, Write).stop).toBe('D=0 on a store (Svade) at level 0 (entry 0x80002050)');
     const m = r0({ priv: 3 }).mmu;
-    expect(m.debugTranslate(0x1234)).toEqual({ va: 0x1234, steps: [], result: { paddr: 0x1234, size: 0x1000, flags: 7 }, mode: 'Bare', priv: 3 });
+    expect(m.debugTranslate(0x1234)).toEqual({
+      va: 0x1234,
+      steps: [],
+      result: { paddr: 0x1234, size: 0x1000, flags: 7 },
+      mode: 'Bare',
+      priv: 3,
+    });
   });
 });
 

@@ -5,12 +5,12 @@ import {
   PTE_A,
   PTE_D,
   PTE_V,
+  parseSatp,
   RV64_PTE,
   SatpMode,
   Sv39PageTable,
   Sv48PageTable,
   Sv57PageTable,
-  parseSatp,
 } from '../src/index.js';
 
 const { READ, WRITE, EXECUTE, USER, DEVICE, UNCACHED } = MappingFlags;

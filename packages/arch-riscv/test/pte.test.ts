@@ -18,13 +18,13 @@ import {
   RV64_PTE_SVPBMT,
   RV64_PTE_XUANTIE,
   Rv64PTE,
+  rv64PTE,
   XUANTIE_B_HI,
   XUANTIE_C_HI,
   XUANTIE_DEVICE_HI,
   XUANTIE_NORMAL_HI,
   XUANTIE_SH_HI,
   XUANTIE_SO_HI,
-  rv64PTE,
 } from '../src/index.js';
 
 const { READ, WRITE, EXECUTE, USER, DEVICE, UNCACHED } = MappingFlags;
@@ -33,7 +33,9 @@ const halves = (e: bigint): [number, number] => [Number(e & 0xffff_ffffn), Numbe
 
 describe('bit positions (privileged spec, Sv39 PTE format)', () => {
   it('names V R W X U G A D at bits 0..7 and the PPN at bit 10', () => {
-    expect([PTE_V, PTE_R, PTE_W, PTE_X, PTE_U, PTE_G, PTE_A, PTE_D]).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((n) => 1 << n));
+    expect([PTE_V, PTE_R, PTE_W, PTE_X, PTE_U, PTE_G, PTE_A, PTE_D]).toEqual(
+      [0, 1, 2, 3, 4, 5, 6, 7].map((n) => 1 << n),
+    );
     expect(PTE_PPN_SHIFT).toBe(10);
   });
 

@@ -1,19 +1,19 @@
 /** The satp CSR value and the paging-mode metadata. */
 import { describe, expect, it } from 'vitest';
 import {
+  parseSatp,
   RV64_PTE,
   RV64_PTE_SVPBMT,
   RV64_PTE_XUANTIE,
   SATP_ASID_MAX,
+  SatpMode,
   SV39_METADATA,
   SV39_XUANTIE_METADATA,
   SV48_METADATA,
   SV48_SVPBMT_METADATA,
   SV57_METADATA,
   SV57_XUANTIE_METADATA,
-  SatpMode,
   type SvMode,
-  parseSatp,
   satp,
   svMetadata,
 } from '../src/index.js';

@@ -8,7 +8,7 @@
  */
 
 import { hi32, lo32 } from '@page-table/memory-addr';
-import { type X64Rights, buildX64Rights } from './mmu-rights.js';
+import { buildX64Rights, type X64Rights } from './mmu-rights.js';
 import { X64Cr0, X64Cr4, X64Efer } from './registers.js';
 
 /** Paging disabled (CR0.PG = 0): linear = physical. */
@@ -77,7 +77,12 @@ export function decodeX64Config(r: X64RawRegisters): X64MmuConfig {
   const pcide = (cr4 & X64Cr4.PCIDE) !== 0;
   const rights = buildX64Rights(
     (cr0 & X64Cr0.WP) !== 0,
-    { smep: (cr4 & X64Cr4.SMEP) !== 0, smap: (cr4 & X64Cr4.SMAP) !== 0, pke: (cr4 & X64Cr4.PKE) !== 0, pks: (cr4 & X64Cr4.PKS) !== 0 },
+    {
+      smep: (cr4 & X64Cr4.SMEP) !== 0,
+      smap: (cr4 & X64Cr4.SMAP) !== 0,
+      pke: (cr4 & X64Cr4.PKE) !== 0,
+      pks: (cr4 & X64Cr4.PKS) !== 0,
+    },
     nxe,
     lo32(r.pkru),
     lo32(r.pkrs),

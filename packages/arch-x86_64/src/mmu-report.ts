@@ -7,7 +7,7 @@
  */
 
 import type { MmuFaultReport, MmuInfo } from '@page-table/core';
-import { type X64Fault, X64PfError, formatPfErrorCode, isPageFault } from './fault.js';
+import { formatPfErrorCode, isPageFault, type X64Fault, X64PfError } from './fault.js';
 
 /** The x86_64 MMU's names: tables PT … PML5 by level (SDM §4.5), privileges CPL 0..3. */
 export const X64_MMU_INFO: MmuInfo = {
@@ -52,7 +52,14 @@ export function describeX64Fault(f: X64Fault): MmuFaultReport {
   }
   const ec = f.errorCode;
   const has = (b: number) => (ec & b) !== 0;
-  const bits = { P: has(X64PfError.P), W: has(X64PfError.W), U: has(X64PfError.U), RSVD: has(X64PfError.RSVD), ID: has(X64PfError.ID), PK: has(X64PfError.PK) };
+  const bits = {
+    P: has(X64PfError.P),
+    W: has(X64PfError.W),
+    U: has(X64PfError.U),
+    RSVD: has(X64PfError.RSVD),
+    ID: has(X64PfError.ID),
+    PK: has(X64PfError.PK),
+  };
   const cr2 = BigInt(f.cr2);
   const text = [
     `P=${bit(bits.P)} (${bits.P ? 'protection' : 'not present'})`,

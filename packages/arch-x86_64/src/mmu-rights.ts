@@ -98,7 +98,11 @@ function deny(row: number, access: number, s: X64RightsState): number {
 
 /** The #PF error-code bits that describe the access itself (W, U, I/D). */
 export function accessErrorBits(access: number, s: X64RightsState): number {
-  return (access === WRITE ? X64PfError.W : 0) | (s.user ? X64PfError.U : 0) | (access === EXEC && s.fetchId ? X64PfError.ID : 0);
+  return (
+    (access === WRITE ? X64PfError.W : 0) |
+    (s.user ? X64PfError.U : 0) |
+    (access === EXEC && s.fetchId ? X64PfError.ID : 0)
+  );
 }
 
 /** Error code for every (row, access) of one privilege state: 0 = allowed. */
@@ -132,8 +136,20 @@ export interface X64Rights {
 }
 
 /** Builds the permission tables from the bits of CR0, CR4 and EFER and the PKRU / PKRS values. */
-export function buildX64Rights(cr0Wp: boolean, cr4: { smep: boolean; smap: boolean; pke: boolean; pks: boolean }, nxe: boolean, pkru: number, pkrs: number): X64Rights {
-  const base = { wp: cr0Wp, smep: cr4.smep, pkrUser: cr4.pke ? pkru : 0, pkrSup: cr4.pks ? pkrs : 0, fetchId: nxe || cr4.smep };
+export function buildX64Rights(
+  cr0Wp: boolean,
+  cr4: { smep: boolean; smap: boolean; pke: boolean; pks: boolean },
+  nxe: boolean,
+  pkru: number,
+  pkrs: number,
+): X64Rights {
+  const base = {
+    wp: cr0Wp,
+    smep: cr4.smep,
+    pkrUser: cr4.pke ? pkru : 0,
+    pkrSup: cr4.pks ? pkrs : 0,
+    fetchId: nxe || cr4.smep,
+  };
   const user = { ...base, user: true, smapBlocks: false };
   const sup = { ...base, user: false, smapBlocks: cr4.smap };
   const supAc = { ...base, user: false, smapBlocks: false };

@@ -9,11 +9,20 @@
  * @module
  */
 
-import { type EntryCas, type EntryUpdate, type PhysMemory, type WalkStep, entryIndex } from '@page-table/core';
+import { type EntryCas, type EntryUpdate, entryIndex, type PhysMemory, type WalkStep } from '@page-table/core';
 import type { PhysAddr } from '@page-table/memory-addr';
-import { X64PfError, type X64FaultReason } from './fault.js';
+import { type X64FaultReason, X64PfError } from './fault.js';
 import type { X64MmuConfig } from './mmu-config.js';
-import { PERM_D, PERM_KEY_SHIFT, PERM_U, PERM_UC, PERM_W, PERM_XD, type X64RightsState, denialText } from './mmu-rights.js';
+import {
+  denialText,
+  PERM_D,
+  PERM_KEY_SHIFT,
+  PERM_U,
+  PERM_UC,
+  PERM_W,
+  PERM_XD,
+  type X64RightsState,
+} from './mmu-rights.js';
 
 /** One Accessed/Dirty write a debug walk found `translate` would make (and did not make). */
 export type X64AdUpdate = EntryUpdate;
@@ -91,7 +100,16 @@ export class X64WalkState {
  * every entry read is recorded and no entry is written (the writes are
  * noted in `out.ad`).
  */
-export function walkX64(cfg: X64MmuConfig, table: Uint8Array, accEc: number, hi: number, lo: number, access: number, out: X64WalkState, steps: WalkStep[] | undefined): number {
+export function walkX64(
+  cfg: X64MmuConfig,
+  table: Uint8Array,
+  accEc: number,
+  hi: number,
+  lo: number,
+  access: number,
+  out: X64WalkState,
+  steps: WalkStep[] | undefined,
+): number {
   const mem = out.mem;
   const cas = out.cas;
   const rsvdHi = cfg.rsvdHi;
@@ -109,7 +127,12 @@ export function walkX64(cfg: X64MmuConfig, table: Uint8Array, accEc: number, hi:
       const elo = words[w];
       const ehi = words[w + 1];
       if (steps !== undefined) {
-        steps.push({ level, index, entryPaddr: (frame * 4096 + index * 8) as PhysAddr, entry: (BigInt(ehi) << 32n) | BigInt(elo) });
+        steps.push({
+          level,
+          index,
+          entryPaddr: (frame * 4096 + index * 8) as PhysAddr,
+          entry: (BigInt(ehi) << 32n) | BigInt(elo),
+        });
       }
       if ((elo & P) === 0) return out.fail(level, 'not-present', accEc);
       const leaf = level === 0 || (level <= 2 && (elo & PS) !== 0);
@@ -128,7 +151,11 @@ export function walkX64(cfg: X64MmuConfig, table: Uint8Array, accEc: number, hi:
         frame = (elo >>> 12) + (ehi & ADDR_HI) * TWO20;
         continue;
       }
-      const row = (and & RW ? PERM_W : 0) | (and & US ? PERM_U : 0) | (xd & XD_HI ? PERM_XD : 0) | (((ehi >>> 27) & 15) << PERM_KEY_SHIFT);
+      const row =
+        (and & RW ? PERM_W : 0) |
+        (and & US ? PERM_U : 0) |
+        (xd & XD_HI ? PERM_XD : 0) |
+        (((ehi >>> 27) & 15) << PERM_KEY_SHIFT);
       out.row = row | (elo & PCD ? PERM_UC : 0);
       out.leafLevel = level;
       const ec = table[row * 3 + access];
@@ -156,13 +183,31 @@ export function walkX64(cfg: X64MmuConfig, table: Uint8Array, accEc: number, hi:
 }
 
 /** Debug walk: records an A/D write `translate` would make. */
-function noteAd(out: X64WalkState, level: number, entryPaddr: number, ehi: number, before: number, after: number): void {
+function noteAd(
+  out: X64WalkState,
+  level: number,
+  entryPaddr: number,
+  ehi: number,
+  before: number,
+  after: number,
+): void {
   const hi = BigInt(ehi >>> 0) << 32n;
-  out.ad?.push({ level, entryPaddr: entryPaddr as PhysAddr, before: hi | BigInt(before >>> 0), after: hi | BigInt(after >>> 0) });
+  out.ad?.push({
+    level,
+    entryPaddr: entryPaddr as PhysAddr,
+    before: hi | BigInt(before >>> 0),
+    after: hi | BigInt(after >>> 0),
+  });
 }
 
 /** Where and why a faulting walk stopped, in words (the debug report's `stop`). */
-export function describeX64Stop(out: X64WalkState, cfg: X64MmuConfig, steps: readonly WalkStep[], access: number, state: X64RightsState): string {
+export function describeX64Stop(
+  out: X64WalkState,
+  cfg: X64MmuConfig,
+  steps: readonly WalkStep[],
+  access: number,
+  state: X64RightsState,
+): string {
   const level = out.level;
   const name = `level ${level} (${LEVEL_NAMES[level]})`;
   switch (out.stop) {

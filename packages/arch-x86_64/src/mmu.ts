@@ -11,36 +11,60 @@
 
 import {
   Access,
+  accessError,
+  checkAccess,
+  createSoftTlb,
   type DebugTranslation,
   type EmulatorMmu,
   EntryCas,
+  halvesValue,
   levelPageSize,
   MappingFlags,
   type MmuFaultReport,
   type MmuInfo,
   type MmuStats,
+  newMmuStats,
   type PageSize,
   type PhysMemory,
-  type SoftTlb,
-  type TranslateResult,
-  type WalkStep,
-  accessError,
-  checkAccess,
-  createSoftTlb,
-  halvesValue,
-  newMmuStats,
   resetMmuStats,
+  type SoftTlb,
   sharedReport,
+  type TranslateResult,
   vaHalves,
   vaHi,
   vaLo,
+  type WalkStep,
 } from '@page-table/core';
-import { type AddrLike, type PhysAddr, type VirtAddr, fromHalves, hi32, lo32, toAddrValue } from '@page-table/memory-addr';
+import {
+  type AddrLike,
+  fromHalves,
+  hi32,
+  lo32,
+  type PhysAddr,
+  toAddrValue,
+  type VirtAddr,
+} from '@page-table/memory-addr';
 import type { X64Fault, X64FaultReason } from './fault.js';
-import { MODE_DISABLED, MODE_LEGACY, MODE_LONG, type X64MmuConfig, type X64RawRegisters, decodeX64Config, isCanonicalHi } from './mmu-config.js';
-import { X64_MMU_INFO, describeX64Fault } from './mmu-report.js';
-import { PERM_IDENTITY, PERM_ROW, PERM_D, accessErrorBits, permFlags, rightsStateFor, rightsTableFor } from './mmu-rights.js';
-import { type X64AdUpdate, X64WalkState, describeX64Stop, walkX64 } from './mmu-walk.js';
+import {
+  decodeX64Config,
+  isCanonicalHi,
+  MODE_DISABLED,
+  MODE_LEGACY,
+  MODE_LONG,
+  type X64MmuConfig,
+  type X64RawRegisters,
+} from './mmu-config.js';
+import { describeX64Fault, X64_MMU_INFO } from './mmu-report.js';
+import {
+  accessErrorBits,
+  PERM_D,
+  PERM_IDENTITY,
+  PERM_ROW,
+  permFlags,
+  rightsStateFor,
+  rightsTableFor,
+} from './mmu-rights.js';
+import { describeX64Stop, walkX64, type X64AdUpdate, X64WalkState } from './mmu-walk.js';
 import { X64_RESET, X64Cr0, X64Cr4, X64Efer, X64Rflags } from './registers.js';
 import { invlpg, invpcid, movToCr3 } from './tlb-invalidate.js';
 
@@ -102,7 +126,6 @@ export interface X64DebugTranslation extends DebugTranslation<X64Fault> {
    */
   readonly adUpdates?: readonly X64AdUpdate[];
 }
-
 
 const WRITE = Access.Write;
 
@@ -495,7 +518,11 @@ export class X64Mmu implements EmulatorMmu<X64Fault> {
   get lastFault(): X64Fault | undefined {
     if (this.faultVector === 13) return { vector: 13, errorCode: 0 };
     if (this.faultVector === 14) {
-      return { vector: 14, errorCode: this.faultErrorCode, cr2: fromHalves(this.faultVaHi, this.faultVaLo) as VirtAddr };
+      return {
+        vector: 14,
+        errorCode: this.faultErrorCode,
+        cr2: fromHalves(this.faultVaHi, this.faultVaLo) as VirtAddr,
+      };
     }
     return undefined;
   }
@@ -530,7 +557,15 @@ export class X64Mmu implements EmulatorMmu<X64Fault> {
     const cfg = this.cfg;
     if (cfg.mode === MODE_DISABLED) {
       const flags = MappingFlags.READ | MappingFlags.WRITE | MappingFlags.EXECUTE | MappingFlags.USER;
-      return { va: v, access, steps, updates: [], result: { paddr: lo as PhysAddr, size: 0x1000, flags }, permissions: flags, leafSize: 0x1000 };
+      return {
+        va: v,
+        access,
+        steps,
+        updates: [],
+        result: { paddr: lo as PhysAddr, size: 0x1000, flags },
+        permissions: flags,
+        leafSize: 0x1000,
+      };
     }
     if (cfg.mode === MODE_LEGACY) throw legacyError();
     if (!isCanonicalHi(cfg, hi)) {
@@ -553,12 +588,27 @@ export class X64Mmu implements EmulatorMmu<X64Fault> {
     const updates = w.ad ?? [];
     const ad = updates.length === 0 ? {} : { adUpdates: updates };
     if (ok) {
-      const result = { paddr: (w.frame * 4096 + (lo & 0xfff)) as PhysAddr, size: levelPageSize(w.level), flags: permFlags(this.rights, w.row) };
+      const result = {
+        paddr: (w.frame * 4096 + (lo & 0xfff)) as PhysAddr,
+        size: levelPageSize(w.level),
+        flags: permFlags(this.rights, w.row),
+      };
       return { va: v, access, steps, result, ...leaf, updates, ...ad };
     }
     const fault: X64Fault = { vector: 14, errorCode: w.ec, cr2: fromHalves(hi, lo) as VirtAddr };
     const stop = describeX64Stop(w, cfg, steps, access, rightsStateFor(cfg.rights, this.cplValue, this.ac));
-    return { va: v, access, steps, result: { fault }, stopLevel: w.level, stopReason: w.stop, stop, ...leaf, updates, ...ad };
+    return {
+      va: v,
+      access,
+      steps,
+      result: { fault },
+      stopLevel: w.level,
+      stopReason: w.stop,
+      stop,
+      ...leaf,
+      updates,
+      ...ad,
+    };
   }
 
   // -------------------------------------------------------------- internals

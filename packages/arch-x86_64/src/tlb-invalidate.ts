@@ -7,7 +7,7 @@
  */
 
 import type { SoftTlb } from '@page-table/core';
-import { type X64MmuConfig, isCanonicalHi } from './mmu-config.js';
+import { isCanonicalHi, type X64MmuConfig } from './mmu-config.js';
 
 /**
  * MOV to CR3 (with `cfg` the state after the write): with CR4.PCIDE = 0

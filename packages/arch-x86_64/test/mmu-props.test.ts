@@ -3,9 +3,9 @@
 // raw tables and register changes, TLB coherence after invalidation (PCID
 // included), and a side-effect-free debugTranslate.
 import { Access, MappingFlags, PageSize, type PageTable64, PagingError, RamHandler } from '@page-table/core';
+import type { VirtAddr } from '@page-table/memory-addr';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { VirtAddr } from '@page-table/memory-addr';
 import { X64Mmu, X64PageTable, X64PageTable5 } from '../src/index.js';
 import { type ModelResult, type ModelState, modelTranslate } from './x64-model.js';
 
@@ -103,7 +103,10 @@ const entryArb = fc
     other: fc.integer({ min: 0, max: 0x1ff }),
     xd: fc.integer({ min: 0, max: 5 }),
     key: fc.integer({ min: 0, max: 15 }),
-    rsvd: fc.oneof({ weight: 24, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 36, max: 51 }) }),
+    rsvd: fc.oneof(
+      { weight: 24, arbitrary: fc.constant(0) },
+      { weight: 1, arbitrary: fc.integer({ min: 36, max: 51 }) },
+    ),
   })
   .map(({ kind, frame, huge, rw, us, other, xd, key, rsvd }) => {
     if (kind === 0) return 0n;
@@ -130,8 +133,14 @@ const stateArb: fc.Arbitrary<ModelState> = fc.record({
   ac: fc.boolean(),
   pke: fc.boolean(),
   pks: fc.boolean(),
-  pkru: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 0xffff_ffff }) }),
-  pkrs: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 0xffff_ffff }) }),
+  pkru: fc.oneof(
+    { weight: 3, arbitrary: fc.constant(0) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: 0xffff_ffff }) },
+  ),
+  pkrs: fc.oneof(
+    { weight: 3, arbitrary: fc.constant(0) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: 0xffff_ffff }) },
+  ),
   cpl: fc.constantFrom(0, 1, 3),
   m: fc.constantFrom(36, 40, 46, 52),
 });
@@ -165,9 +174,7 @@ function fill(entries: readonly bigint[]): RamHandler {
   return ram;
 }
 
-type Op =
-  | { op: 'access'; va: number; access: Access }
-  | { op: 'state'; patch: Partial<ModelState> };
+type Op = { op: 'access'; va: number; access: Access } | { op: 'state'; patch: Partial<ModelState> };
 
 const patchArb: fc.Arbitrary<Partial<ModelState>> = fc.oneof(
   fc.record({ cpl: fc.constantFrom(0, 3) }),
@@ -183,7 +190,10 @@ const patchArb: fc.Arbitrary<Partial<ModelState>> = fc.oneof(
 
 /** Accesses pick a VA from a small per-case pool (`va` is its index), so pages are revisited: TLB hits, D set on a later write. */
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ op: fc.constant('access' as const), va: fc.nat(3), access: fc.constantFrom(...ACCESSES) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({ op: fc.constant('access' as const), va: fc.nat(3), access: fc.constantFrom(...ACCESSES) }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('state' as const), patch: patchArb }) },
 );
 const poolArb = fc.array(vaArb, { minLength: 4, maxLength: 4 });
@@ -191,23 +201,29 @@ const poolArb = fc.array(vaArb, { minLength: 4, maxLength: 4 });
 describe('X64Mmu against the SDM reference model (random raw tables)', () => {
   it('gives the model’s PA, size, rights or exact fault, and writes the same A/D bits, across register changes', () => {
     fc.assert(
-      fc.property(ramArb, stateArb, poolArb, fc.array(opArb, { minLength: 1, maxLength: 24 }), (entries, s0, pool, ops) => {
-        const ram = fill(entries);
-        const ref = fill(entries);
-        let s = s0;
-        const mmu = new X64Mmu(ram, regsOf(s));
-        for (const o of ops) {
-          if (o.op === 'state') {
-            s = { ...s, ...o.patch };
-            applyState(mmu, s);
-            continue;
+      fc.property(
+        ramArb,
+        stateArb,
+        poolArb,
+        fc.array(opArb, { minLength: 1, maxLength: 24 }),
+        (entries, s0, pool, ops) => {
+          const ram = fill(entries);
+          const ref = fill(entries);
+          let s = s0;
+          const mmu = new X64Mmu(ram, regsOf(s));
+          for (const o of ops) {
+            if (o.op === 'state') {
+              s = { ...s, ...o.patch };
+              applyState(mmu, s);
+              continue;
+            }
+            const va = pool[o.va];
+            const want = modelTranslate(ref, s, va, o.access, true);
+            expectSame(mmu.translate(va, o.access), want);
+            expect(sameEntries(ram, ref)).toBe(true);
           }
-          const va = pool[o.va];
-          const want = modelTranslate(ref, s, va, o.access, true);
-          expectSame(mmu.translate(va, o.access), want);
-          expect(sameEntries(ram, ref)).toBe(true);
-        }
-      }),
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -238,30 +254,49 @@ describe('X64Mmu against the SDM reference model (random raw tables)', () => {
 describe('debugTranslate', () => {
   it('leaves RAM byte-identical, stats and fault fields untouched, and reports the model’s answer', () => {
     fc.assert(
-      fc.property(ramArb, stateArb, fc.array(fc.tuple(vaArb, fc.constantFrom(...ACCESSES)), { minLength: 1, maxLength: 8 }), (entries, s, probes) => {
-        const ram = fill(entries);
-        const mmu = new X64Mmu(ram, regsOf(s));
-        const firstOk = !mmu.translate(probes[0][0], probes[0][1]).fault; // something in the TLB, stats and fault fields
-        const ref = fill(entries);
-        ref.words.set(ram.words);
-        const snapshot = ram.bytes.slice();
-        const stats = { ...mmu.stats };
-        const fields = [mmu.faultVector, mmu.faultErrorCode, mmu.faultVaHi, mmu.faultVaLo, mmu.faultLevel, mmu.faultReason];
-        for (const [va, access] of probes) {
-          const d = mmu.debugTranslate(va, access);
-          expectSame(d.result, modelTranslate(ref, s, va, access, false));
-          if (!d.result.fault) expect(d.permissions).toBe(d.result.flags);
-          if (d.result.fault && d.result.fault.vector === 14) expect(d.stop).toBeTypeOf('string');
-          for (const step of d.steps) expect(step.entry).toBe(ref.read64(step.entryPaddr));
-        }
-        expect(sameWords(new Uint32Array(snapshot.buffer), ram.words)).toBe(true);
-        expect(mmu.stats).toEqual(stats);
-        expect([mmu.faultVector, mmu.faultErrorCode, mmu.faultVaHi, mmu.faultVaLo, mmu.faultLevel, mmu.faultReason]).toEqual(fields);
-        // The TLB is untouched too: the first probe is still a hit, nothing else was filled.
-        const hits = mmu.stats.hits;
-        mmu.translate(probes[0][0], probes[0][1]);
-        if (firstOk) expect(mmu.stats.hits).toBe(hits + 1);
-      }),
+      fc.property(
+        ramArb,
+        stateArb,
+        fc.array(fc.tuple(vaArb, fc.constantFrom(...ACCESSES)), { minLength: 1, maxLength: 8 }),
+        (entries, s, probes) => {
+          const ram = fill(entries);
+          const mmu = new X64Mmu(ram, regsOf(s));
+          const firstOk = !mmu.translate(probes[0][0], probes[0][1]).fault; // something in the TLB, stats and fault fields
+          const ref = fill(entries);
+          ref.words.set(ram.words);
+          const snapshot = ram.bytes.slice();
+          const stats = { ...mmu.stats };
+          const fields = [
+            mmu.faultVector,
+            mmu.faultErrorCode,
+            mmu.faultVaHi,
+            mmu.faultVaLo,
+            mmu.faultLevel,
+            mmu.faultReason,
+          ];
+          for (const [va, access] of probes) {
+            const d = mmu.debugTranslate(va, access);
+            expectSame(d.result, modelTranslate(ref, s, va, access, false));
+            if (!d.result.fault) expect(d.permissions).toBe(d.result.flags);
+            if (d.result.fault && d.result.fault.vector === 14) expect(d.stop).toBeTypeOf('string');
+            for (const step of d.steps) expect(step.entry).toBe(ref.read64(step.entryPaddr));
+          }
+          expect(sameWords(new Uint32Array(snapshot.buffer), ram.words)).toBe(true);
+          expect(mmu.stats).toEqual(stats);
+          expect([
+            mmu.faultVector,
+            mmu.faultErrorCode,
+            mmu.faultVaHi,
+            mmu.faultVaLo,
+            mmu.faultLevel,
+            mmu.faultReason,
+          ]).toEqual(fields);
+          // The TLB is untouched too: the first probe is still a hit, nothing else was filled.
+          const hits = mmu.stats.hits;
+          mmu.translate(probes[0][0], probes[0][1]);
+          if (firstOk) expect(mmu.stats.hits).toBe(hits + 1);
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -279,12 +314,14 @@ describe('debugTranslate adUpdates', () => {
         expect(r.fault === undefined).toBe(d.result.fault === undefined);
         const expected = new Map<number, bigint>();
         for (const u of d.adUpdates ?? []) {
-          expect(u.before).toBe((BigInt(before[Number(u.entryPaddr) / 4 + 1]) << 32n) | BigInt(before[Number(u.entryPaddr) / 4]));
+          expect(u.before).toBe(
+            (BigInt(before[Number(u.entryPaddr) / 4 + 1]) << 32n) | BigInt(before[Number(u.entryPaddr) / 4]),
+          );
           expected.set(Number(u.entryPaddr), u.after);
         }
         for (let i = 0; i < ram.words.length; i += 2) {
           const now = ram.read64(i * 4);
-          expect(now).toBe(expected.get(i * 4) ?? ((BigInt(before[i + 1]) << 32n) | BigInt(before[i])));
+          expect(now).toBe(expected.get(i * 4) ?? (BigInt(before[i + 1]) << 32n) | BigInt(before[i]));
         }
       }),
       { numRuns: 200 },
@@ -323,7 +360,10 @@ const ptOpArb: fc.Arbitrary<PtOp> = fc.oneof(
   fc.record({ op: fc.constant('unmap' as const), va: pageVa }),
   fc.record({ op: fc.constant('protect' as const), va: pageVa, flags: flagsArb }),
   fc.record({ op: fc.constant('remap' as const), va: pageVa, pa: paArb, flags: flagsArb }),
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('access' as const), va: anyVa, access: fc.constantFrom(...ACCESSES) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ op: fc.constant('access' as const), va: anyVa, access: fc.constantFrom(...ACCESSES) }),
+  },
   fc.record({ op: fc.constant('flush' as const) }),
 );
 
@@ -378,11 +418,7 @@ describe('X64Mmu over X64PageTable tables', () => {
             // The codec's links are P|RW|US, so the leaf's flags decide (SDM §4.6).
             const user = cpl === 3;
             const uOk = !user || (q.flags & U) !== 0;
-            const allowed = [
-              uOk,
-              uOk && ((q.flags & W) !== 0 || (!user && !wp)),
-              uOk && (q.flags & X) !== 0,
-            ][access];
+            const allowed = [uOk, uOk && ((q.flags & W) !== 0 || (!user && !wp)), uOk && (q.flags & X) !== 0][access];
             if (allowed) {
               expect(r).toEqual({
                 paddr: q.paddr,
@@ -393,7 +429,8 @@ describe('X64Mmu over X64PageTable tables', () => {
             } else {
               expect(r.fault).toEqual({
                 vector: 14,
-                errorCode: 1 | (access === Access.Write ? 2 : 0) | (user ? 4 : 0) | (access === Access.Execute ? 0x10 : 0),
+                errorCode:
+                  1 | (access === Access.Write ? 2 : 0) | (user ? 4 : 0) | (access === Access.Execute ? 0x10 : 0),
                 cr2: va,
               });
             }
@@ -451,26 +488,31 @@ describe('X64Mmu over X64PageTable tables', () => {
 
   it('TLB coherence: after edits and the page table’s INVLPG / CR3 flushes, every answer equals a fresh walk', () => {
     fc.assert(
-      fc.property(fc.constantFrom(0, 3), fc.boolean(), fc.array(ptOpArb, { minLength: 1, maxLength: 60 }), (cpl, la57, ops) => {
-        const { pt, mmu } = ptMmu(cpl, la57);
-        const check = () => {
-          for (const va of [...BIG_VAS, 0x1000, 0x2000, 0x3000, 0x4_1000, 0x40_1000, 0x60_2000]) {
-            for (const access of ACCESSES) {
-              const fresh = mmu.debugTranslate(va, access).result;
-              expect(mmu.translate(va, access)).toEqual(fresh);
+      fc.property(
+        fc.constantFrom(0, 3),
+        fc.boolean(),
+        fc.array(ptOpArb, { minLength: 1, maxLength: 60 }),
+        (cpl, la57, ops) => {
+          const { pt, mmu } = ptMmu(cpl, la57);
+          const check = () => {
+            for (const va of [...BIG_VAS, 0x1000, 0x2000, 0x3000, 0x4_1000, 0x40_1000, 0x60_2000]) {
+              for (const access of ACCESSES) {
+                const fresh = mmu.debugTranslate(va, access).result;
+                expect(mmu.translate(va, access)).toEqual(fresh);
+              }
             }
+          };
+          for (const o of ops) {
+            if (o.op === 'access') mmu.translate(o.va, o.access);
+            else if (o.op === 'flush') {
+              pt.flush();
+              check();
+            } else tryEdit(pt, o);
           }
-        };
-        for (const o of ops) {
-          if (o.op === 'access') mmu.translate(o.va, o.access);
-          else if (o.op === 'flush') {
-            pt.flush();
-            check();
-          } else tryEdit(pt, o);
-        }
-        pt.flush();
-        check();
-      }),
+          pt.flush();
+          check();
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -489,8 +531,22 @@ describe('X64Mmu over X64PageTable tables', () => {
       fc.property(
         fc.array(
           fc.oneof(
-            { weight: 4, arbitrary: fc.record({ op: fc.constant('access' as const), va: few, access: fc.constantFrom(...ACCESSES) }) },
-            { weight: 2, arbitrary: fc.record({ op: fc.constant('switch' as const), to: fc.constantFrom(0, 1), keep: fc.boolean() }) },
+            {
+              weight: 4,
+              arbitrary: fc.record({
+                op: fc.constant('access' as const),
+                va: few,
+                access: fc.constantFrom(...ACCESSES),
+              }),
+            },
+            {
+              weight: 2,
+              arbitrary: fc.record({
+                op: fc.constant('switch' as const),
+                to: fc.constantFrom(0, 1),
+                keep: fc.boolean(),
+              }),
+            },
             fc.record({ op: fc.constant('edit' as const), edit }),
             fc.record({ op: fc.constant('editOther' as const), edit, single: fc.boolean() }),
           ),

@@ -3,7 +3,7 @@
 // RSVD without P), the SDM's value is asserted and QEMU's is noted.
 import { Access, MappingFlags, PageSize, RamHandler } from '@page-table/core';
 import { describe, expect, it } from 'vitest';
-import { type X64Fault, type X64MmuOptions, X64Mmu } from '../src/index.js';
+import { type X64Fault, X64Mmu, type X64MmuOptions } from '../src/index.js';
 
 const { READ: R, WRITE: W, EXECUTE: X, USER: U } = MappingFlags;
 
@@ -179,7 +179,11 @@ describe('MMU.md §2.7 x86_64 vectors on base X0', () => {
   it('X17: XD is ORed over the levels', () => {
     const ch = [[0x3000, 0x8000000000004007n]] as const;
     expect(mmuOf(x0(ch)).translate(0x5000, Access.Execute)).toEqual(pf(0x15, 0x5000));
-    expect(mmuOf(x0(ch)).translate(0x5000, Access.Read)).toEqual({ paddr: 0x5000, size: PageSize.Size4K, flags: R | W | U });
+    expect(mmuOf(x0(ch)).translate(0x5000, Access.Read)).toEqual({
+      paddr: 0x5000,
+      size: PageSize.Size4K,
+      flags: R | W | U,
+    });
   });
 
   it('X18: SMEP blocks supervisor fetches from user pages, SMAP supervisor data accesses unless AC', () => {

@@ -4,16 +4,16 @@ import { Access, MappingFlags, PageSize, type PhysMemory, RamHandler } from '@pa
 import { va } from '@page-table/memory-addr';
 import { describe, expect, it } from 'vitest';
 import {
-  X64_RESET,
-  X64Mmu,
-  type X64MmuOptions,
-  X64PageTable,
-  X64PfError,
   decodePfErrorCode,
   encodePfErrorCode,
   formatPfErrorCode,
   formatX64Fault,
   isPageFault,
+  X64_RESET,
+  X64Mmu,
+  type X64MmuOptions,
+  X64PageTable,
+  X64PfError,
 } from '../src/index.js';
 
 const { READ: R, WRITE: W, EXECUTE: X, USER: U, UNCACHED: UC } = MappingFlags;
@@ -56,7 +56,11 @@ describe('registers', () => {
     ]);
     expect(mmu.maxPhyAddr).toBe(52);
     expect(mmu.pagingMode).toBe('disabled');
-    expect(mmu.translate(0x1234_5678, Access.Write)).toEqual({ paddr: 0x1234_5678, size: 0x1000, flags: R | W | X | U });
+    expect(mmu.translate(0x1234_5678, Access.Write)).toEqual({
+      paddr: 0x1234_5678,
+      size: 0x1000,
+      flags: R | W | X | U,
+    });
     expect(mmu.translatePa(0x1_0000_1000, Access.Read)).toBe(0x1000);
     expect(mmu.stats).toEqual({ hits: 0, misses: 0, faults: 0 });
   });
@@ -118,7 +122,12 @@ describe('translate and the hot path', () => {
     expect([mmu.faultLevel, mmu.faultReason]).toEqual([0, 'protection']);
     expect(mmu.lastFault).toEqual({ vector: 14, errorCode: 7, cr2: 0x6010 });
     expect(mmu.translatePa(0x8000_0000_0000, Access.Read)).toBe(-1);
-    expect([mmu.faultVector, mmu.faultErrorCode, mmu.faultLevel, mmu.faultReason]).toEqual([13, 0, -1, 'non-canonical']);
+    expect([mmu.faultVector, mmu.faultErrorCode, mmu.faultLevel, mmu.faultReason]).toEqual([
+      13,
+      0,
+      -1,
+      'non-canonical',
+    ]);
     expect(mmu.lastFault).toEqual({ vector: 13, errorCode: 0 });
   });
 
@@ -130,7 +139,11 @@ describe('translate and the hot path', () => {
     expect(mmu.translatePa(-0x8000_0000 + 0x1234, Access.Read)).toBe(0x20_1234);
     expect(mmu.translatePaHalves(0xffff_ffff, 0x8000_1234, Access.Write)).toBe(0x20_1234);
     expect(mmu.translatePaHalves(-1, -0x7fff_edcc, Access.Read)).toBe(0x20_1234);
-    expect(mmu.translate(0xffff_ffff_8000_1234n, Access.Read)).toEqual({ paddr: 0x20_1234, size: PageSize.Size2M, flags: R | W });
+    expect(mmu.translate(0xffff_ffff_8000_1234n, Access.Read)).toEqual({
+      paddr: 0x20_1234,
+      size: PageSize.Size2M,
+      flags: R | W,
+    });
     expect(mmu.translatePa(-0x8000_0000_0000 - 4096, Access.Read)).toBe(-1);
     expect(mmu.faultVector).toBe(13);
     expect(mmu.translatePa(-0x8000_0000_0000, Access.Read)).toBe(-1);
@@ -282,7 +295,9 @@ describe('debugTranslate', () => {
     mmu.cpl = 0;
     mmu.cr4 = 0x40_0020;
     mmu.pkru = 0x1;
-    expect(mmu.debugTranslate(0x5000).stop).toBe('protection-key at level 0 (PTE): protection key: access disabled (AD)');
+    expect(mmu.debugTranslate(0x5000).stop).toBe(
+      'protection-key at level 0 (PTE): protection key: access disabled (AD)',
+    );
     mmu.cr4 = 0x30_0020;
     expect(mmu.debugTranslate(0x5000, Access.Execute).stop).toMatch(/SMEP/);
     expect(mmu.debugTranslate(0x5000, Access.Read).stop).toMatch(/SMAP/);

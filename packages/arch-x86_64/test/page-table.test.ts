@@ -104,7 +104,9 @@ describe('addresses at the edges', () => {
     pt.map(kernel, 0x20_0000, PageSize.Size2M, R | W);
     expect(pt.query(kernel + 0x1234n)).toEqual({ paddr: 0x20_1234, flags: R | W, size: PageSize.Size2M });
     expect(ram.read64(BigInt(pt.rootPaddr) + 256n * 8n) & 1n).toBe(1n);
-    expect([...pt.mappings()]).toEqual([{ va: kernel, pa: 0x20_0000, size: 0x20_0000, pageSize: PageSize.Size2M, flags: R | W }]);
+    expect([...pt.mappings()]).toEqual([
+      { va: kernel, pa: 0x20_0000, size: 0x20_0000, pageSize: PageSize.Size2M, flags: R | W },
+    ]);
   });
 
   it('maps the top of the address space and the top of the lower half, at every size', () => {
@@ -159,7 +161,12 @@ describe('5-level paging (LA57)', () => {
 
   it('rejects VAs that are not 57-bit canonical with InvalidAddress', () => {
     const pt = X64PageTable5.create(ram16());
-    for (const bad of [0x0100_0000_0000_0000n, 0xfe00_0000_0000_0000n, 0x8000_0000_0000_0000n, 0xfeff_ffff_ffff_f000n]) {
+    for (const bad of [
+      0x0100_0000_0000_0000n,
+      0xfe00_0000_0000_0000n,
+      0x8000_0000_0000_0000n,
+      0xfeff_ffff_ffff_f000n,
+    ]) {
       expect(kind(() => pt.map(bad, 0x1000, PageSize.Size4K, R))).toBe('InvalidAddress');
       expect(kind(() => pt.query(bad))).toBe('InvalidAddress');
     }

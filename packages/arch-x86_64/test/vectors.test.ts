@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { pa } from '@page-table/memory-addr';
 import { describe, expect, it } from 'vitest';
 import { X64_PTE } from '../src/index.js';
-import { pa } from '@page-table/memory-addr';
 
 /** One executed encoding of the Rust crate (test/fixtures/README.md). */
 interface TableRecord {
@@ -29,9 +29,10 @@ interface PageRecord {
 }
 type VectorRecord = TableRecord | PageRecord;
 
-const vectors = JSON.parse(
-  readFileSync(new URL('./fixtures/pte-v0.6.1.json', import.meta.url), 'utf8'),
-) as Record<string, VectorRecord[]>;
+const vectors = JSON.parse(readFileSync(new URL('./fixtures/pte-v0.6.1.json', import.meta.url), 'utf8')) as Record<
+  string,
+  VectorRecord[]
+>;
 const records = vectors.x86_64;
 const tables = records.filter((r): r is TableRecord => r.op === 'new_table');
 const pages = records.filter((r): r is PageRecord => r.op === 'new_page');

@@ -32,7 +32,13 @@ const field = (hi: number, lo: number): bigint => ((1n << BigInt(hi - lo + 1)) -
  * Translates `va` (unsigned 64-bit) for `access` (0 read, 1 write, 2 fetch).
  * With `commit`, writes the A/D bits the processor sets into `ram`.
  */
-export function modelTranslate(ram: RamHandler, s: ModelState, va: bigint, access: number, commit: boolean): ModelResult {
+export function modelTranslate(
+  ram: RamHandler,
+  s: ModelState,
+  va: bigint,
+  access: number,
+  commit: boolean,
+): ModelResult {
   const top = s.la57 ? 56 : 47;
   const upper = va >> BigInt(top);
   if (upper !== 0n && upper !== (1n << BigInt(64 - top)) - 1n) return { ok: false, vector: 13, errorCode: 0 };
@@ -89,7 +95,7 @@ export function modelTranslate(ram: RamHandler, s: ModelState, va: bigint, acces
     if (why !== 0) return pf(accessEc | 0x1 | (why === 2 ? 0x20 : 0));
     if (commit) ram.write64(addr, e | 0x20n | (write ? 0x40n : 0n));
     const size = 2 ** (12 + 9 * level);
-    const pa = ((e & addrMask) & ~BigInt(size - 1)) | (va & BigInt(size - 1));
+    const pa = (e & addrMask & ~BigInt(size - 1)) | (va & BigInt(size - 1));
     const flags =
       (allowed(0) === 0 ? 1 : 0) |
       (allowed(1) === 0 ? 2 : 0) |

@@ -24,10 +24,14 @@ const run = fileURLToPath(new URL('./run.ts', import.meta.url));
 let total = 0;
 for (const name of NAMES) {
   if (only && !name.includes(only)) continue;
-  const r = spawnSync(process.execPath, ['--trace-deopt', '--import', 'tsx', run, '--quick', '--child', name, '--steady'], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 30,
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--trace-deopt', '--import', 'tsx', run, '--quick', '--child', name, '--steady'],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 30,
+    },
+  );
   if (r.status !== 0) throw new Error(`${name}: ${r.stderr}`);
   const out = r.stdout;
   const at = out.indexOf(STEADY);
@@ -38,6 +42,8 @@ for (const name of NAMES) {
     .filter((l) => l.includes('bailout (kind: deopt'));
   total += lines.length;
   const fns = lines.map((l) => /<JSFunction ([^ >]*)/.exec(l)?.[1] ?? '?');
-  console.log(`${name}: ${lines.length} deopts in steady state${lines.length ? ` (${[...new Set(fns)].join(', ')})` : ''}`);
+  console.log(
+    `${name}: ${lines.length} deopts in steady state${lines.length ? ` (${[...new Set(fns)].join(', ')})` : ''}`,
+  );
 }
 console.log(`${total} deopts in steady state`);

@@ -55,7 +55,8 @@ function sparse64(file: string): void {
   sparseImage(file, 64 * 2 ** 30, e);
 }
 
-const RSS = "data:text/javascript,process.on('exit',()=>process.stderr.write('maxrss '+process.resourceUsage().maxRSS+'\\n'))";
+const RSS =
+  "data:text/javascript,process.on('exit',()=>process.stderr.write('maxrss '+process.resourceUsage().maxRSS+'\\n'))";
 
 /** Runs a node child; returns wall ms, peak RSS in MiB and its stdout length. */
 function child(args: string[]): { ms: number; rssMiB: number; bytes: number } {
@@ -102,7 +103,7 @@ if (!existsSync(PTM)) {
   try {
     gib(join(dir, '1g.img'));
     sparse64(join(dir, '64g.img'));
-    console.log('ptm dump (node child per run, output to a pipe; RSS is the child\'s peak)');
+    console.log("ptm dump (node child per run, output to a pipe; RSS is the child's peak)");
     row('1 GiB image, 262,144 unmergeable 4 KiB leaves', join(dir, '1g.img'), []);
     row('64 GiB sparse image, 32,768 unmergeable 2 MiB blocks in 64 scattered PDs', join(dir, '64g.img'), []);
   } finally {

@@ -105,7 +105,12 @@ function benchArch(name: string): { name: string; runs: number; mappings: number
   const pt = t.create(ram);
   const order = scrambled(LEAVES);
   // 4 GiB of contiguous VAs from 1 GiB, each page at a scrambled PA from 4 GiB: no two pages merge.
-  pt.mapRegion(0x4000_0000, (va) => 0x1_0000_0000 + order[((va as number) - 0x4000_0000) / 4096] * 4096, LEAVES * 4096, RW);
+  pt.mapRegion(
+    0x4000_0000,
+    (va) => 0x1_0000_0000 + order[((va as number) - 0x4000_0000) / 4096] * 4096,
+    LEAVES * 4096,
+    RW,
+  );
   const root = (pt.rootPaddr as number) / 4096;
   const out = new Float64Array(3 * 1024);
   const runs = viaMappings(pt);
@@ -124,12 +129,16 @@ if (child !== undefined) {
   console.log(JSON.stringify(benchArch(child)));
   if (sink === 0.5) console.log('');
 } else {
-  console.log(`node ${process.version}, mappings() of ${LEAVES} scattered 4K pages (one run each), best of ${REPS} in CPU time, one process per table type`);
+  console.log(
+    `node ${process.version}, mappings() of ${LEAVES} scattered 4K pages (one run each), best of ${REPS} in CPU time, one process per table type`,
+  );
   console.log('| table | runs | mappings() ns/run | M runs/s | plain loop ns/run | ratio |');
   console.log('|---|---|---|---|---|---|');
   for (const t of TARGETS) {
     if (only && !t.name.includes(only)) continue;
-    const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...args, '--child', t.name], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...args, '--child', t.name], {
+      encoding: 'utf8',
+    });
     if (r.status !== 0) throw new Error(`${t.name}: ${r.stderr}`);
     const row = JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
     console.log(

@@ -51,7 +51,15 @@ const TARGETS: Target[] = [
       const pt = A64PageTable.create(ram, { range: 'lower' });
       // T0SZ = T1SZ = 16 (48-bit), 4 KiB granules, HA = HD = 1; SCTLR.M.
       const tcr = 16n | (16n << 16n) | (2n << 30n) | (5n << 32n) | (1n << 39n) | (1n << 40n);
-      const mmu = new A64Mmu(ram, { ttbr0: pt.rootPaddr, ttbr1: 0, tcr, sctlr: 1, mair: 0x0044_ff04, el: 0, pan: false });
+      const mmu = new A64Mmu(ram, {
+        ttbr0: pt.rootPaddr,
+        ttbr1: 0,
+        tcr,
+        sctlr: 1,
+        mair: 0x0044_ff04,
+        el: 0,
+        pan: false,
+      });
       return { pt, mmu, flush: () => mmu.tlbiVmalle1() };
     },
   },
@@ -59,7 +67,15 @@ const TARGETS: Target[] = [
     name: 'loongarch64 LA64Mmu',
     setup: (ram) => {
       const pt = LA64PageTable.create(ram);
-      const mmu = new LA64Mmu(ram, { crmd: 0x10 | 3, pgdl: pt.rootPaddr, pgdh: pt.rootPaddr, pwcl: PWCL_4LEVEL, pwch: PWCH_4LEVEL, asid: 0, ptw: true });
+      const mmu = new LA64Mmu(ram, {
+        crmd: 0x10 | 3,
+        pgdl: pt.rootPaddr,
+        pgdh: pt.rootPaddr,
+        pwcl: PWCL_4LEVEL,
+        pwch: PWCH_4LEVEL,
+        asid: 0,
+        ptw: true,
+      });
       return { pt, mmu, flush: () => mmu.invtlb(0) };
     },
   },
@@ -131,7 +147,8 @@ function benchMmu(t: Target): Record<string, number | string> {
   const ram = new RamHandler({ base: 0, size: 64 << 20 });
   const { pt, mmu, flush } = t.setup(ram);
   pt.mapRegion(BASE, 0x1_0000_0000, PAGES * 4096, RWU, false);
-  if (mmu.translatePa(cold[0], Access.Write) !== pt.queryPa(cold[0])) throw new Error(`${t.name}: MMU and query disagree`);
+  if (mmu.translatePa(cold[0], Access.Write) !== pt.queryPa(cold[0]))
+    throw new Error(`${t.name}: MMU and query disagree`);
   return {
     name: t.name,
     bare: best(bareLoop),
@@ -150,10 +167,14 @@ if (child !== undefined) {
 } else {
   const f = (x: number | string) => (typeof x === 'number' ? x.toFixed(1) : x);
   console.log(`\nMMU: node ${process.version}, best of ${REPS}, one process per MMU; ns per translatePa`);
-  console.log('| MMU | bare typed-array lookup | TLB hit | hit / bare | TLB miss (walk + A/D) | queryPa | miss / query | fault |');
+  console.log(
+    '| MMU | bare typed-array lookup | TLB hit | hit / bare | TLB miss (walk + A/D) | queryPa | miss / query | fault |',
+  );
   console.log('|---|---|---|---|---|---|---|---|');
   for (const t of TARGETS) {
-    const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...args, '--child', t.name], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...args, '--child', t.name], {
+      encoding: 'utf8',
+    });
     if (r.status !== 0) throw new Error(`${t.name}: ${r.stderr}`);
     const row = JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
     console.log(

@@ -21,7 +21,15 @@ const at0 = (t: number, lo: number) => t + (((lo >>> 12) & 511) << 1);
  * Word index of the last-level entry for (hi, lo) under the root table at
  * word `root`, or -1 at a zero link: an unrolled int32 chase.
  */
-export function leafWord(words: Uint32Array, root: number, levels: number, sh: number, hm: number, hi: number, lo: number): number {
+export function leafWord(
+  words: Uint32Array,
+  root: number,
+  levels: number,
+  sh: number,
+  hm: number,
+  hi: number,
+  lo: number,
+): number {
   const up = 32 - sh;
   let t = root;
   let w: number;
@@ -45,7 +53,14 @@ export function leafWord(words: Uint32Array, root: number, levels: number, sh: n
 }
 
 /** The floor of a query: the chase above, then the PA (frame and page offset) of `count` VAs summed. */
-export function floorChase(words: Uint32Array, root: number, levels: number, sh: number, hm: number, vas: Float64Array): number {
+export function floorChase(
+  words: Uint32Array,
+  root: number,
+  levels: number,
+  sh: number,
+  hm: number,
+  vas: Float64Array,
+): number {
   const up = 32 - sh;
   let acc = 0;
   for (let i = 0; i < vas.length; i++) {
@@ -60,7 +75,14 @@ export function floorChase(words: Uint32Array, root: number, levels: number, sh:
 }
 
 /** The old floor, kept as a second column: a loop over levels with double index math. */
-export function loopChase(words: Uint32Array, rootFrame: number, levels: number, sh: number, hm: number, vas: Float64Array): number {
+export function loopChase(
+  words: Uint32Array,
+  rootFrame: number,
+  levels: number,
+  sh: number,
+  hm: number,
+  vas: Float64Array,
+): number {
   const lospan = 2 ** (32 - sh);
   let acc = 0;
   for (let i = 0; i < vas.length; i++) {
@@ -111,7 +133,16 @@ export function probeMap(
 }
 
 /** Protect probe: rewrites the attribute bits of `n` mapped 4 KiB entries from `va`, keeping the address field. */
-export function probeProtect(words: Uint32Array, root: number, levels: number, sh: number, hm: number, va: number, n: number, bits: number): void {
+export function probeProtect(
+  words: Uint32Array,
+  root: number,
+  levels: number,
+  sh: number,
+  hm: number,
+  va: number,
+  n: number,
+  bits: number,
+): void {
   const keep = ~((1 << sh) - 1);
   for (let i = 0; i < n; i++) {
     const v = va + i * 4096;
@@ -123,7 +154,15 @@ export function probeProtect(words: Uint32Array, root: number, levels: number, s
 }
 
 /** Unmap probe: clears `n` mapped 4 KiB entries from `va`, summing the frames they held. */
-export function probeUnmap(words: Uint32Array, root: number, levels: number, sh: number, hm: number, va: number, n: number): number {
+export function probeUnmap(
+  words: Uint32Array,
+  root: number,
+  levels: number,
+  sh: number,
+  hm: number,
+  va: number,
+  n: number,
+): number {
   const up = 32 - sh;
   let acc = 0;
   for (let i = 0; i < n; i++) {

@@ -45,8 +45,20 @@ const TARGETS: Target[] = [
   { name: 'riscv Sv48', create: (h) => Sv48PageTable.create(h), sh: 10, hm: 0x3fffff, high: 0xffff_8000_0000_0000n },
   { name: 'riscv Sv57', create: (h) => Sv57PageTable.create(h), sh: 10, hm: 0x3fffff, high: 0xff00_0000_0000_0000n },
   { name: 'aarch64 EL1', create: (h) => A64PageTable.create(h), sh: 12, hm: 0xffff, high: 0xffff_0000_0000_0000n },
-  { name: 'loongarch64 4-level', create: (h) => LA64PageTable.create(h), sh: 12, hm: 0xffff, high: 0xffff_8000_0000_0000n },
-  { name: 'loongarch64 3-level', create: (h) => LA64PageTable.create(h, { levels: 3 }), sh: 12, hm: 0xffff, high: 0xffff_ffc0_0000_0000n },
+  {
+    name: 'loongarch64 4-level',
+    create: (h) => LA64PageTable.create(h),
+    sh: 12,
+    hm: 0xffff,
+    high: 0xffff_8000_0000_0000n,
+  },
+  {
+    name: 'loongarch64 3-level',
+    create: (h) => LA64PageTable.create(h, { levels: 3 }),
+    sh: 12,
+    hm: 0xffff,
+    high: 0xffff_ffc0_0000_0000n,
+  },
 ];
 
 /** Nanoseconds `fn` takes, once. */
@@ -171,7 +183,9 @@ function benchArch(t: Target): Row {
       return w;
     };
     const root3 = ram2.frameWord((pt3.rootPaddr as number) / 4096);
-    const ns = time(() => probeRegion(w2, root3, levels, sh, hm, 0x4000_0000, 0x4000_0000, 262144, rw.lo, rw.hi, rw.table, alloc));
+    const ns = time(() =>
+      probeRegion(w2, root3, levels, sh, hm, 0x4000_0000, 0x4000_0000, 262144, rw.lo, rw.hi, rw.table, alloc),
+    );
     pt3.destroy();
     return ns / 1e6;
   };
@@ -238,7 +252,10 @@ function benchArch(t: Target): Row {
   const ram3 = new RamHandler({ base: 0, size: 1 << 20 });
   for (let r = 0; r < 50 * REPS; r++) {
     const pt4 = t.create(ram3);
-    regionHugeUs = Math.min(regionHugeUs, time(() => pt4.mapRegion(0x4000_0000, 0x4000_0000, 0x4000_0000, RW, true)) / 1e3);
+    regionHugeUs = Math.min(
+      regionHugeUs,
+      time(() => pt4.mapRegion(0x4000_0000, 0x4000_0000, 0x4000_0000, RW, true)) / 1e3,
+    );
     pt4.destroy();
   }
   return { name: t.name, ...b, regionHugeUs };
@@ -306,9 +323,13 @@ if (child !== undefined) {
   }
   const f = (x: number) => x.toFixed(1);
   const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
-  console.log(`node ${process.version}, ${PAGES} pages, best of ${2 * REPS} rounds, one process per table type; ns/op unless noted`);
+  console.log(
+    `node ${process.version}, ${PAGES} pages, best of ${2 * REPS} rounds, one process per table type; ns/op unless noted`,
+  );
   console.log('\nQueries against the floor (unrolled int32 chase); the loop chase is the old floor:\n');
-  console.log('| table | floor | loop chase | `queryPa` | / floor | unmapped | / floor | bigint VA | − `queryPa` | `query` | − `queryPa` |');
+  console.log(
+    '| table | floor | loop chase | `queryPa` | / floor | unmapped | / floor | bigint VA | − `queryPa` | `query` | − `queryPa` |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     console.log(
@@ -316,7 +337,9 @@ if (child !== undefined) {
     );
   }
   console.log('\nModifications against their plain-JS probes (same tables, same process):\n');
-  console.log('| table | map 4K | probe | ratio | protect | probe | ratio | unmap | probe | ratio | mapRegion 1G 4K (ms) | probe (ms) | ratio | mapRegion 1G huge (µs) |');
+  console.log(
+    '| table | map 4K | probe | ratio | protect | probe | ratio | unmap | probe | ratio | mapRegion 1G 4K (ms) | probe (ms) | ratio | mapRegion 1G huge (µs) |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     console.log(
@@ -324,7 +347,9 @@ if (child !== undefined) {
     );
   }
   if (bigRows.length > 0) {
-    console.log('\nBig 4K mapRegion, one fresh process each (peak RSS of the process; "over" = peak − RSS before − table frames):\n');
+    console.log(
+      '\nBig 4K mapRegion, one fresh process each (peak RSS of the process; "over" = peak − RSS before − table frames):\n',
+    );
     console.log('| table | GiB | ms | ns/page | RSS before (MiB) | peak RSS (MiB) | table frames (MiB) | over (MiB) |');
     console.log('|---|---|---|---|---|---|---|---|');
     for (const b of bigRows) {

@@ -10,12 +10,19 @@
  */
 
 import { A64_MMU_DEFAULTS, A64Mmu, type A64MmuOptions, ttbrValue } from '@page-table/arch-aarch64';
-import { LA64_MMU_DEFAULT_CRMD, LA64Mmu, PWCH_3LEVEL, PWCH_4LEVEL, PWCL_3LEVEL, PWCL_4LEVEL } from '@page-table/arch-loongarch64';
-import { RiscvMmu, SatpMode, parseSatp, satp } from '@page-table/arch-riscv';
+import {
+  LA64_MMU_DEFAULT_CRMD,
+  LA64Mmu,
+  PWCH_3LEVEL,
+  PWCH_4LEVEL,
+  PWCL_3LEVEL,
+  PWCL_4LEVEL,
+} from '@page-table/arch-loongarch64';
+import { parseSatp, RiscvMmu, SatpMode, satp } from '@page-table/arch-riscv';
 import { X64_MMU_DEFAULTS, X64Mmu } from '@page-table/arch-x86_64';
 import type { Access, DebugTranslation, EmulatorMmu, MappingFlags, PhysMemory } from '@page-table/core';
 import { usageError } from './errors.js';
-import { type MmuRequest, accessName } from './mmu-options.js';
+import { accessName, type MmuRequest } from './mmu-options.js';
 import type { Mode } from './modes.js';
 import { hex } from './numbers.js';
 
@@ -113,7 +120,13 @@ export const LA64_DEFAULT_CRMD = LA64_MMU_DEFAULT_CRMD;
  * `upper` (AArch64: the table is a TTBR1 one). Throws a usage error for
  * registers that contradict the mode or root, or that the MMU refuses.
  */
-export function createAccessProbe(mode: Mode, memory: PhysMemory, root: bigint, upper: boolean, request: MmuRequest): AccessProbe {
+export function createAccessProbe(
+  mode: Mode,
+  memory: PhysMemory,
+  root: bigint,
+  upper: boolean,
+  request: MmuRequest,
+): AccessProbe {
   switch (mode.arch) {
     case 'x86_64':
       return x86Probe(mode, memory, root, request);
@@ -178,7 +191,9 @@ function probe<F, D extends DebugTranslation<F>>(
         })),
         ok,
         fault:
-          f === undefined ? undefined : { name: f.name, summary: f.summary, detail: f.detail.map(([k, v]) => [k, v]), json: { ...f.fields } },
+          f === undefined
+            ? undefined
+            : { name: f.name, summary: f.summary, detail: f.detail.map(([k, v]) => [k, v]), json: { ...f.fields } },
         permissions: d.permissions ?? ok?.flags,
         stop: d.stop,
         update,
@@ -197,7 +212,7 @@ function x86Probe(mode: Mode, memory: PhysMemory, root: bigint, request: MmuRequ
   const regs = {
     cr0: r.cr0 ?? D.cr0,
     cr3: root,
-    cr4: r.cr4 ?? (D.cr4 | (la57 ? D.la57 : 0n)),
+    cr4: r.cr4 ?? D.cr4 | (la57 ? D.la57 : 0n),
     efer: r.efer ?? D.efer,
     rflags: r.rflags ?? D.rflags,
     pkru: r.pkru ?? D.pkru,
@@ -241,13 +256,19 @@ function riscvProbe(mode: Mode, memory: PhysMemory, root: bigint, request: MmuRe
   if (SATP_NAMES[fields.mode] === undefined) {
     throw usageError(`--satp ${hex(satpValue)}: MODE ${fields.mode} is not Bare (0), Sv39 (8), Sv48 (9) or Sv57 (10)`);
   }
-  const mmu = construct(() => new RiscvMmu(memory, { satp: satpValue, mstatus, priv: priv as 0 | 1 | 3, svadu: request.svadu }));
+  const mmu = construct(
+    () => new RiscvMmu(memory, { satp: satpValue, mstatus, priv: priv as 0 | 1 | 3, svadu: request.svadu }),
+  );
   if (fields.mode !== SatpMode.Bare) {
     if (fields.mode !== sv) {
-      throw usageError(`--satp ${hex(satpValue)} selects ${SATP_NAMES[fields.mode]} but the tables are ${SATP_NAMES[sv]} (--arch ${mode.id})`);
+      throw usageError(
+        `--satp ${hex(satpValue)} selects ${SATP_NAMES[fields.mode]} but the tables are ${SATP_NAMES[sv]} (--arch ${mode.id})`,
+      );
     }
     if (BigInt(fields.root) !== root) {
-      throw usageError(`--satp ${hex(satpValue)} has its root table at ${hex(BigInt(fields.root))} (PPN << 12), not at --root ${hex(root)}`);
+      throw usageError(
+        `--satp ${hex(satpValue)} has its root table at ${hex(BigInt(fields.root))} (PPN << 12), not at --root ${hex(root)}`,
+      );
     }
   }
   const registers = [
@@ -255,7 +276,9 @@ function riscvProbe(mode: Mode, memory: PhysMemory, root: bigint, request: MmuRe
     ['mstatus', mmu.mstatus],
     ['Svadu', request.svadu],
   ] as const;
-  return probe(mmu, request, priv, registers, (d) => ({ details: { scheme: d.mode, priv: ['U', 'S', '', 'M'][d.priv] } }));
+  return probe(mmu, request, priv, registers, (d) => ({
+    details: { scheme: d.mode, priv: ['U', 'S', '', 'M'][d.priv] },
+  }));
 }
 
 // ----------------------------------------------------------------- AArch64
@@ -268,9 +291,17 @@ function a64Probe(memory: PhysMemory, root: bigint, upper: boolean, request: Mmu
   let options: A64MmuOptions;
   let registers: Array<[string, bigint | boolean]>;
   if (el === 2) {
-    if (upper) throw usageError('--upper: the EL2 regime (E2H = 0) has one range, from TTBR0_EL2; a TTBR1 table is for EL0 and EL1');
+    if (upper)
+      throw usageError(
+        '--upper: the EL2 regime (E2H = 0) has one range, from TTBR0_EL2; a TTBR1 table is for EL0 and EL1',
+      );
     if (request.pan) throw usageError('--pan: PSTATE.PAN has no effect at EL2 (E2H = 0); it is for EL1 accesses');
-    const regs = { ttbr0El2: ttbr, tcrEl2: r.tcr ?? D.tcrEl2, sctlrEl2: r.sctlr ?? D.sctlrEl2, mairEl2: r.mair ?? D.mair };
+    const regs = {
+      ttbr0El2: ttbr,
+      tcrEl2: r.tcr ?? D.tcrEl2,
+      sctlrEl2: r.sctlr ?? D.sctlrEl2,
+      mairEl2: r.mair ?? D.mair,
+    };
     options = { ...regs, el };
     registers = [
       ['TTBR0_EL2', regs.ttbr0El2],
@@ -297,7 +328,9 @@ function a64Probe(memory: PhysMemory, root: bigint, upper: boolean, request: Mmu
     ];
   }
   const mmu = construct(() => new A64Mmu(memory, options));
-  return probe(mmu, request, el, registers, (d) => ({ details: { regime: d.regime, ttbr: d.ttbr ?? null, startLevel: d.startLevel ?? null } }));
+  return probe(mmu, request, el, registers, (d) => ({
+    details: { regime: d.regime, ttbr: d.ttbr ?? null, startLevel: d.startLevel ?? null },
+  }));
 }
 
 // ------------------------------------------------------------- LoongArch64
@@ -325,7 +358,12 @@ function la64Probe(mode: Mode, memory: PhysMemory, root: bigint, request: MmuReq
   ] as const;
   return probe(mmu, request, Number(crmd & 3n), registers, (d) => ({
     details: { path: d.path, dmw: d.dmw ?? null },
-    via: d.path === 'direct' ? 'direct address translation (CRMD.DA = 1)' : d.path === 'dmw' ? `direct-mapped window DMW${d.dmw}` : undefined,
+    via:
+      d.path === 'direct'
+        ? 'direct address translation (CRMD.DA = 1)'
+        : d.path === 'dmw'
+          ? `direct-mapped window DMW${d.dmw}`
+          : undefined,
   }));
 }
 

@@ -14,9 +14,15 @@
  * @module
  */
 
-import { type MappingFlags, type PageSize, type PageTable64, PageSize as Sizes, WalkBudgetError } from '@page-table/core';
-import { type LeafFilter, NO_FILTER, flagsPass } from './filter.js';
-import { type MappingRow, displayVa } from './mappings.js';
+import {
+  type MappingFlags,
+  type PageSize,
+  type PageTable64,
+  PageSize as Sizes,
+  WalkBudgetError,
+} from '@page-table/core';
+import { flagsPass, type LeafFilter, NO_FILTER } from './filter.js';
+import { displayVa, type MappingRow } from './mappings.js';
 import type { Mode } from './modes.js';
 import { hex } from './numbers.js';
 

@@ -12,8 +12,8 @@ import { findPaCommand } from './commands/find-pa.js';
 import { statsCommand } from './commands/stats.js';
 import { translateCommand } from './commands/translate.js';
 import { type Context, type Io, makeContext } from './context.js';
-import { type LiveInput, withGdb } from './gdb.js';
 import { CliError, EXIT_FAILURE, EXIT_INTERNAL, usageError } from './errors.js';
+import { type LiveInput, withGdb } from './gdb.js';
 import { COMMANDS, HELP } from './help.js';
 
 type Command = (ctx: Context, argv: readonly string[]) => number;
@@ -50,12 +50,15 @@ export function main(argv: readonly string[], io: Io, version = '0.0.0', live?: 
  */
 export async function mainAsync(argv: readonly string[], io: Io, version = '0.0.0'): Promise<number> {
   const at = argv.findIndex((a) => a === '--gdb' || a.startsWith('--gdb='));
-  if (at < 0 || !LIVE_COMMANDS.has(argv[0] ?? '') || argv.includes('--help') || argv.includes('-h')) return main(argv, io, version);
+  if (at < 0 || !LIVE_COMMANDS.has(argv[0] ?? '') || argv.includes('--help') || argv.includes('-h'))
+    return main(argv, io, version);
   const address = argv[at] === '--gdb' ? argv[at + 1] : argv[at].slice('--gdb='.length);
   const rest = argv.filter((_, i) => i !== at && !(argv[at] === '--gdb' && i === at + 1));
   try {
-    if (address === undefined || address === '' || address.startsWith('-')) throw usageError(`option --gdb needs a value (see ptm ${argv[0]} --help)`);
-    if (rest.some((a) => a === '--image' || a.startsWith('--image='))) throw usageError('--gdb and --image both give the memory: use one of them');
+    if (address === undefined || address === '' || address.startsWith('-'))
+      throw usageError(`option --gdb needs a value (see ptm ${argv[0]} --help)`);
+    if (rest.some((a) => a === '--image' || a.startsWith('--image=')))
+      throw usageError('--gdb and --image both give the memory: use one of them');
     return await withGdb(address, rest, io, (a, i, live) => main(a, i, version, live));
   } catch (e) {
     const [message, status] = describe(e);
@@ -111,4 +114,3 @@ function describe(e: unknown): [string, number] {
 function isFsError(e: unknown): e is Error {
   return e instanceof Error && typeof (e as { syscall?: unknown }).syscall === 'string';
 }
-

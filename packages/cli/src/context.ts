@@ -6,7 +6,7 @@
  */
 
 import type { LiveInput } from './gdb.js';
-import { type Style, makeStyle, wantColor } from './style.js';
+import { makeStyle, type Style, wantColor } from './style.js';
 
 /** An output stream (`process.stdout` fits). */
 export interface OutStream {

@@ -160,7 +160,8 @@ export function buildDemo(mode: Mode): Demo {
   }
 
   // One user process, placed as Linux places a PIE: two thirds up the lower half, stack near its top.
-  const lowerTop = mode.meta.vaCheck === 'sign-extend' ? 1n << BigInt(mode.meta.vaBits - 1) : 1n << BigInt(mode.meta.vaBits);
+  const lowerTop =
+    mode.meta.vaCheck === 'sign-extend' ? 1n << BigInt(mode.meta.vaBits - 1) : 1n << BigInt(mode.meta.vaBits);
   const userBase = ((lowerTop * 2n) / 3n) & ~0x1f_ffffn;
   const stackTop = lowerTop - 0x10_0000n;
   const userPa = base + USER_LOAD;

@@ -54,7 +54,9 @@ export class FileMemory implements PagingHandler {
     this.fileSize = this.file.size;
     this.frameCount = Math.floor(this.fileSize / FRAME);
     const size = BigInt(this.frameCount * FRAME);
-    const frames = new RegionFrames([{ paddr: BigInt(base), size, source: this.file, offset: 0, stored: this.frameCount * FRAME }]);
+    const frames = new RegionFrames([
+      { paddr: BigInt(base), size, source: this.file, offset: 0, stored: this.frameCount * FRAME },
+    ]);
     this.cache = new FrameMemory(frames, { cacheFrames: options.cacheFrames, onRead: options.onRead });
   }
 

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type Stats, closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
 import type { ByteSource } from '@page-table/dump';
 
 /**

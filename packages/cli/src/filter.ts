@@ -9,7 +9,7 @@
 import { MappingFlags } from '@page-table/core';
 import { usageError } from './errors.js';
 import { hex, parseU64 } from './numbers.js';
-import { type Parsed, flag, str } from './options.js';
+import { flag, type Parsed, str } from './options.js';
 
 /** A leaf filter; a leaf partly inside the range is shown clipped to it. */
 export interface LeafFilter {
@@ -26,7 +26,13 @@ export interface LeafFilter {
 }
 
 /** The filter that shows everything. */
-export const NO_FILTER: LeafFilter = { first: 0n, last: 0xffff_ffff_ffff_ffffn, user: undefined, writable: false, executable: false };
+export const NO_FILTER: LeafFilter = {
+  first: 0n,
+  last: 0xffff_ffff_ffff_ffffn,
+  user: undefined,
+  writable: false,
+  executable: false,
+};
 
 /** The options of the filter, shared by `dump`, `stats` and `find-pa`. */
 export const FILTER_OPTIONS = {
@@ -46,7 +52,13 @@ export function filterOption(p: Parsed): LeafFilter {
   const kernel = flag(p, 'kernel');
   if (user && kernel) throw usageError('--user and --kernel exclude each other (give neither for both)');
   const [first, last] = rangeOption(str(p, 'range'));
-  return { first, last, user: user ? true : kernel ? false : undefined, writable: flag(p, 'writable'), executable: flag(p, 'executable') };
+  return {
+    first,
+    last,
+    user: user ? true : kernel ? false : undefined,
+    writable: flag(p, 'writable'),
+    executable: flag(p, 'executable'),
+  };
 }
 
 function rangeOption(text: string | undefined): [bigint, bigint] {
@@ -85,5 +97,11 @@ export function describeFilter(f: LeafFilter): string {
 /** The filter as JSON (`null` for none). */
 export function filterJson(f: LeafFilter): Record<string, unknown> | null {
   if (!isFiltered(f)) return null;
-  return { first: hex(f.first), last: hex(f.last), user: f.user ?? null, writable: f.writable, executable: f.executable };
+  return {
+    first: hex(f.first),
+    last: hex(f.last),
+    user: f.user ?? null,
+    writable: f.writable,
+    executable: f.executable,
+  };
 }

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { type Socket, connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { GdbError, GdbFrameSource, GdbRemote, type GdbTransport, walkWithFetch } from '@page-table/dump';
 import type { Io } from './context.js';
 import { CliError, usageError } from './errors.js';
@@ -31,7 +31,8 @@ const TIMEOUT_MS = 5000;
 export function parseGdbAddress(text: string): { host: string; port: number } {
   const m = /^(?:(.*):)?([0-9]{1,5})$/.exec(text);
   const port = m === null ? Number.NaN : Number(m[2]);
-  if (m === null || port < 1 || port > 65535) throw usageError(`--gdb: '${text}' is not HOST:PORT (e.g. 127.0.0.1:1234, or :1234 for this machine)`);
+  if (m === null || port < 1 || port > 65535)
+    throw usageError(`--gdb: '${text}' is not HOST:PORT (e.g. 127.0.0.1:1234, or :1234 for this machine)`);
   const host = m[1] === undefined || m[1] === '' ? '127.0.0.1' : m[1].replace(/^\[(.*)\]$/, '$1');
   return { host, port };
 }
@@ -67,7 +68,12 @@ function open(host: string, port: number): Promise<Socket> {
     });
     socket.once('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      const why = e.code === 'ECONNREFUSED' ? 'connection refused (is QEMU running with -s or -gdb tcp::PORT?)' : e.code === 'ENOTFOUND' ? 'no such host' : e.message;
+      const why =
+        e.code === 'ECONNREFUSED'
+          ? 'connection refused (is QEMU running with -s or -gdb tcp::PORT?)'
+          : e.code === 'ENOTFOUND'
+            ? 'no such host'
+            : e.message;
       reject(new CliError(`cannot connect to a gdbstub at ${host}:${port}: ${why}`));
     });
   });
@@ -91,9 +97,12 @@ async function registerArgs(remote: GdbRemote, given: ReadonlySet<string>, mmu: 
     const r = await remote.readRegisters(names);
     const efer = r.get('efer');
     const cr0 = r.get('cr0') ?? 0n;
-    if ((cr0 & (1n << 31n)) === 0n) throw new CliError(`the guest has paging off (CR0 ${hex(cr0)}: PG = 0): no page table is in use`);
+    if ((cr0 & (1n << 31n)) === 0n)
+      throw new CliError(`the guest has paging off (CR0 ${hex(cr0)}: PG = 0): no page table is in use`);
     if (efer !== undefined && (efer & (1n << 10n)) === 0n) {
-      throw new CliError(`the guest is not in long mode (EFER ${hex(efer)}: LMA = 0); ptm walks x86_64 4- and 5-level tables`);
+      throw new CliError(
+        `the guest is not in long mode (EFER ${hex(efer)}: LMA = 0); ptm walks x86_64 4- and 5-level tables`,
+      );
     }
     if (!rootGiven) add('--cr3', r.get('cr3'));
     add('--cr4', r.get('cr4'));
@@ -104,7 +113,13 @@ async function registerArgs(remote: GdbRemote, given: ReadonlySet<string>, mmu: 
     return out;
   }
   if (has('TTBR1_EL1') || has('TTBR0_EL1')) {
-    const r = await remote.readRegisters(['TTBR0_EL1', 'TTBR1_EL1', 'TCR_EL1', 'MAIR_EL1', ...(mmu && has('SCTLR_EL1') ? ['SCTLR_EL1'] : [])]);
+    const r = await remote.readRegisters([
+      'TTBR0_EL1',
+      'TTBR1_EL1',
+      'TCR_EL1',
+      'MAIR_EL1',
+      ...(mmu && has('SCTLR_EL1') ? ['SCTLR_EL1'] : []),
+    ]);
     if (mmu) add('--sctlr', r.get('SCTLR_EL1'));
     if (!rootGiven) {
       add('--ttbr0', r.get('TTBR0_EL1'));
@@ -118,10 +133,13 @@ async function registerArgs(remote: GdbRemote, given: ReadonlySet<string>, mmu: 
     const r = await remote.readRegisters(['satp', ...(mmu && has('priv') ? ['priv'] : [])]);
     if (!rootGiven) add('--satp', r.get('satp'));
     const priv = r.get('priv');
-    if (mmu && priv !== undefined && !given.has('--priv') && !given.has('--user')) out.push('--priv', priv === 0n ? 'u' : priv === 3n ? 'm' : 's');
+    if (mmu && priv !== undefined && !given.has('--priv') && !given.has('--user'))
+      out.push('--priv', priv === 0n ? 'u' : priv === 3n ? 'm' : 's');
     return out;
   }
-  throw new CliError(`the gdbstub's target (${remote.architecture ?? 'unknown'}) has none of cr3, TTBR0_EL1/TTBR1_EL1, satp: ptm cannot find its page tables`);
+  throw new CliError(
+    `the gdbstub's target (${remote.architecture ?? 'unknown'}) has none of cr3, TTBR0_EL1/TTBR1_EL1, satp: ptm cannot find its page tables`,
+  );
 }
 
 /** An Io that drops everything: the passes that only gather frames. */
@@ -147,10 +165,17 @@ export async function withGdb(
     // translate checks accesses with the arch MMU: it gets the control registers too.
     const extra = await registerArgs(remote, new Set(argv.filter((a) => a.startsWith('--'))), argv[0] === 'translate');
     const frames = new GdbFrameSource(remote);
-    const live: LiveInput = { frames, description: `gdbstub at ${host}:${port} (${remote.architecture ?? 'unknown architecture'})` };
+    const live: LiveInput = {
+      frames,
+      description: `gdbstub at ${host}:${port} (${remote.architecture ?? 'unknown architecture'})`,
+    };
     const full = [...argv, ...extra];
     const fetch = frames.fetch.bind(frames);
-    await walkWithFetch(frames, (f) => fetch(f), () => run(full, QUIET, live));
+    await walkWithFetch(
+      frames,
+      (f) => fetch(f),
+      () => run(full, QUIET, live),
+    );
     return run(full, io, live);
   } catch (e) {
     if (e instanceof GdbError) throw new CliError(`gdbstub at ${host}:${port}: ${e.message}`);

@@ -9,28 +9,28 @@
  * @module
  */
 
-import { type PageTable64, isPagingError } from '@page-table/core';
+import { isPagingError, type PageTable64 } from '@page-table/core';
 import {
   type CpuState,
-  type DumpFormat,
   DumpError,
+  type DumpFormat,
   type DumpMachine,
   type DumpRegion,
+  detectFormat,
   FrameMemory,
+  kernelRoot,
   type MemoryRegion,
   type OpenedDump,
+  openDump,
   RegionFrames,
   type VmcoreInfo,
-  detectFormat,
-  kernelRoot,
-  openDump,
 } from '@page-table/dump';
 import { CliError, fsReason, usageError } from './errors.js';
 import { FileSource, SpecialFileError } from './file-source.js';
+import type { LiveInput } from './gdb.js';
 import { AARCH64_39, type Mode, resolveMode } from './modes.js';
 import { formatBytes, hex } from './numbers.js';
 import { type ImageArgs, type ResolvedTables, resolveTables } from './options.js';
-import type { LiveInput } from './gdb.js';
 import type { TableSpec } from './roots.js';
 
 const FRAME = 4096n;
@@ -108,7 +108,9 @@ export function openImage(args: ImageArgs, onRead?: (framesRead: number) => void
   if (live !== undefined) return openLive(args, live, onRead);
   const { files, ramBase } = args.spec;
   if (ramBase % FRAME !== 0n) throw usageError(`--ram-base ${hex(ramBase)} is not 4 KiB aligned`);
-  for (const f of files) if (f.at !== undefined && f.at % FRAME !== 0n) throw usageError(`--image ${f.path}@${hex(f.at)}: the PA is not 4 KiB aligned`);
+  for (const f of files)
+    if (f.at !== undefined && f.at % FRAME !== 0n)
+      throw usageError(`--image ${f.path}@${hex(f.at)}: the PA is not 4 KiB aligned`);
   const sources: FileSource[] = [];
   const close = () => {
     for (const s of sources) s.close();
@@ -133,7 +135,11 @@ export function openImage(args: ImageArgs, onRead?: (framesRead: number) => void
     const resolved = resolveTables(args, (given) => rootFromDump(args, dump, given), modeOfMachine(dump));
     const opened: OpenedTable[] = [];
     for (const t of resolved.tables) opened.push(adopt(memory, dump, t));
-    const notes = [...dump.warnings, ...resolved.notes, ...(dump.format === 'raw' ? partialFrameNotes(files, sources) : [])];
+    const notes = [
+      ...dump.warnings,
+      ...resolved.notes,
+      ...(dump.format === 'raw' ? partialFrameNotes(files, sources) : []),
+    ];
     return { ...resolved, notes, memory, input, opened, root: opened[0].root, upper: opened[0].upper, close };
   } catch (e) {
     close();
@@ -154,19 +160,36 @@ function openLive(args: ImageArgs, live: LiveInput, onRead: ((framesRead: number
     warnings: [],
   };
   const memory = new FrameMemory(live.frames, { cacheFrames: args.spec.cacheFrames, onRead });
-  const input: InputInfo = { file: live.description, format: 'gdb', description: live.description, machine: undefined, regions: [] };
+  const input: InputInfo = {
+    file: live.description,
+    format: 'gdb',
+    description: live.description,
+    machine: undefined,
+    regions: [],
+  };
   const resolved = resolveTables(args, () => rootFromDump(args, dump, undefined), undefined);
   const opened = resolved.tables.map((t) => adopt(memory, dump, t));
-  return { ...resolved, source: 'gdb', memory, input, opened, root: opened[0].root, upper: opened[0].upper, close: () => {} };
+  return {
+    ...resolved,
+    source: 'gdb',
+    memory,
+    input,
+    opened,
+    root: opened[0].root,
+    upper: opened[0].upper,
+    close: () => {},
+  };
 }
 
 function openInputs(files: readonly ImageFile[], sources: readonly FileSource[], ramBase: bigint): OpenedDump {
   if (files.length === 1 && files[0].at === undefined) {
     const src = sources[0];
-    if (src.size < 4096) throw new CliError(`image ${files[0].path} is ${src.size} bytes, shorter than one 4 KiB frame`);
+    if (src.size < 4096)
+      throw new CliError(`image ${files[0].path} is ${src.size} bytes, shorter than one 4 KiB frame`);
     try {
       const dump = openDump(src, { rawBase: ramBase });
-      if (dump.format !== 'raw' && ramBase !== 0n) throw usageError(`--ram-base is for raw images; ${files[0].path} is a ${dump.description}`);
+      if (dump.format !== 'raw' && ramBase !== 0n)
+        throw usageError(`--ram-base is for raw images; ${files[0].path} is a ${dump.description}`);
       return dump.format === 'raw' ? wholeFrames(dump, src, ramBase) : dump;
     } catch (e) {
       if (e instanceof DumpError) throw new CliError(`cannot read ${files[0].path}: ${e.message}`);
@@ -182,7 +205,10 @@ function openInputs(files: readonly ImageFile[], sources: readonly FileSource[],
     } catch {
       format = 'not-a-core';
     }
-    if (format !== 'raw') throw usageError(`--image ${f.path}@PA is for raw regions; ${f.path} is ${format === 'not-a-core' ? 'an ELF file' : `a ${format} dump`} (give it alone, without @PA)`);
+    if (format !== 'raw')
+      throw usageError(
+        `--image ${f.path}@PA is for raw regions; ${f.path} is ${format === 'not-a-core' ? 'an ELF file' : `a ${format} dump`} (give it alone, without @PA)`,
+      );
     const stored = Math.floor(src.size / 4096) * 4096;
     if (stored === 0) throw new CliError(`image ${f.path} is ${src.size} bytes, shorter than one 4 KiB frame`);
     return { paddr: f.at ?? 0n, size: BigInt(stored), source: src, offset: 0, stored };
@@ -239,15 +265,22 @@ function modeOfMachine(dump: OpenedDump): Mode | undefined {
 }
 
 /** The root from the core: the x86 QEMU note of CPU `args.cpu`, else VMCOREINFO; else a usage error. */
-function rootFromDump(args: ImageArgs, dump: OpenedDump, given: Mode | undefined): Omit<ResolvedTables, 'leafFlags' | 'notes'> {
+function rootFromDump(
+  args: ImageArgs,
+  dump: OpenedDump,
+  given: Mode | undefined,
+): Omit<ResolvedTables, 'leafFlags' | 'notes'> {
   const needs = `ptm ${args.command} needs --root PA (or --cr3, --satp, --ttbr0/--ttbr1)`;
   if (dump.format === 'raw') throw usageError(`${needs} (see ptm ${args.command} --help)`);
   if (dump.cpus.length > 0 && args.cpu >= dump.cpus.length) {
-    throw usageError(`--cpu ${args.cpu}: the core has ${dump.cpus.length} ${dump.cpus.length === 1 ? 'CPU (0)' : `CPUs (0..${dump.cpus.length - 1})`}`);
+    throw usageError(
+      `--cpu ${args.cpu}: the core has ${dump.cpus.length} ${dump.cpus.length === 1 ? 'CPU (0)' : `CPUs (0..${dump.cpus.length - 1})`}`,
+    );
   }
   const cpu: CpuState | undefined = dump.cpus[args.cpu];
   const cr3 = cpu?.registers.get('cr3');
-  if (cr3 !== undefined && (dump.machine === 'x86_64' || dump.machine === 'i386')) return x86FromNote(dump, cpu as CpuState, cr3, given);
+  if (cr3 !== undefined && (dump.machine === 'x86_64' || dump.machine === 'i386'))
+    return x86FromNote(dump, cpu as CpuState, cr3, given);
   const info: VmcoreInfo | undefined = dump.vmcoreinfo;
   const k = info === undefined ? undefined : kernelRoot(info, dump.machine);
   if (k !== undefined) return fromVmcoreinfo(dump, k, given);
@@ -256,11 +289,17 @@ function rootFromDump(args: ImageArgs, dump: OpenedDump, given: Mode | undefined
   );
 }
 
-function x86FromNote(dump: OpenedDump, cpu: CpuState, cr3: bigint, given: Mode | undefined): Omit<ResolvedTables, 'leafFlags' | 'notes'> {
+function x86FromNote(
+  dump: OpenedDump,
+  cpu: CpuState,
+  cr3: bigint,
+  given: Mode | undefined,
+): Omit<ResolvedTables, 'leafFlags' | 'notes'> {
   const cr0 = cpu.registers.get('cr0') ?? 0n;
   const cr4 = cpu.registers.get('cr4') ?? 0n;
   const regs = `CR0 ${hex(cr0)}, CR3 ${hex(cr3)}, CR4 ${hex(cr4)}`;
-  if ((cr0 & (1n << 31n)) === 0n) throw new CliError(`CPU ${cpu.index} of the core had paging off (CR0.PG = 0; ${regs}): no page table is in use`);
+  if ((cr0 & (1n << 31n)) === 0n)
+    throw new CliError(`CPU ${cpu.index} of the core had paging off (CR0.PG = 0; ${regs}): no page table is in use`);
   if (dump.machine === 'i386') {
     throw new CliError(
       `the core is an ${dump.description}: CPU ${cpu.index} was not in long mode (EFER.LMA = 0; ${regs}); ptm walks x86_64 4- and 5-level tables (give --arch and --root to read them anyway)`,
@@ -268,14 +307,25 @@ function x86FromNote(dump: OpenedDump, cpu: CpuState, cr3: bigint, given: Mode |
   }
   const levels = (cr4 & (1n << 12n)) !== 0n ? 5 : 4;
   if (given !== undefined && (given.arch !== 'x86_64' || given.levels !== levels)) {
-    throw usageError(`the core's CPU ${cpu.index} uses x86_64 ${levels}-level paging (CR4.LA57 = ${levels === 5 ? 1 : 0}); --arch/--levels say ${given.id}`);
+    throw usageError(
+      `the core's CPU ${cpu.index} uses x86_64 ${levels}-level paging (CR4.LA57 = ${levels === 5 ? 1 : 0}); --arch/--levels say ${given.id}`,
+    );
   }
   const mode = resolveMode('x86_64', levels);
   const root = cr3 & CR3_ROOT;
-  return { mode, tables: [{ mode, root, upper: false }], source: 'qemu-note', detail: `CPU ${cpu.index} of ${dump.cpus.length}: ${regs}${root === cr3 ? '' : ' (PCID/flags masked)'}` };
+  return {
+    mode,
+    tables: [{ mode, root, upper: false }],
+    source: 'qemu-note',
+    detail: `CPU ${cpu.index} of ${dump.cpus.length}: ${regs}${root === cr3 ? '' : ' (PCID/flags masked)'}`,
+  };
 }
 
-function fromVmcoreinfo(dump: OpenedDump, k: { root: bigint; how: string; vaBits?: number }, given: Mode | undefined): Omit<ResolvedTables, 'leafFlags' | 'notes'> {
+function fromVmcoreinfo(
+  dump: OpenedDump,
+  k: { root: bigint; how: string; vaBits?: number },
+  given: Mode | undefined,
+): Omit<ResolvedTables, 'leafFlags' | 'notes'> {
   let mode: Mode;
   let upper = false;
   switch (dump.machine) {
@@ -287,13 +337,18 @@ function fromVmcoreinfo(dump: OpenedDump, k: { root: bigint; how: string; vaBits
       upper = true;
       if (k.vaBits === 39) mode = AARCH64_39;
       else if (k.vaBits === undefined || k.vaBits === 48) mode = resolveMode('aarch64');
-      else throw new CliError(`the kernel uses ${k.vaBits}-bit VAs (VMCOREINFO); ptm walks 39- and 48-bit AArch64 tables with a 4 KiB granule`);
+      else
+        throw new CliError(
+          `the kernel uses ${k.vaBits}-bit VAs (VMCOREINFO); ptm walks 39- and 48-bit AArch64 tables with a 4 KiB granule`,
+        );
       break;
     case 'riscv64':
       mode = resolveMode(k.vaBits === 57 ? 'riscv-sv57' : k.vaBits === 48 ? 'riscv-sv48' : 'riscv-sv39');
       break;
     default:
-      throw new CliError(`VMCOREINFO gives a root, but ptm has no paging mode for a ${dump.machine ?? 'unknown'} guest; give --arch and --root`);
+      throw new CliError(
+        `VMCOREINFO gives a root, but ptm has no paging mode for a ${dump.machine ?? 'unknown'} guest; give --arch and --root`,
+      );
   }
   if (given !== undefined) {
     if (given.arch !== mode.arch) throw usageError(`the core is an ${dump.machine} guest's; --arch says ${given.id}`);
@@ -303,9 +358,11 @@ function fromVmcoreinfo(dump: OpenedDump, k: { root: bigint; how: string; vaBits
 }
 
 function adopt(memory: FrameMemory, dump: OpenedDump, t: TableSpec): OpenedTable {
-  if (t.root % FRAME !== 0n) throw usageError(`root ${hex(t.root)} is not 4 KiB aligned (a root table fills one frame)`);
+  if (t.root % FRAME !== 0n)
+    throw usageError(`root ${hex(t.root)} is not 4 KiB aligned (a root table fills one frame)`);
   if (t.root >= 1n << 52n || memory.frameWord(Number(t.root >> 12n)) < 0) {
-    if (dump.regions.length === 0) throw new CliError(`root ${hex(t.root)}: the guest has no memory there (${dump.description} returned none)`);
+    if (dump.regions.length === 0)
+      throw new CliError(`root ${hex(t.root)}: the guest has no memory there (${dump.description} returned none)`);
     const where = dump.regions.map((r) => `${hex(r.paddr)}..${hex(r.paddr + r.size)}`).join(', ');
     const total = dump.regions.reduce((n, r) => n + r.size, 0n);
     throw new CliError(`root ${hex(t.root)} is outside the image (${where}, ${formatBytes(total)})`);

@@ -7,9 +7,16 @@
  * @module
  */
 
-import { MAPPING_FLAGS_ALL, type Mapping, type MappingFlags, PageSize, formatFlags, shortFlags } from '@page-table/core';
-import { formatBytes, hex, hexDigits, hexPad } from './numbers.js';
+import {
+  formatFlags,
+  MAPPING_FLAGS_ALL,
+  type Mapping,
+  type MappingFlags,
+  PageSize,
+  shortFlags,
+} from '@page-table/core';
 import type { Mode } from './modes.js';
+import { formatBytes, hex, hexDigits, hexPad } from './numbers.js';
 import type { Style } from './style.js';
 
 /** One run of leaves with contiguous VA and PA, equal flags and page size; every number exact. */
@@ -52,7 +59,14 @@ export function displayVa(va: bigint | number, upperBits: bigint): bigint {
 export function mappingRows(mappings: Iterable<Mapping>, upperBits: bigint): MappingRow[] {
   const rows: MappingRow[] = [];
   for (const m of mappings) {
-    rows.push({ va: displayVa(m.va, upperBits), pa: BigInt(m.pa), size: BigInt(m.size), pageSize: m.pageSize, flags: m.flags, leafFlags: m.leafFlags });
+    rows.push({
+      va: displayVa(m.va, upperBits),
+      pa: BigInt(m.pa),
+      size: BigInt(m.size),
+      pageSize: m.pageSize,
+      flags: m.flags,
+      leafFlags: m.leafFlags,
+    });
   }
   return rows;
 }

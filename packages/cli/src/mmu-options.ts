@@ -12,7 +12,7 @@ import { Access } from '@page-table/core';
 import { usageError } from './errors.js';
 import type { ArchName } from './modes.js';
 import { parseU64 } from './numbers.js';
-import { type Parsed, flag, str } from './options.js';
+import { flag, type Parsed, str } from './options.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -75,7 +75,9 @@ const REGISTER_OPTIONS: ReadonlySet<MmuOptionName> = new Set([
 ]);
 
 /** The privilege option of each arch and the values it takes. */
-const PRIVILEGE: Readonly<Record<ArchName, { readonly option: MmuOptionName; readonly user: number; readonly max: number }>> = {
+const PRIVILEGE: Readonly<
+  Record<ArchName, { readonly option: MmuOptionName; readonly user: number; readonly max: number }>
+> = {
   x86_64: { option: 'cpl', user: 3, max: 3 },
   riscv: { option: 'priv', user: 0, max: 3 },
   aarch64: { option: 'el', user: 0, max: 2 },
@@ -83,7 +85,24 @@ const PRIVILEGE: Readonly<Record<ArchName, { readonly option: MmuOptionName; rea
 };
 
 /** The register values given on the command line, by option name. */
-export type RegisterValues = Partial<Record<'cr0' | 'cr4' | 'efer' | 'rflags' | 'pkru' | 'satp' | 'mstatus' | 'tcr' | 'sctlr' | 'mair' | 'crmd' | 'pwcl' | 'pwch', bigint>>;
+export type RegisterValues = Partial<
+  Record<
+    | 'cr0'
+    | 'cr4'
+    | 'efer'
+    | 'rflags'
+    | 'pkru'
+    | 'satp'
+    | 'mstatus'
+    | 'tcr'
+    | 'sctlr'
+    | 'mair'
+    | 'crmd'
+    | 'pwcl'
+    | 'pwch',
+    bigint
+  >
+>;
 
 /** What the MMU options ask for: the access, its privilege, the registers given and the switches. */
 export interface MmuRequest {
@@ -152,13 +171,15 @@ export function mmuRequest(p: Parsed, arch: ArchName): MmuRequest | undefined {
   for (const name of given) if (REGISTER_OPTIONS.has(name)) registers[name] = parseU64(str(p, name) ?? '', `--${name}`);
 
   const ptwText = str(p, 'ptw');
-  if (ptwText !== undefined && ptwText !== 'on' && ptwText !== 'off') throw usageError(`--ptw: '${ptwText}' is not on or off`);
+  if (ptwText !== undefined && ptwText !== 'on' && ptwText !== 'off')
+    throw usageError(`--ptw: '${ptwText}' is not on or off`);
 
   return { access, privilege, registers, svadu: flag(p, 'svadu'), pan: flag(p, 'pan'), ptw: ptwText !== 'off' };
 }
 
 function smallInt(text: string, what: string, max: number): number {
-  if (!/^[0-9]$/.test(text) || Number(text) > max) throw usageError(`${what}: '${text}' is not a privilege level from 0 to ${max}`);
+  if (!/^[0-9]$/.test(text) || Number(text) > max)
+    throw usageError(`${what}: '${text}' is not a privilege level from 0 to ${max}`);
   return Number(text);
 }
 

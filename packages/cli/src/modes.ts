@@ -6,19 +6,19 @@
  * @module
  */
 
-import { A64PageTable, A64_METADATA, a64TableMetadata, ttbrValue } from '@page-table/arch-aarch64';
-import { LA64PageTable, LA64_3LEVEL_METADATA, LA64_4LEVEL_METADATA } from '@page-table/arch-loongarch64';
+import { A64_METADATA, A64PageTable, a64TableMetadata, ttbrValue } from '@page-table/arch-aarch64';
+import { LA64_3LEVEL_METADATA, LA64_4LEVEL_METADATA, LA64PageTable } from '@page-table/arch-loongarch64';
 import {
+  SatpMode,
   SV39_METADATA,
   SV48_METADATA,
   SV57_METADATA,
-  SatpMode,
   Sv39PageTable,
   Sv48PageTable,
   Sv57PageTable,
   satp,
 } from '@page-table/arch-riscv';
-import { X64PageTable, X64PageTable5, X64_LA57_METADATA, X64_METADATA } from '@page-table/arch-x86_64';
+import { X64_LA57_METADATA, X64_METADATA, X64PageTable, X64PageTable5 } from '@page-table/arch-x86_64';
 import type { PageTable64, PagingHandler, PagingMetaData } from '@page-table/core';
 import type { AddrLike } from '@page-table/memory-addr';
 import { usageError } from './errors.js';
@@ -166,7 +166,8 @@ export const AARCH64_39: Mode = {
   tableNames: A64_NAMES.slice(1),
   splitHalves: true,
   upperBits: 0xffff_ff80_0000_0000n,
-  register: (root, upper) => `${upper ? 'TTBR1_EL1' : 'TTBR0_EL1'} = ${hex(ttbrValue(root))}, TCR.T${upper ? 1 : 0}SZ = 25`,
+  register: (root, upper) =>
+    `${upper ? 'TTBR1_EL1' : 'TTBR0_EL1'} = ${hex(ttbrValue(root))}, TCR.T${upper ? 1 : 0}SZ = 25`,
   create: (h) => A64PageTable.create(h, { vaBits: 39 }),
   fromRoot: (h, root) => A64PageTable.fromRoot(h, root, { vaBits: 39 }),
 };
@@ -238,7 +239,9 @@ export function resolveMode(name: string, levels?: number): Mode {
   const canonical = canonicalArch(name);
   const entry = canonical === undefined ? undefined : ARCH_NAMES[canonical];
   if (entry === undefined) {
-    throw usageError(`unknown arch '${name}' (choose one of ${ARCH_CHOICES.join(', ')}; aliases such as amd64, arm64, riscv64, sv39, la64 work too)`);
+    throw usageError(
+      `unknown arch '${name}' (choose one of ${ARCH_CHOICES.join(', ')}; aliases such as amd64, arm64, riscv64, sv39, la64 work too)`,
+    );
   }
   const n = levels ?? entry.levels[0];
   if (!entry.levels.includes(n)) {

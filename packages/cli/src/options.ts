@@ -10,7 +10,7 @@ import { usageError } from './errors.js';
 import type { ImageFile, ImageSpec } from './image.js';
 import { type Mode, resolveMode } from './modes.js';
 import { parseU64 } from './numbers.js';
-import { MAIR_OPTION, ROOT_OPTIONS, type TableSpec, a64LeafFlags, mairTypes, rootsOption } from './roots.js';
+import { a64LeafFlags, MAIR_OPTION, mairTypes, ROOT_OPTIONS, rootsOption, type TableSpec } from './roots.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -42,7 +42,8 @@ function describeParseError(command: string, e: unknown): string {
       const name = quoted.split(' ')[0];
       if (/argument missing/.test(message)) return `option ${name} needs a value ${help}`;
       // `--cpl -1`: a value that starts with a dash reads as an option.
-      if (/ambiguous/.test(message)) return `option ${name} needs a value; write a value that starts with '-' as ${name}=-… ${help}`;
+      if (/ambiguous/.test(message))
+        return `option ${name} needs a value; write a value that starts with '-' as ${name}=-… ${help}`;
       return `option ${name} takes no value ${help}`;
     }
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
@@ -145,10 +146,12 @@ export function imageArgs(p: Parsed, command: string, live = false): ImageArgs {
   }
   const baseText = str(p, 'ram-base');
   const ramBase = baseText === undefined ? 0n : parseU64(baseText, '--ram-base');
-  if (baseText !== undefined && files.some((f) => f.at !== undefined)) throw usageError('--ram-base and FILE@PA both place a raw image: use one of them');
+  if (baseText !== undefined && files.some((f) => f.at !== undefined))
+    throw usageError('--ram-base and FILE@PA both place a raw image: use one of them');
   const cacheFrames = intOption(p, 'cache-frames', 1 << 20);
   const cpuText = str(p, 'cpu');
-  if (cpuText !== undefined && !/^[0-9]+$/.test(cpuText)) throw usageError(`--cpu: '${cpuText}' is not a CPU number (0, 1, ...)`);
+  if (cpuText !== undefined && !/^[0-9]+$/.test(cpuText))
+    throw usageError(`--cpu: '${cpuText}' is not a CPU number (0, 1, ...)`);
   return {
     parsed: p,
     command,
@@ -202,7 +205,11 @@ export function resolveTables(
   let base: Omit<ResolvedTables, 'leafFlags' | 'notes'>;
   const notes: string[] = [];
   if (hasRootOption(p)) {
-    const roots = rootsOption(p, args.command, args.givenMode ?? (str(p, 'root') === undefined ? undefined : inputMode));
+    const roots = rootsOption(
+      p,
+      args.command,
+      args.givenMode ?? (str(p, 'root') === undefined ? undefined : inputMode),
+    );
     base = { mode: roots.tables[0].mode, tables: roots.tables, source: 'option', detail: roots.detail };
     notes.push(...roots.notes);
   } else {

@@ -39,7 +39,11 @@ function fdStream(fd: number, isTTY: boolean): OutStream {
   };
 }
 
-const io = { stdout: fdStream(1, process.stdout.isTTY === true), stderr: fdStream(2, process.stderr.isTTY === true), env: process.env };
+const io = {
+  stdout: fdStream(1, process.stdout.isTTY === true),
+  stderr: fdStream(2, process.stderr.isTTY === true),
+  env: process.env,
+};
 mainAsync(process.argv.slice(2), io, version).then((status) => {
   process.exitCode = status;
 });

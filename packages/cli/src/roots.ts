@@ -61,13 +61,20 @@ const SATP_MODES: Readonly<Record<number, string>> = { 8: 'riscv-sv39', 9: 'risc
  */
 export function rootsOption(p: Parsed, command: string, mode: Mode | undefined): Roots {
   // translate passes --satp to the MMU too: with --root there, it is the MMU's register, not a second root.
-  const candidates = command === 'translate' && str(p, 'root') !== undefined ? (['root', 'cr3', 'ttbr0', 'ttbr1'] as const) : (['root', 'cr3', 'satp', 'ttbr0', 'ttbr1'] as const);
+  const candidates =
+    command === 'translate' && str(p, 'root') !== undefined
+      ? (['root', 'cr3', 'ttbr0', 'ttbr1'] as const)
+      : (['root', 'cr3', 'satp', 'ttbr0', 'ttbr1'] as const);
   const given = candidates.filter((n) => str(p, n) !== undefined);
   if (given.length === 0) {
-    throw usageError(`ptm ${command} needs --root PA, or the register that holds it: --cr3, --satp, --ttbr0/--ttbr1 (see ptm ${command} --help)`);
+    throw usageError(
+      `ptm ${command} needs --root PA, or the register that holds it: --cr3, --satp, --ttbr0/--ttbr1 (see ptm ${command} --help)`,
+    );
   }
   if (given.includes('root') && given.length > 1) {
-    throw usageError(`give --root or --${given.filter((n) => n !== 'root')[0]}, not both: each says where the table is`);
+    throw usageError(
+      `give --root or --${given.filter((n) => n !== 'root')[0]}, not both: each says where the table is`,
+    );
   }
   const upper = p.values.upper === true;
   if (upper && given[0] !== 'root') throw usageError('--upper goes with --root; --ttbr1 already names the TTBR1 table');
@@ -76,11 +83,16 @@ export function rootsOption(p: Parsed, command: string, mode: Mode | undefined):
   switch (given[0]) {
     case 'root': {
       if (mode === undefined) throw usageError(`ptm ${command} needs --arch with --root (see ptm ${command} --help)`);
-      if (upper && !mode.splitHalves) throw usageError(`--upper is for aarch64 TTBR1 tables; ${mode.meta.name} VAs are already sign-extended`);
+      if (upper && !mode.splitHalves)
+        throw usageError(`--upper is for aarch64 TTBR1 tables; ${mode.meta.name} VAs are already sign-extended`);
       // translate hands --tcr to the MMU, which checks it; here it only sizes the VA range of dump, stats, find-pa.
-      const m = mode.arch === 'aarch64' && tcr !== undefined && command !== 'translate' ? a64Mode(tcr, upper ? 1 : 0, mode).mode : mode;
+      const m =
+        mode.arch === 'aarch64' && tcr !== undefined && command !== 'translate'
+          ? a64Mode(tcr, upper ? 1 : 0, mode).mode
+          : mode;
       const root = parseU64(str(p, 'root') ?? '', '--root');
-      if (root % 4096n !== 0n) throw usageError(`--root ${hex(root)} is not 4 KiB aligned (a root table fills one frame)`);
+      if (root % 4096n !== 0n)
+        throw usageError(`--root ${hex(root)} is not 4 KiB aligned (a root table fills one frame)`);
       return { tables: [{ mode: m, root, upper }], detail: '--root', notes: [] };
     }
     case 'cr3': {
@@ -109,26 +121,37 @@ function optional(p: Parsed, name: string): bigint | undefined {
 }
 
 function x86Mode(mode: Mode | undefined, cr4: bigint | undefined): Mode {
-  if (mode !== undefined && mode.arch !== 'x86_64') throw usageError(`--cr3 is an x86_64 register; --arch says ${mode.id}`);
+  if (mode !== undefined && mode.arch !== 'x86_64')
+    throw usageError(`--cr3 is an x86_64 register; --arch says ${mode.id}`);
   if (cr4 === undefined) return mode ?? resolveMode('x86_64');
   const levels = (cr4 & CR4_LA57) !== 0n ? 5 : 4;
   if (mode !== undefined && mode.levels !== levels) {
-    throw usageError(`--cr4 ${hex(cr4)} has LA57 = ${levels === 5 ? 1 : 0} (${levels}-level paging); --arch/--levels say ${mode.levels} levels`);
+    throw usageError(
+      `--cr4 ${hex(cr4)} has LA57 = ${levels === 5 ? 1 : 0} (${levels}-level paging); --arch/--levels say ${mode.levels} levels`,
+    );
   }
   return resolveMode('x86_64', levels);
 }
 
 function satpRoots(satp: bigint, mode: Mode | undefined): Roots {
-  if (mode !== undefined && mode.arch !== 'riscv') throw usageError(`--satp is a RISC-V register; --arch says ${mode.id}`);
+  if (mode !== undefined && mode.arch !== 'riscv')
+    throw usageError(`--satp is a RISC-V register; --arch says ${mode.id}`);
   const field = Number(satp >> 60n);
-  if (field === 0) throw usageError(`--satp ${hex(satp)}: MODE is Bare (0), translation is off: there is no table to walk`);
+  if (field === 0)
+    throw usageError(`--satp ${hex(satp)}: MODE is Bare (0), translation is off: there is no table to walk`);
   const id = SATP_MODES[field];
-  if (id === undefined) throw usageError(`--satp ${hex(satp)}: MODE ${field} is reserved or not RV64's (8 Sv39, 9 Sv48, 10 Sv57)`);
+  if (id === undefined)
+    throw usageError(`--satp ${hex(satp)}: MODE ${field} is reserved or not RV64's (8 Sv39, 9 Sv48, 10 Sv57)`);
   const m = resolveMode(id);
-  if (mode !== undefined && mode.id !== m.id) throw usageError(`--satp ${hex(satp)} has MODE ${field} (${m.id}); --arch says ${mode.id}`);
+  if (mode !== undefined && mode.id !== m.id)
+    throw usageError(`--satp ${hex(satp)} has MODE ${field} (${m.id}); --arch says ${mode.id}`);
   const asid = (satp >> 44n) & 0xffffn;
   const root = (satp & ((1n << 44n) - 1n)) << 12n;
-  return { tables: [{ mode: m, root, upper: false }], detail: `--satp ${hex(satp)} (MODE ${field}, ASID ${hex(asid)}, PPN ${hex(root >> 12n)})`, notes: [] };
+  return {
+    tables: [{ mode: m, root, upper: false }],
+    detail: `--satp ${hex(satp)} (MODE ${field}, ASID ${hex(asid)}, PPN ${hex(root >> 12n)})`,
+    notes: [],
+  };
 }
 
 /** TCR_EL1 fields of one half: TnSZ, TGn as a granule in KiB, EPDn. */
@@ -147,7 +170,9 @@ function a64Mode(tcr: bigint, half: 0 | 1, mode: Mode | undefined): { mode: Mode
   const { tsz, granule, disabled } = tcrHalf(tcr, half);
   const name = `TCR_EL1 ${hex(tcr)}: T${half}SZ = ${tsz}`;
   if (granule !== 4) {
-    throw usageError(`TCR_EL1 ${hex(tcr)}: TG${half} selects a ${granule === 0 ? 'reserved' : `${granule} KiB`} granule; ptm walks 4 KiB-granule tables`);
+    throw usageError(
+      `TCR_EL1 ${hex(tcr)}: TG${half} selects a ${granule === 0 ? 'reserved' : `${granule} KiB`} granule; ptm walks 4 KiB-granule tables`,
+    );
   }
   let m: Mode;
   if (tsz === 16) m = resolveMode('aarch64');
@@ -157,12 +182,14 @@ function a64Mode(tcr: bigint, half: 0 | 1, mode: Mode | undefined): { mode: Mode
       `${name} (${64 - tsz}-bit VA): with a 4 KiB granule the walk starts in a partial table; ptm walks T${half}SZ = 16 (48-bit, 4 levels) and 25 (39-bit, 3 levels)`,
     );
   }
-  if (mode !== undefined && mode.levels !== m.levels) throw usageError(`${name} gives ${m.levels} levels; --arch/--levels say ${mode.levels}`);
+  if (mode !== undefined && mode.levels !== m.levels)
+    throw usageError(`${name} gives ${m.levels} levels; --arch/--levels say ${mode.levels}`);
   return { mode: m, disabled };
 }
 
 function ttbrRoots(p: Parsed, mode: Mode | undefined, tcr: bigint | undefined): Roots {
-  if (mode !== undefined && mode.arch !== 'aarch64') throw usageError(`--ttbr0/--ttbr1 are AArch64 registers; --arch says ${mode.id}`);
+  if (mode !== undefined && mode.arch !== 'aarch64')
+    throw usageError(`--ttbr0/--ttbr1 are AArch64 registers; --arch says ${mode.id}`);
   const tables: TableSpec[] = [];
   const notes: string[] = [];
   const details: string[] = [];
@@ -170,8 +197,10 @@ function ttbrRoots(p: Parsed, mode: Mode | undefined, tcr: bigint | undefined): 
     const value = optional(p, `ttbr${half}`);
     if (value === undefined) continue;
     const reg = `TTBR${half}_EL1`;
-    if ((value & 0xffen) !== 0n) throw usageError(`--ttbr${half} ${hex(value)}: BADDR is not 4 KiB aligned (bits 11:1 set)`);
-    const chosen = tcr === undefined ? { mode: mode ?? resolveMode('aarch64'), disabled: false } : a64Mode(tcr, half, mode);
+    if ((value & 0xffen) !== 0n)
+      throw usageError(`--ttbr${half} ${hex(value)}: BADDR is not 4 KiB aligned (bits 11:1 set)`);
+    const chosen =
+      tcr === undefined ? { mode: mode ?? resolveMode('aarch64'), disabled: false } : a64Mode(tcr, half, mode);
     if (chosen.disabled) {
       notes.push(`TCR_EL1.EPD${half} = 1: the CPU makes no walks from ${reg}; it is listed anyway`);
     }

@@ -31,7 +31,17 @@ function sgr(on: number, off: number): Paint {
 /** Styles that colour, or leave text plain when `color` is false. */
 export function makeStyle(color: boolean): Style {
   if (!color) {
-    return { color, bold: plain, dim: plain, red: plain, green: plain, yellow: plain, blue: plain, magenta: plain, cyan: plain };
+    return {
+      color,
+      bold: plain,
+      dim: plain,
+      red: plain,
+      green: plain,
+      yellow: plain,
+      blue: plain,
+      magenta: plain,
+      cyan: plain,
+    };
   }
   return {
     color,

@@ -39,7 +39,12 @@ export function renderTable(
     });
     return (indent + parts.join('  ')).trimEnd();
   };
-  const out = [line(columns.map((c) => c.header), true)];
+  const out = [
+    line(
+      columns.map((c) => c.header),
+      true,
+    ),
+  ];
   for (const r of rows) out.push(line(r, false));
   return out;
 }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type MappingFlags, PageSize, type PhysMemory, levelPageSize } from '@page-table/core';
+import { levelPageSize, type MappingFlags, PageSize, type PhysMemory } from '@page-table/core';
 import type { Mode } from './modes.js';
 import { hex } from './numbers.js';
 
@@ -159,7 +159,13 @@ export function translateVa(mode: Mode, memory: PhysMemory, root: bigint, va: bi
     step.target = (frame - (frame % pages)) << 12n;
     const own = pte.decodeFlags(lo, hi);
     const flags = pte.effectiveFlags(lo, hi, restrictions);
-    out.result = { pa: step.target + (va & BigInt(size - 1)), flags, leafFlags: own === flags ? undefined : own, pageSize: size, level };
+    out.result = {
+      pa: step.target + (va & BigInt(size - 1)),
+      flags,
+      leafFlags: own === flags ? undefined : own,
+      pageSize: size,
+      level,
+    };
     return out;
   }
   throw new Error('unreachable: the last level always ends the walk');

@@ -6,7 +6,7 @@
  * bad options; and that nothing is ever written, to the file or to memory.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { X64Mmu } from '@page-table/arch-x86_64';
 import { Access } from '@page-table/core';
@@ -15,7 +15,7 @@ import { createAccessProbe } from '../src/access.js';
 import { FileMemory } from '../src/file-memory.js';
 import type { MmuRequest } from '../src/mmu-options.js';
 import { resolveMode } from '../src/modes.js';
-import { type JsonValue, type Run, ptm, ptmIn, ptmInJson, tempDir, writeImage } from './helpers.js';
+import { type JsonValue, ptm, ptmIn, ptmInJson, type Run, tempDir, writeImage } from './helpers.js';
 
 const tmp = tempDir();
 const file = (name: string) => join(tmp.dir, name);
@@ -104,12 +104,21 @@ describe('x86_64', () => {
     expect(write.stop).toBe('protection at level 0 (PTE): write to a read-only page (R/W = 0 at some level)');
 
     const user = access('x86_64', ['--user'], DATA);
-    expect(user.fault).toMatchObject({ vector: 14, errorCode: 0x5, errorBits: { P: true, W: false, U: true, ID: false }, cr2: DATA });
+    expect(user.fault).toMatchObject({
+      vector: 14,
+      errorCode: 0x5,
+      errorBits: { P: true, W: false, U: true, ID: false },
+      cr2: DATA,
+    });
     expect(user.permissions).toEqual([]);
     expect(access('x86_64', ['--cpl', '3'], DATA).fault).toEqual(user.fault);
 
     const fetch = access('x86_64', ['--access', 'x'], DATA);
-    expect(fetch.fault).toMatchObject({ vector: 14, errorCode: 0x11, errorBits: { P: true, W: false, U: false, ID: true } });
+    expect(fetch.fault).toMatchObject({
+      vector: 14,
+      errorCode: 0x11,
+      errorBits: { P: true, W: false, U: false, ID: true },
+    });
     expect(fetch.permissions).toEqual(['READ', 'WRITE']);
 
     const unmapped = access('x86_64', ['--access', 'w'], GUARD);
@@ -131,19 +140,36 @@ describe('x86_64', () => {
     const rsvd = access('x86_64', ['--efer', '0x500'], RODATA);
     expect(rsvd.fault).toMatchObject({ errorCode: 0x9, errorBits: { P: true, RSVD: true } });
     // Registers in decimal are the same registers.
-    expect(translate('x86_64', ['--cr0', '2147549201', '--efer', '3328'], [TEXT]).mmu.registers).toMatchObject({ CR0: '0x80010011', EFER: '0xd00' });
+    expect(translate('x86_64', ['--cr0', '2147549201', '--efer', '3328'], [TEXT]).mmu.registers).toMatchObject({
+      CR0: '0x80010011',
+      EFER: '0xd00',
+    });
     // Without CR0.WP the kernel writes to read-only pages.
-    expect(access('x86_64', ['--access', 'w', '--cr0', '0x80000011'], RODATA)).toMatchObject({ ok: true, pa: '0x2a0010' });
+    expect(access('x86_64', ['--access', 'w', '--cr0', '0x80000011'], RODATA)).toMatchObject({
+      ok: true,
+      pa: '0x2a0010',
+    });
     const la57 = translate('x86_64-la57', ['--access', 'r'], [TEXT]);
     expect(la57.mmu.registers.CR4).toBe('0x1020');
-    expect(la57.translations[0].access.walk.map((s: JsonValue) => s.table)).toEqual(['PML5', 'PML4', 'PDPT', 'PD', 'PT']);
+    expect(la57.translations[0].access.walk.map((s: JsonValue) => s.table)).toEqual([
+      'PML5',
+      'PML4',
+      'PDPT',
+      'PD',
+      'PT',
+    ]);
     expect(access('x86_64-la57', ['--access', 'r'], '0x100000000000000').fault.name).toBe('#GP');
   });
 });
 
 describe('riscv', () => {
   it('permits a read and gives the page faults by exception code, with tval', () => {
-    expect(access('riscv-sv39', ['--access', 'r'], TEXT)).toMatchObject({ ok: true, pa: '0x80201234', pageSize: '4K', flags: ['READ', 'EXECUTE'] });
+    expect(access('riscv-sv39', ['--access', 'r'], TEXT)).toMatchObject({
+      ok: true,
+      pa: '0x80201234',
+      pageSize: '4K',
+      flags: ['READ', 'EXECUTE'],
+    });
     expect(access('riscv-sv39', ['--access', 'w'], RODATA).fault).toEqual({
       name: 'store/AMO page fault',
       cause: 15,
@@ -170,11 +196,36 @@ describe('riscv', () => {
   });
 
   it('gives an access fault (5) for a table outside memory, and M-mode is untranslated', () => {
-    const a = ptmInJson(['translate', '--arch', 'riscv-sv39', '--image', file('sv39-outside.img'), '--root', '0x1000', '--access', 'r', '0x1000']);
-    expect(a.translations[0].access.fault).toMatchObject({ name: 'load access fault', cause: 5, type: 'access-fault', tval: '0x1000' });
-    expect(access('riscv-sv39', ['--priv', 'm'], '0x80200010')).toMatchObject({ ok: true, pa: '0x80200010', walk: [], details: { scheme: 'Bare', priv: 'M' } });
+    const a = ptmInJson([
+      'translate',
+      '--arch',
+      'riscv-sv39',
+      '--image',
+      file('sv39-outside.img'),
+      '--root',
+      '0x1000',
+      '--access',
+      'r',
+      '0x1000',
+    ]);
+    expect(a.translations[0].access.fault).toMatchObject({
+      name: 'load access fault',
+      cause: 5,
+      type: 'access-fault',
+      tval: '0x1000',
+    });
+    expect(access('riscv-sv39', ['--priv', 'm'], '0x80200010')).toMatchObject({
+      ok: true,
+      pa: '0x80200010',
+      walk: [],
+      details: { scheme: 'Bare', priv: 'M' },
+    });
     // M-mode loads through MPRV = 1 (bit 17) with MPP = S (bits 12:11) are translated at S.
-    expect(access('riscv-sv39', ['--priv', 'm', '--mstatus', '0x20800'], TEXT)).toMatchObject({ ok: true, pa: '0x80201234', details: { scheme: 'Sv39', priv: 'S' } });
+    expect(access('riscv-sv39', ['--priv', 'm', '--mstatus', '0x20800'], TEXT)).toMatchObject({
+      ok: true,
+      pa: '0x80201234',
+      details: { scheme: 'Sv39', priv: 'S' },
+    });
   });
 
   it('reports the A/D write of Svadu, and faults on A = 0 without it', () => {
@@ -185,19 +236,31 @@ describe('riscv', () => {
     const svadu = access('riscv-sv39', ['--access', 'w', '--svadu'], TEXT, 'sv39-no-ad.img');
     expect(svadu.fault).toMatchObject({ cause: 15 }); // .text is not writable
     const read = access('riscv-sv39', ['--svadu'], TEXT, 'sv39-no-ad.img');
-    expect(read).toMatchObject({ ok: true, update: { entryPa: '0x80103008', before: '0x2008040b', after: '0x2008044b' } });
+    expect(read).toMatchObject({
+      ok: true,
+      update: { entryPa: '0x80103008', before: '0x2008040b', after: '0x2008044b' },
+    });
   });
 
   it('checks --satp against the mode and the root', () => {
-    expect(translate('riscv-sv39', ['--satp', '0x8000000000080100'], [TEXT]).mmu.registers.satp).toBe('0x8000000000080100');
-    expect(ptmIn(['translate', ...on('riscv-sv39'), '--satp', '0x9000000000080100', TEXT]).stderr).toMatch(/selects Sv48 but the tables are Sv39/);
+    expect(translate('riscv-sv39', ['--satp', '0x8000000000080100'], [TEXT]).mmu.registers.satp).toBe(
+      '0x8000000000080100',
+    );
+    expect(ptmIn(['translate', ...on('riscv-sv39'), '--satp', '0x9000000000080100', TEXT]).stderr).toMatch(
+      /selects Sv48 but the tables are Sv39/,
+    );
   });
 });
 
 describe('aarch64', () => {
   it('gives Data and Instruction Aborts with ESR, EC, FSC, WnR and FAR', () => {
     const t = 'aarch64-upper';
-    expect(access(t, ['--access', 'r'], TEXT)).toMatchObject({ ok: true, pa: '0x40201234', pageSize: '4K', flags: ['READ', 'EXECUTE'] });
+    expect(access(t, ['--access', 'r'], TEXT)).toMatchObject({
+      ok: true,
+      pa: '0x40201234',
+      pageSize: '4K',
+      flags: ['READ', 'EXECUTE'],
+    });
     expect(access(t, ['--access', 'w'], RODATA).fault).toEqual({
       name: 'Data Abort',
       esr: '0x9600004f',
@@ -211,14 +274,36 @@ describe('aarch64', () => {
       summary: `Data Abort from EL1, taken to EL1 (EC 0x25): Permission fault, level 3; ESR_EL1 = 0x9600004f, FAR_EL1 = ${RODATA}`,
     });
     const user = access(t, ['--user'], DATA);
-    expect(user.fault).toMatchObject({ name: 'Data Abort', esr: '0x9200000f', ec: 0x24, fsc: 0x0f, faultKind: 'permission', wnr: false, el: 0 });
+    expect(user.fault).toMatchObject({
+      name: 'Data Abort',
+      esr: '0x9200000f',
+      ec: 0x24,
+      fsc: 0x0f,
+      faultKind: 'permission',
+      wnr: false,
+      el: 0,
+    });
     expect(user.permissions).toEqual([]);
     expect(access(t, ['--el', '0'], DATA).fault).toEqual(user.fault);
     const fetch = access(t, ['--access', 'x'], DATA);
-    expect(fetch.fault).toMatchObject({ name: 'Instruction Abort', esr: '0x8600000f', ec: 0x21, fsc: 0x0f, wnr: false, far: DATA });
+    expect(fetch.fault).toMatchObject({
+      name: 'Instruction Abort',
+      esr: '0x8600000f',
+      ec: 0x21,
+      fsc: 0x0f,
+      wnr: false,
+      far: DATA,
+    });
     expect(fetch.permissions).toEqual(['READ', 'WRITE']);
     const unmapped = access(t, ['--access', 'w'], GUARD);
-    expect(unmapped.fault).toMatchObject({ esr: '0x96000045', fsc: 0x05, faultKind: 'translation', level: 1, wnr: true, far: GUARD });
+    expect(unmapped.fault).toMatchObject({
+      esr: '0x96000045',
+      fsc: 0x05,
+      faultKind: 'translation',
+      level: 1,
+      wnr: true,
+      far: GUARD,
+    });
     expect(unmapped.walk.map((s: JsonValue) => s.kind)).toEqual(['table', 'invalid']);
     // The image has one table: the other range's walks are disabled by the default TCR.
     const other = access(t, ['--access', 'r'], '0x1000');
@@ -229,9 +314,18 @@ describe('aarch64', () => {
   it('takes the lower range as TTBR0, and EL2 as its own regime', () => {
     const lower = translate('aarch64', ['--user', '--access', 'x'], ['0xaaaaaaa00010']);
     expect(lower.mmu.registers).toMatchObject({ TTBR0_EL1: '0x40100000', TTBR1_EL1: '0x0', TCR_EL1: '0x5b5903510' });
-    expect(lower.translations[0].access).toMatchObject({ ok: true, pa: '0x41000010', details: { regime: 'EL1&0', ttbr: 0 } });
+    expect(lower.translations[0].access).toMatchObject({
+      ok: true,
+      pa: '0x41000010',
+      details: { regime: 'EL1&0', ttbr: 0 },
+    });
     const el2 = translate('aarch64', ['--el', '2', '--access', 'w'], ['0xaaaaaaa00010']);
-    expect(el2.mmu.registers).toEqual({ TTBR0_EL2: '0x40100000', TCR_EL2: '0x80853510', SCTLR_EL2: '0x30c51835', MAIR_EL2: '0x44ff04' });
+    expect(el2.mmu.registers).toEqual({
+      TTBR0_EL2: '0x40100000',
+      TCR_EL2: '0x80853510',
+      SCTLR_EL2: '0x30c51835',
+      MAIR_EL2: '0x44ff04',
+    });
     expect(el2.translations[0].access.fault).toMatchObject({ esr: '0x9600004f', el: 2 });
   });
 
@@ -240,14 +334,22 @@ describe('aarch64', () => {
     expect(af.fault).toMatchObject({ esr: '0x9600000b', fsc: 0x0b, faultKind: 'access-flag', level: 3 });
     expect(af.permissions).toEqual(['READ', 'EXECUTE']);
     const ha = access('aarch64-upper', ['--tcr', '0x85b5103590'], TEXT, 'a64-no-af.img');
-    expect(ha).toMatchObject({ ok: true, update: { entryPa: '0x40106008', before: '0x40000040201387', after: '0x40000040201787' } });
+    expect(ha).toMatchObject({
+      ok: true,
+      update: { entryPa: '0x40106008', before: '0x40000040201387', after: '0x40000040201787' },
+    });
   });
 });
 
 describe('loongarch64', () => {
   it('gives PME, PPI, PNX, PIL and ADEM/ADEF with BADV', () => {
     const la = 'loongarch64';
-    expect(access(la, ['--access', 'r'], TEXT)).toMatchObject({ ok: true, pa: '0x90201234', pageSize: '4K', details: { path: 'walk' } });
+    expect(access(la, ['--access', 'r'], TEXT)).toMatchObject({
+      ok: true,
+      pa: '0x90201234',
+      pageSize: '4K',
+      details: { path: 'walk' },
+    });
     expect(access(la, ['--access', 'w'], RODATA).fault).toEqual({
       name: 'PME',
       ecode: 4,
@@ -264,8 +366,15 @@ describe('loongarch64', () => {
     const unmapped = access(la, ['--access', 'r'], GUARD);
     expect(unmapped.fault).toMatchObject({ name: 'PIL', ecode: 1, refill: false, badv: GUARD });
     expect(unmapped.permissions).toBeNull();
-    expect(access(la, ['--access', 'w'], '0x800000000000')).toMatchObject({ fault: { name: 'ADEM', ecode: 8, esubcode: 1 }, walk: [] });
-    expect(access(la, ['--access', 'x'], '0x800000000000').fault).toMatchObject({ name: 'ADEF', ecode: 8, esubcode: 0 });
+    expect(access(la, ['--access', 'w'], '0x800000000000')).toMatchObject({
+      fault: { name: 'ADEM', ecode: 8, esubcode: 1 },
+      walk: [],
+    });
+    expect(access(la, ['--access', 'x'], '0x800000000000').fault).toMatchObject({
+      name: 'ADEF',
+      ecode: 8,
+      esubcode: 0,
+    });
   });
 
   it('gives the TLB refill exception when the guest refills (--ptw off)', () => {
@@ -282,9 +391,18 @@ describe('loongarch64', () => {
   });
 
   it('translates directly with CRMD.DA = 1, and says so', () => {
-    expect(access('loongarch64', ['--crmd', '0x8'], '0x1234')).toMatchObject({ ok: true, pa: '0x1234', size: '0x1000000000000', pageSize: '256T', walk: [], details: { path: 'direct' } });
+    expect(access('loongarch64', ['--crmd', '0x8'], '0x1234')).toMatchObject({
+      ok: true,
+      pa: '0x1234',
+      size: '0x1000000000000',
+      pageSize: '256T',
+      walk: [],
+      details: { path: 'direct' },
+    });
     const r = ptmIn(['translate', ...on('loongarch64'), '--crmd', '8', '0x1234']);
-    expect(r.stdout).toContain('VA 0x1234 read → PA 0x1234  direct address translation (CRMD.DA = 1)  rwx-d-  READ|WRITE|EXECUTE|DEVICE\n');
+    expect(r.stdout).toContain(
+      'VA 0x1234 read → PA 0x1234  direct address translation (CRMD.DA = 1)  rwx-d-  READ|WRITE|EXECUTE|DEVICE\n',
+    );
   });
 });
 
@@ -294,7 +412,19 @@ describe('the JSON schema', () => {
     expect(plain.mmu).toBeNull();
     expect(plain.translations[0].access).toBeNull();
     const t = translate('x86_64', ['--access', 'w'], [RODATA, TEXT]);
-    expect(Object.keys(t)).toEqual(['version', 'command', 'arch', 'mode', 'title', 'levels', 'image', 'root', 'upper', 'mmu', 'translations']);
+    expect(Object.keys(t)).toEqual([
+      'version',
+      'command',
+      'arch',
+      'mode',
+      'title',
+      'levels',
+      'image',
+      'root',
+      'upper',
+      'mmu',
+      'translations',
+    ]);
     expect(t.mmu).toEqual({
       access: 'write',
       privilege: 'CPL 0',
@@ -302,17 +432,46 @@ describe('the JSON schema', () => {
       registers: { CR0: '0x80010011', CR3: '0x100000', CR4: '0x20', EFER: '0xd00', RFLAGS: '0x2', PKRU: '0x0' },
     });
     // The table walk's fields stay as they were; `access` comes after them.
-    expect(Object.keys(t.translations[0])).toEqual(['va', 'mapped', 'pa', 'flags', 'pageSize', 'walk', 'stop', 'access']);
+    expect(Object.keys(t.translations[0])).toEqual([
+      'va',
+      'mapped',
+      'pa',
+      'flags',
+      'pageSize',
+      'walk',
+      'stop',
+      'access',
+    ]);
     for (const x of t.translations) {
-      expect(Object.keys(x.access)).toEqual(['ok', 'pa', 'size', 'pageSize', 'flags', 'permissions', 'fault', 'stop', 'update', 'walk', 'details']);
-      for (const s of x.access.walk) expect(Object.keys(s)).toEqual(['level', 'table', 'index', 'entryPa', 'entry', 'kind']);
+      expect(Object.keys(x.access)).toEqual([
+        'ok',
+        'pa',
+        'size',
+        'pageSize',
+        'flags',
+        'permissions',
+        'fault',
+        'stop',
+        'update',
+        'walk',
+        'details',
+      ]);
+      for (const s of x.access.walk)
+        expect(Object.keys(s)).toEqual(['level', 'table', 'index', 'entryPa', 'entry', 'kind']);
     }
     // The plain walk still says the page is mapped; the MMU says the write faults.
     expect(t.translations[0]).toMatchObject({ mapped: true, access: { ok: false, pa: null, flags: null } });
     expect(t.translations[1].access.details).toEqual({ pagingMode: '4-level' });
     const names = (key: string, options: string[]) => translate(key, options, [TEXT]).mmu.registers;
     expect(Object.keys(names('riscv-sv39', ['--user']))).toEqual(['satp', 'mstatus', 'Svadu']);
-    expect(Object.keys(names('aarch64-upper', ['--user']))).toEqual(['TTBR0_EL1', 'TTBR1_EL1', 'TCR_EL1', 'SCTLR_EL1', 'MAIR_EL1', 'PAN']);
+    expect(Object.keys(names('aarch64-upper', ['--user']))).toEqual([
+      'TTBR0_EL1',
+      'TTBR1_EL1',
+      'TCR_EL1',
+      'SCTLR_EL1',
+      'MAIR_EL1',
+      'PAN',
+    ]);
     expect(Object.keys(names('loongarch64', ['--user']))).toEqual(['CRMD', 'PGDL', 'PGDH', 'PWCL', 'PWCH', 'PTW']);
   });
 });
@@ -324,8 +483,12 @@ describe('the human output', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     const lines = r.stdout.split('\n');
-    expect(lines[1]).toBe('MMU write at CPL 0 · CR0 0x80010011 · CR3 0x100000 · CR4 0x20 · EFER 0xd00 · RFLAGS 0x2 · PKRU 0x0');
-    expect(r.stdout).toContain(`VA ${RODATA} write → #PF (page fault, vector 14), error code 0x3 (P|W), CR2 = ${RODATA}\n`);
+    expect(lines[1]).toBe(
+      'MMU write at CPL 0 · CR0 0x80010011 · CR3 0x100000 · CR4 0x20 · EFER 0xd00 · RFLAGS 0x2 · PKRU 0x0',
+    );
+    expect(r.stdout).toContain(
+      `VA ${RODATA} write → #PF (page fault, vector 14), error code 0x3 (P|W), CR2 = ${RODATA}\n`,
+    );
     expect(r.stdout).toContain('  error code   P=1 (protection) W=1 (write) U=0 (supervisor) RSVD=0 I/D=0 PK=0\n');
     expect(r.stdout).toContain('  permissions  r-----  READ\n');
     expect(r.stdout).toMatch(/ {2}PT +160 +0x105500 +0x80000000002a0001\n/);
@@ -340,11 +503,15 @@ describe('the human output', () => {
     };
     expect(text('riscv-sv39', ['--user'], DATA)).toContain(`load page fault (exception code 13), tval = ${DATA}`);
     const a64 = text('aarch64-upper', ['--access', 'x'], DATA);
-    expect(a64).toContain('Instruction Abort from EL1, taken to EL1 (EC 0x21): Permission fault, level 3; ESR_EL1 = 0x8600000f');
+    expect(a64).toContain(
+      'Instruction Abort from EL1, taken to EL1 (EC 0x21): Permission fault, level 3; ESR_EL1 = 0x8600000f',
+    );
     expect(a64).toContain('ESR          EC 0x21 · IL 1 · WnR 0 · FSC 0x0f (Permission fault, level 3)');
     expect(a64).toMatch(/ {2}L3 +208 +0x40106680 +0x00600000402d0707 +page\n/);
     expect(text('loongarch64', ['--ptw', 'off'], TEXT)).toContain(`TLBR (TLB refill exception): TLBRBADV = ${TEXT}`);
-    expect(text('loongarch64', ['--access', 'w'], RODATA)).toContain(`PME (page modification exception, Ecode 0x4, EsubCode 0), BADV = ${RODATA}`);
+    expect(text('loongarch64', ['--access', 'w'], RODATA)).toContain(
+      `PME (page modification exception, Ecode 0x4, EsubCode 0), BADV = ${RODATA}`,
+    );
   });
 });
 
@@ -380,25 +547,61 @@ describe('bad options (exit 2, one line)', () => {
       ['x86_64-la57', ['--cr4', '0x20'], /--cr4 0x20 clears LA57/],
       ['x86_64', ['--efer', '0x800'], /select 32-bit or PAE paging outside IA-32e mode/],
       ['riscv-sv39', ['--satp', '0x5000000000000000'], /--satp 0x5000000000000000: MODE 5 is not Bare/],
-      ['riscv-sv39', ['--satp', '0x8000000000080101'], /has its root table at 0x80101000 \(PPN << 12\), not at --root 0x80100000/],
+      [
+        'riscv-sv39',
+        ['--satp', '0x8000000000080101'],
+        /has its root table at 0x80101000 \(PPN << 12\), not at --root 0x80100000/,
+      ],
       ['aarch64-upper', ['--el', '2'], /--upper: the EL2 regime/],
       ['aarch64', ['--el', '2', '--pan'], /--pan: PSTATE.PAN has no effect at EL2/],
       ['aarch64', ['--sctlr', '0x2000001'], /SCTLR_EL1.EE/],
       ['loongarch64', ['--pwcl', '0x1'], /unsupported page-walk layout/],
     ];
-    for (const [key, options, message] of cases) expectError(ptmIn(['translate', ...on(key), ...options, TEXT]), message);
+    for (const [key, options, message] of cases)
+      expectError(ptmIn(['translate', ...on(key), ...options, TEXT]), message);
   });
 });
 
 describe('nothing is written', () => {
   it('leaves memory as it was: debugTranslate writes no A/D or AF bit where translate would', () => {
     const x86 = resolveMode('x86_64');
-    const request: MmuRequest = { access: Access.Write, privilege: undefined, registers: {}, svadu: true, pan: false, ptw: true };
+    const request: MmuRequest = {
+      access: Access.Write,
+      privilege: undefined,
+      registers: {},
+      svadu: true,
+      pan: false,
+      ptw: true,
+    };
     const cases: Array<[string, ReturnType<typeof resolveMode>, number, bigint, boolean, MmuRequest, string[]]> = [
       ['demo-x86_64.img', x86, 0, 0x10_0000n, false, request, [TEXT, RODATA, DATA, GUARD, '0x555555404010']],
-      ['sv39-no-ad.img', resolveMode('riscv-sv39'), 0x8000_0000, 0x8010_0000n, false, { ...request, access: Access.Read }, [TEXT]],
-      ['a64-no-af.img', resolveMode('aarch64'), 0x4000_0000, 0x4010_1000n, true, { ...request, access: Access.Read, registers: { tcr: 0x85_b510_3590n } }, [TEXT]],
-      ['demo-loongarch64.img', resolveMode('loongarch64'), 0x9000_0000, 0x9010_0000n, false, request, [TEXT, RODATA, DATA]],
+      [
+        'sv39-no-ad.img',
+        resolveMode('riscv-sv39'),
+        0x8000_0000,
+        0x8010_0000n,
+        false,
+        { ...request, access: Access.Read },
+        [TEXT],
+      ],
+      [
+        'a64-no-af.img',
+        resolveMode('aarch64'),
+        0x4000_0000,
+        0x4010_1000n,
+        true,
+        { ...request, access: Access.Read, registers: { tcr: 0x85_b510_3590n } },
+        [TEXT],
+      ],
+      [
+        'demo-loongarch64.img',
+        resolveMode('loongarch64'),
+        0x9000_0000,
+        0x9010_0000n,
+        false,
+        request,
+        [TEXT, RODATA, DATA],
+      ],
     ];
     for (const [name, mode, base, root, upper, req, vas] of cases) {
       const mem = new FileMemory(file(name), { base, cacheFrames: 512 });
@@ -431,7 +634,22 @@ describe('help', () => {
   it('documents the access options', () => {
     const r = ptmIn(['translate', '--help']);
     expect(r.code).toBe(0);
-    for (const option of ['--access r|w|x', '--user', '--cpl 0..3', '--cr0 N', '--priv u|s|m', '--satp N', '--svadu', '--el 0..2', '--tcr N', '--pan', '--plv 0..3', '--crmd N', '--pwcl N', '--ptw on|off']) {
+    for (const option of [
+      '--access r|w|x',
+      '--user',
+      '--cpl 0..3',
+      '--cr0 N',
+      '--priv u|s|m',
+      '--satp N',
+      '--svadu',
+      '--el 0..2',
+      '--tcr N',
+      '--pan',
+      '--plv 0..3',
+      '--crmd N',
+      '--pwcl N',
+      '--ptw on|off',
+    ]) {
       expect(r.stdout).toContain(option);
     }
   });

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type JsonValue, type Run, ptm, ptmIn, ptmInJson, ptmJson, tempDir, writeImage } from './helpers.js';
+import { type JsonValue, ptm, ptmIn, ptmInJson, ptmJson, type Run, tempDir, writeImage } from './helpers.js';
 
 const tmp = tempDir();
 const file = (name: string) => join(tmp.dir, name);
@@ -70,22 +70,40 @@ describe('bad command lines (exit 2)', () => {
     const img = file('good.img');
     const cases: Array<[string[], RegExp]> = [
       [['frob'], /unknown command 'frob'/],
-      [['dump', '--arch', 'sparc', '--image', img, '--root', '0x1000'], /unknown arch 'sparc' \(choose one of x86_64, /],
+      [
+        ['dump', '--arch', 'sparc', '--image', img, '--root', '0x1000'],
+        /unknown arch 'sparc' \(choose one of x86_64, /,
+      ],
       [['dump', '--arch', 'x86_64', '--image', img, '--root', '0xzz'], /--root: '0xzz' is not a number/],
-      [['dump', '--arch', 'x86_64', '--image', img, '--root', '0x1000', '--ram-base', 'lots'], /--ram-base: 'lots' is not a number/],
+      [
+        ['dump', '--arch', 'x86_64', '--image', img, '--root', '0x1000', '--ram-base', 'lots'],
+        /--ram-base: 'lots' is not a number/,
+      ],
       [['dump', '--arch', 'x86_64', '--image', img, '--root', '0x1_0000_0000_0000_0000'], /does not fit in 64 bits/],
       [['dump', '--arch', 'x86_64', '--image', img, '--root', '0x1234'], /--root 0x1234 is not 4 KiB aligned/],
-      [['dump', '--arch', 'x86_64', '--image', img, '--root', '0x1000', '--ram-base', '0x10'], /--ram-base 0x10 is not 4 KiB aligned/],
+      [
+        ['dump', '--arch', 'x86_64', '--image', img, '--root', '0x1000', '--ram-base', '0x10'],
+        /--ram-base 0x10 is not 4 KiB aligned/,
+      ],
       [['dump', '--arch', 'x86_64', '--levels', '3', '--image', img, '--root', '0x1000'], /x86_64 has no 3-level mode/],
-      [['dump', '--arch', 'x86_64', '--levels', 'five', '--image', img, '--root', '0x1000'], /--levels: 'five' is not a whole number/],
+      [
+        ['dump', '--arch', 'x86_64', '--levels', 'five', '--image', img, '--root', '0x1000'],
+        /--levels: 'five' is not a whole number/,
+      ],
       [['dump', '--arch', 'x86_64', '--image', img, '--root', '0x1000', '--upper'], /--upper is for aarch64/],
-      [['dump', '--arch', 'x86_64', '--image', img, '--root', '0x1000', '--bogus'], /unknown option '--bogus' for ptm dump/],
+      [
+        ['dump', '--arch', 'x86_64', '--image', img, '--root', '0x1000', '--bogus'],
+        /unknown option '--bogus' for ptm dump/,
+      ],
       [['dump', '--arch', 'x86_64', '--image', img, '--root'], /option --root needs a value/],
       [['dump', '--image', img, '--root', '0x1000'], /ptm dump needs --arch/],
       [['stats', '--arch', 'x86_64', '--root', '0x1000'], /ptm stats needs --image/],
       [['translate', '--arch', 'x86_64', '--image', img], /ptm translate needs --root/],
       [['translate', '--arch', 'x86_64', '--image', img, '--root', '0x1000'], /needs at least one VA/],
-      [['translate', '--arch', 'x86_64', '--image', img, '--root', '0x1000', 'nowhere'], /VA: 'nowhere' is not a number/],
+      [
+        ['translate', '--arch', 'x86_64', '--image', img, '--root', '0x1000', 'nowhere'],
+        /VA: 'nowhere' is not a number/,
+      ],
       [['demo', '--levels', '4'], /--levels needs --arch/],
       [['demo', '--arch', 'mips'], /unknown arch 'mips'/],
     ];
@@ -100,12 +118,18 @@ describe('bad command lines (exit 2)', () => {
 describe('bad images (exit 1)', () => {
   it('rejects a missing, short or empty image and a root outside it', async () => {
     const cases: Array<[string[], RegExp]> = [
-      [['--image', file('missing.img'), '--root', '0x1000'], /cannot read image .*missing\.img: no such file or directory/],
+      [
+        ['--image', file('missing.img'), '--root', '0x1000'],
+        /cannot read image .*missing\.img: no such file or directory/,
+      ],
       [['--image', tmp.dir, '--root', '0x1000'], /cannot read image .*: not a regular file/],
       [['--image', file('short.img'), '--root', '0x0'], /short\.img is 100 bytes, shorter than one 4 KiB frame/],
       [['--image', file('empty.img'), '--root', '0x0'], /empty\.img is 0 bytes/],
       [['--image', file('good.img'), '--root', '0x4000'], /root 0x4000 is outside the image \(0x0\.\.0x4000, 16 KiB\)/],
-      [['--image', file('good.img'), '--root', '0x1000', '--ram-base', '0x10000'], /root 0x1000 is outside the image \(0x10000\.\.0x14000/],
+      [
+        ['--image', file('good.img'), '--root', '0x1000', '--ram-base', '0x10000'],
+        /root 0x1000 is outside the image \(0x10000\.\.0x14000/,
+      ],
     ];
     const runs = await Promise.all(
       cases.flatMap(([args], i) =>
@@ -123,7 +147,9 @@ describe('bad images (exit 1)', () => {
   it('warns about a partial last frame and goes on', () => {
     const r = ptmIn(['dump', '--arch', 'x86_64', '--image', file('ragged.img'), '--root', '0x1000']);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/^ptm: warning: image .*ragged\.img ends with 100 bytes of a partial frame; they are ignored\n$/);
+    expect(r.stderr).toMatch(
+      /^ptm: warning: image .*ragged\.img ends with 100 bytes of a partial frame; they are ignored\n$/,
+    );
   });
 });
 
@@ -132,7 +158,6 @@ describe('hostile tables', () => {
   beforeAll(async () => {
     dump = await ptmJson(['dump', '--arch', 'x86_64', '--image', file('hostile.img'), '--root', '0x1000']);
   });
-
 
   it('walks every path as the CPU does and reports each link it could not follow', () => {
     // PML4[1] and PDPT[0] lead back to the PML4 and PD[0] to the PD: the CPU reads them again one level down.
@@ -147,28 +172,52 @@ describe('hostile tables', () => {
       ['table-outside-image', 'PD', 0, '0x1000', '0x8040000000', '0x700000000'],
       ['table-outside-image', 'PD', 0, '0x1000', '0x10000000000', '0x700000000'],
     ]);
-    expect(dump.problems[0].message).toMatch(/PML4 entry 0 at 0x1000 \(VA 0x0\) links to a PDPT table at 0x700000000 outside the image/);
+    expect(dump.problems[0].message).toMatch(
+      /PML4 entry 0 at 0x1000 \(VA 0x0\) links to a PDPT table at 0x700000000 outside the image/,
+    );
     expect(dump.aliases.map((a: JsonValue) => a.table)).toEqual(['0x1000', '0x3000']);
     expect(dump.aliases[0].vas.slice(0, 3)).toEqual(['0x0', '0x8000000000', '0x8040000000']);
-    expect(dump.summary).toMatchObject({ tableFrames: 3, problems: 4, aliasedTables: 2, complete: true, stopped: null });
+    expect(dump.summary).toMatchObject({
+      tableFrames: 3,
+      problems: 4,
+      aliasedTables: 2,
+      complete: true,
+      stopped: null,
+    });
   });
 
   it('lists the problems and the shared tables after the human table', () => {
     const r = ptmIn(['dump', '--arch', 'x86_64', '--image', file('hostile.img'), '--root', '0x1000']);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toMatch(/4 entries not followed:\n {2}! PML4 entry 0 at 0x1000 \(VA 0x0\) links to a PDPT table at 0x700000000 outside the image; not walked\n/);
-    expect(r.stdout).toMatch(/2 tables are shared \(reached from several VAs, each listed above\):\n {2}table 0x1000 from VA 0x0, 0x8000000000, /);
+    expect(r.stdout).toMatch(
+      /4 entries not followed:\n {2}! PML4 entry 0 at 0x1000 \(VA 0x0\) links to a PDPT table at 0x700000000 outside the image; not walked\n/,
+    );
+    expect(r.stdout).toMatch(
+      /2 tables are shared \(reached from several VAs, each listed above\):\n {2}table 0x1000 from VA 0x0, 0x8000000000, /,
+    );
   });
 
   it('stops translations where the tables do, with the reason', () => {
     const t = ptmInJson([
-      'translate', '--arch', 'x86_64', '--image', file('hostile.img'), '--root', '0x1000',
-      '0x0', '0x8000000000', '0x18000000000', '0x10080212345', '0x10000000000',
+      'translate',
+      '--arch',
+      'x86_64',
+      '--image',
+      file('hostile.img'),
+      '--root',
+      '0x1000',
+      '0x0',
+      '0x8000000000',
+      '0x18000000000',
+      '0x10080212345',
+      '0x10000000000',
     ]);
     const [outside, loop, reserved, block, again] = t.translations;
     expect(outside.stop).toMatchObject({ level: 2, reason: 'table-outside-image' });
-    expect(outside.stop.message).toBe('the PDPT table at 0x700000000 is outside the image (linked from PML4 entry 0 at 0x1000)');
+    expect(outside.stop.message).toBe(
+      'the PDPT table at 0x700000000 is outside the image (linked from PML4 entry 0 at 0x1000)',
+    );
     // PML4[1] leads back to the PML4, read as a PDPT: entry 0 of it is the link outside.
     expect(loop.walk.map((s: JsonValue) => s.tablePa)).toEqual(['0x1000', '0x1000']);
     expect(loop.stop.reason).toBe('table-outside-image');
@@ -180,14 +229,26 @@ describe('hostile tables', () => {
   });
 
   it('bounds the worst self-map (512^5 paths) by the work budget, with what came before', async () => {
-    const args = ['--arch', 'x86_64', '--levels', '5', '--image', file('selfmap.img'), '--root', '0x1000', '--max-entries', '5000'];
+    const args = [
+      '--arch',
+      'x86_64',
+      '--levels',
+      '5',
+      '--image',
+      file('selfmap.img'),
+      '--root',
+      '0x1000',
+      '--max-entries',
+      '5000',
+    ];
     const [human, json, t, s] = await Promise.all([
       ptm(['dump', ...args]),
       ptm(['dump', ...args, '--json']),
       ptmInJson(['translate', ...args, '0x0', '0xffffffffffffffff']),
       Promise.resolve(ptmIn(['stats', ...args, '--json'])),
     ]);
-    const stopped = /^ptm: error: the walk stopped after 5000 entries \(--max-entries 5000\) at VA 0x[0-9a-f]+; everything before it is listed/;
+    const stopped =
+      /^ptm: error: the walk stopped after 5000 entries \(--max-entries 5000\) at VA 0x[0-9a-f]+; everything before it is listed/;
     expect(human.code).toBe(1);
     expect(human.stderr).toMatch(stopped);
     expect(human.stderr.split('\n')).toHaveLength(2);
@@ -208,7 +269,11 @@ describe('hostile tables', () => {
 
   it('reports a RISC-V link outside the image in dump, translate and stats', () => {
     const args = ['--arch', 'riscv-sv39', '--image', file('riscv.img'), '--root', '0x1000'];
-    const [d, t, s] = [ptmInJson(['dump', ...args]), ptmInJson(['translate', ...args, '0x1000']), ptmInJson(['stats', ...args])];
+    const [d, t, s] = [
+      ptmInJson(['dump', ...args]),
+      ptmInJson(['translate', ...args, '0x1000']),
+      ptmInJson(['stats', ...args]),
+    ];
     expect(d.mappings).toEqual([]);
     expect(d.problems).toMatchObject([{ kind: 'table-outside-image', table: 'L2', index: 0, target: '0x99999000' }]);
     expect(t.translations[0].stop.reason).toBe('table-outside-image');
@@ -220,7 +285,9 @@ describe('hostile tables', () => {
 describe('help', () => {
   it('prints the usage of ptm and of each command', async () => {
     const runs = await Promise.all(
-      [['--help'], ['dump', '--help'], ['help', 'translate'], ['stats', '-h'], ['demo', '--help']].map((a, i) => (i < 2 ? ptm(a) : ptmIn(a))),
+      [['--help'], ['dump', '--help'], ['help', 'translate'], ['stats', '-h'], ['demo', '--help']].map((a, i) =>
+        i < 2 ? ptm(a) : ptmIn(a),
+      ),
     );
     for (const r of runs) {
       expect(r.code).toBe(0);

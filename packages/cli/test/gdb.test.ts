@@ -6,11 +6,11 @@
  * changes the guest.
  */
 import { readFileSync } from 'node:fs';
-import { type AddressInfo, type Server, createServer } from 'node:net';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGdbstub, x86Description } from '../../dump/test/fake-gdbstub.js';
-import { type JsonValue, type Run, ptm, ptmInJson, tempDir } from './helpers.js';
+import { type JsonValue, ptm, ptmInJson, type Run, tempDir } from './helpers.js';
 
 const tmp = tempDir();
 let demo: JsonValue;
@@ -20,7 +20,12 @@ function serve(options: { silent?: boolean; efer?: bigint }): Promise<Server> {
   const ram = readFileSync(join(tmp.dir, 'demo.img'));
   const server = createServer((socket) => {
     const fake = new FakeGdbstub({
-      ...x86Description({ cr0: 0x8001_0011n, cr3: BigInt(demo.tables[0].root) | 0x5n, cr4: 0x20n, efer: options.efer ?? 0xd00n }),
+      ...x86Description({
+        cr0: 0x8001_0011n,
+        cr3: BigInt(demo.tables[0].root) | 0x5n,
+        cr4: 0x20n,
+        efer: options.efer ?? 0xd00n,
+      }),
       physical: new Uint8Array(ram),
       silent: options.silent,
     });

@@ -5,7 +5,7 @@
  * bundle `tsup` makes for `dist/`, without depending on a prior build, and
  * ~0.1 s a run where `node --import tsx src/ptm.ts` costs ~0.8 s.
  */
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'tsup';
 import type { TestProject } from 'vitest/node';

@@ -34,7 +34,7 @@ export function tinyGuestImage(): Uint8Array {
   const flags = 0x00010000; // addresses in the header
   dv.setUint32(0, magic, true);
   dv.setUint32(4, flags, true);
-  dv.setUint32(8, (-(magic + flags)) >>> 0, true);
+  dv.setUint32(8, -(magic + flags) >>> 0, true);
   dv.setUint32(12, TINY.load, true); // header_addr
   dv.setUint32(16, TINY.load, true); // load_addr
   dv.setUint32(20, 0, true); // load_end_addr: the whole file
@@ -59,7 +59,8 @@ export function tinyGuestImage(): Uint8Array {
     0xeb, 0xfd, // jmp hlt
   ];
   img.set(code, TINY.entry - TINY.load);
-  const entry = (table: number, index: number, value: bigint) => dv.setBigUint64(table - TINY.load + 8 * index, value, true);
+  const entry = (table: number, index: number, value: bigint) =>
+    dv.setBigUint64(table - TINY.load + 8 * index, value, true);
   entry(TINY.pml4, 0, BigInt(TINY.pdptLow) | P | W | U);
   entry(TINY.pml4, 256, BigInt(TINY.pdptHigh) | P | W);
   entry(TINY.pml4, 511, BigInt(TINY.pdptLow) | P | W | U);
@@ -136,9 +137,31 @@ export function freePort(): Promise<number> {
 export function startTinyGuest(image: string, qmpSocket: string, gdbPort: number): ChildProcess {
   return spawn(
     'qemu-system-x86_64',
-    ['-M', 'pc', '-accel', 'tcg', '-cpu', 'max', '-m', '64M', '-smp', '1', '-kernel', image, '-display', 'none',
-      '-serial', 'none', '-monitor', 'none', '-no-reboot', '-qmp', `unix:${qmpSocket},server=on,wait=off`,
-      '-gdb', `tcp:127.0.0.1:${gdbPort}`],
+    [
+      '-M',
+      'pc',
+      '-accel',
+      'tcg',
+      '-cpu',
+      'max',
+      '-m',
+      '64M',
+      '-smp',
+      '1',
+      '-kernel',
+      image,
+      '-display',
+      'none',
+      '-serial',
+      'none',
+      '-monitor',
+      'none',
+      '-no-reboot',
+      '-qmp',
+      `unix:${qmpSocket},server=on,wait=off`,
+      '-gdb',
+      `tcp:127.0.0.1:${gdbPort}`,
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
 }

@@ -85,7 +85,10 @@ describe.skipIf(arm.length === 0)('real aarch64 guests: the library against QEMU
         expect(new TextDecoder().decode(header.subarray(12 + 65 * 4, 12 + 65 * 4 + 7))).toBe('Unknown');
         expect(k.dump.machine).toBe('aarch64');
         expect(k.dump.vmcoreinfo?.raw).toBe(o.dump.vmcoreinfo?.raw);
-        for (const [reg, range] of [['TTBR0_EL1', 'lower'], ['TTBR1_EL1', 'upper']] as const) {
+        for (const [reg, range] of [
+          ['TTBR0_EL1', 'lower'],
+          ['TTBR1_EL1', 'upper'],
+        ] as const) {
           const root = BigInt(sys[reg]) & BADDR;
           const fromElf = [...A64PageTable.fromRoot(o.memory, root, { range }).mappings()];
           expect(fromElf.length).toBeGreaterThan(0);

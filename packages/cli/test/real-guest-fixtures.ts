@@ -3,7 +3,7 @@
  * holding the page-table frames of a Debian guest stopped under QEMU 7.2, and QEMU's own answers
  * (`info tlb`, `info mem`, `gva2gpa`) captured at the same stop.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
@@ -74,7 +74,13 @@ export function parseInfoTlb(text: string): Map<bigint, TlbPage> {
     if (!m) throw new Error(`unexpected info tlb line: ${line}`);
     const va = BigInt(`0x${m[1]}`);
     if (out.has(va)) throw new Error(`info tlb lists ${m[1]} twice`);
-    out.set(va, { pa: BigInt(`0x${m[2]}`), nx: m[3] === 'X', large: m[4] === 'P', user: m[5] === 'U', write: m[6] === 'W' });
+    out.set(va, {
+      pa: BigInt(`0x${m[2]}`),
+      nx: m[3] === 'X',
+      large: m[4] === 'P',
+      user: m[5] === 'U',
+      write: m[6] === 'W',
+    });
   }
   return out;
 }

@@ -66,7 +66,10 @@ describe.skipIf(x86.length === 0)('ptm on real x86_64 guests against QEMU 7.2', 
                 q.user === own.includes('USER') &&
                 q.nx === !own.includes('EXECUTE') &&
                 q.large === step > 0x1000n;
-              if (!same) bad.push(`${hex(va)}: ptm ${hex(pa)} ${own.join('|')} ${row.pageSize}, QEMU ${q ? hex(q.pa) : 'nothing'}`);
+              if (!same)
+                bad.push(
+                  `${hex(va)}: ptm ${hex(pa)} ${own.join('|')} ${row.pageSize}, QEMU ${q ? hex(q.pa) : 'nothing'}`,
+                );
             }
           }
           expect(bad.slice(0, 5)).toEqual([]);
@@ -99,7 +102,11 @@ describe.skipIf(arm.length === 0)('ptm on real aarch64 guests against QEMU 7.2',
         it(`translate --access r${el0 ? ' --user' : ''}: every gva2gpa sample to QEMU's PA, a permission fault where QEMU says Unmapped; access-flag faults (QEMU's debug walk ignores AF) give the walk's PA`, async () => {
           const args = ['translate', '--image', file, ...regs, '--access', 'r'];
           const out = (await ptmJson([...args, ...(el0 ? ['--user'] : []), ...c.samples.map((s) => s.va)])) as {
-            translations: { va: string; pa: string | null; access: { ok: boolean; pa: string | null; fault: { faultKind: string } | null } }[];
+            translations: {
+              va: string;
+              pa: string | null;
+              access: { ok: boolean; pa: string | null; fault: { faultKind: string } | null };
+            }[];
           };
           expect(out.translations.length).toBe(c.samples.length);
           // The one deliberate difference: Linux leaves AF clear on pages not touched since they were
@@ -126,7 +133,9 @@ describe.skipIf(arm.length === 0)('ptm on real aarch64 guests against QEMU 7.2',
       it(`${c.name}: dump --image finds the kernel root in VMCOREINFO (swapper_pg_dir), the TTBR1 of the stop`, async () => {
         const file = join(tmp, `${c.name}.root.elf`);
         writeFileSync(file, c.core);
-        const out = (await ptmJson(['dump', '--image', file, '--mair', sys.MAIR_EL1])) as { root: { paddr: string; source: string } };
+        const out = (await ptmJson(['dump', '--image', file, '--mair', sys.MAIR_EL1])) as {
+          root: { paddr: string; source: string };
+        };
         expect(out.root.source).toBe('vmcoreinfo');
         expect(BigInt(out.root.paddr)).toBe(BigInt(sys.TTBR1_EL1) & 0xffff_ffff_f000n);
       });

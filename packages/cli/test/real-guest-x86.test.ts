@@ -4,11 +4,21 @@
  * agree with QEMU's own answers page for page. Fixtures and provenance:
  * packages/dump/test/fixtures/README.md.
  */
-import { MappingFlags, type PagingError } from '@page-table/core';
+
 import { X64PageTable, X64PageTable5 } from '@page-table/arch-x86_64';
+import { MappingFlags, type PagingError } from '@page-table/core';
 import { kernelRoot } from '@page-table/dump';
 import { describe, expect, it } from 'vitest';
-import { answer, captures, kdumpOf, type Opened, openCapture, parseInfoMem, parseInfoTlb, type TlbPage } from './real-guest-fixtures.js';
+import {
+  answer,
+  captures,
+  kdumpOf,
+  type Opened,
+  openCapture,
+  parseInfoMem,
+  parseInfoTlb,
+  type TlbPage,
+} from './real-guest-fixtures.js';
 
 const x86 = captures('x86_64-');
 
@@ -41,7 +51,12 @@ const hex = (v: bigint) => v.toString(16).padStart(16, '0');
 
 describe.skipIf(x86.length === 0)('real x86_64 guests: the library against QEMU 7.2', () => {
   it('has the four captures (5-level and 4-level, CPU in user and in kernel mode)', () => {
-    expect(x86.map((c) => c.name)).toEqual(['x86_64-4level-kernel', 'x86_64-4level-user', 'x86_64-la57-kernel', 'x86_64-la57-user']);
+    expect(x86.map((c) => c.name)).toEqual([
+      'x86_64-4level-kernel',
+      'x86_64-4level-user',
+      'x86_64-la57-kernel',
+      'x86_64-la57-user',
+    ]);
   });
 
   for (const c of x86) {
@@ -61,7 +76,11 @@ describe.skipIf(x86.length === 0)('real x86_64 guests: the library against QEMU 
         const root = kernelRoot(o.dump.vmcoreinfo!, 'x86_64');
         const expected = c.minimized.roots.find((r) => r.what === 'VMCOREINFO init_top_pgt')!.root;
         expect(root && `0x${BigInt(root.root).toString(16)}`).toBe(expected);
-        expect(BigInt(o.dump.vmcoreinfo!.fields.get('KERNELOFFSET') ? `0x${o.dump.vmcoreinfo!.fields.get('KERNELOFFSET')}` : 0)).not.toBe(0n);
+        expect(
+          BigInt(
+            o.dump.vmcoreinfo!.fields.get('KERNELOFFSET') ? `0x${o.dump.vmcoreinfo!.fields.get('KERNELOFFSET')}` : 0,
+          ),
+        ).not.toBe(0n);
       });
 
       it('lists every `info tlb` page with the same PA and W/U/NX bits, and nothing else', () => {
@@ -73,11 +92,17 @@ describe.skipIf(x86.length === 0)('real x86_64 guests: the library against QEMU 
           const p = ours.get(va);
           if (!p) missing.push(hex(va));
           else if (p.pa !== q.pa || p.nx !== q.nx || p.user !== q.user || p.write !== q.write || p.large !== q.large) {
-            wrong.push(`${hex(va)}: QEMU ${JSON.stringify(q, (_k, v) => (typeof v === 'bigint' ? hex(v) : v))}, ours ${hex(p.pa)} nx=${p.nx} u=${p.user} w=${p.write}`);
+            wrong.push(
+              `${hex(va)}: QEMU ${JSON.stringify(q, (_k, v) => (typeof v === 'bigint' ? hex(v) : v))}, ours ${hex(p.pa)} nx=${p.nx} u=${p.user} w=${p.write}`,
+            );
           }
         }
         const extra = [...ours.keys()].filter((va) => !qemu.has(va)).map(hex);
-        expect({ missing: missing.slice(0, 5), wrong: wrong.slice(0, 5), extra: extra.slice(0, 5) }).toEqual({ missing: [], wrong: [], extra: [] });
+        expect({ missing: missing.slice(0, 5), wrong: wrong.slice(0, 5), extra: extra.slice(0, 5) }).toEqual({
+          missing: [],
+          wrong: [],
+          extra: [],
+        });
         expect(ours.size).toBe(qemu.size);
         expect(qemu.size).toBeGreaterThan(60000);
       });

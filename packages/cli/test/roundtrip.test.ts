@@ -74,7 +74,10 @@ describe('ptm demo', () => {
       expect(kernel.every((x: JsonValue) => x.pageSize === '4K')).toBe(true);
       expect(all.filter((x: JsonValue) => x.flags.includes('USER'))).toHaveLength(3);
       // The MMIO windows: DEVICE where the arch encodes it (x86 reads it back as UNCACHED, plain RISC-V not at all).
-      const mmio = all.filter((x: JsonValue) => x.va.startsWith('0xffffffffc') || x.va.startsWith('0xffffffffd') || x.va.startsWith('0xfffffffff'));
+      const mmio = all.filter(
+        (x: JsonValue) =>
+          x.va.startsWith('0xffffffffc') || x.va.startsWith('0xffffffffd') || x.va.startsWith('0xfffffffff'),
+      );
       expect(mmio.length).toBeGreaterThan(0);
       const expected = m.arch === 'x86_64' ? 'UNCACHED' : m.arch === 'riscv' ? undefined : 'DEVICE';
       for (const x of mmio) if (expected) expect(x.flags).toContain(expected);
@@ -85,7 +88,9 @@ describe('ptm demo', () => {
   it('translates its probes, and leaves the guard page unmapped', () => {
     for (const m of demo.modes) {
       const probes = m.tables.flatMap((t: JsonValue) => t.translations);
-      expect(probes.filter((p: JsonValue) => !p.mapped).map((p: JsonValue) => p.what)).toEqual(['guard page below the kernel']);
+      expect(probes.filter((p: JsonValue) => !p.mapped).map((p: JsonValue) => p.what)).toEqual([
+        'guard page below the kernel',
+      ]);
       const text = probes.find((p: JsonValue) => p.what === 'kernel .text');
       expect(text.flags).toEqual(['READ', 'EXECUTE']);
       expect(text.pageSize).toBe('4K');
@@ -106,7 +111,14 @@ describe('ptm demo', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).not.toContain('\x1b[');
-    for (const title of ['x86_64 4-level', 'x86_64 5-level (LA57)', 'riscv64 Sv39', 'riscv64 Sv57', 'aarch64 4-level', 'loongarch64 3-level']) {
+    for (const title of [
+      'x86_64 4-level',
+      'x86_64 5-level (LA57)',
+      'riscv64 Sv39',
+      'riscv64 Sv57',
+      'aarch64 4-level',
+      'loongarch64 3-level',
+    ]) {
       expect(r.stdout).toContain(title);
     }
     expect(r.stdout).toContain('TTBR1_EL1 (upper range)');
@@ -146,7 +158,8 @@ describe('ptm dump', () => {
   });
 
   it('gives the same result with a one-frame cache (every read evicts)', () => {
-    for (const s of saved) expect(ptmInJson(['dump', ...s.args, '--cache-frames', '1']).mappings).toEqual(s.table.mappings);
+    for (const s of saved)
+      expect(ptmInJson(['dump', ...s.args, '--cache-frames', '1']).mappings).toEqual(s.table.mappings);
   });
 
   it('prints an info-mem table for people', () => {
@@ -157,7 +170,9 @@ describe('ptm dump', () => {
     expect(lines[0]).toContain('x86_64 4-level');
     expect(lines[0]).toContain(`root ${s.table.root}`);
     expect(lines[1]).toMatch(/^ {2}VA range +PA range +size +page +perm +flags$/);
-    expect(lines[2]).toMatch(/^ {2}0x0000000000000000-0x000000007fffffff {2}0x0000000000000-0x000007fffffff +2 GiB {4}1G {2}rw---- {2}READ\|WRITE$/);
+    expect(lines[2]).toMatch(
+      /^ {2}0x0000000000000000-0x000000007fffffff {2}0x0000000000000-0x000007fffffff +2 GiB {4}1G {2}rw---- {2}READ\|WRITE$/,
+    );
     // Fixed columns: every row's PA range starts where the header's does.
     const at = lines[1].indexOf('PA range');
     for (const l of lines.slice(2, -1)) expect(l.slice(at, at + 2)).toBe('0x');
@@ -200,7 +215,9 @@ describe('ptm translate', () => {
         if (t.mapped) {
           expect(last.kind).toBe('leaf');
           expect(t.stop).toBeNull();
-          expect(t.walk).toHaveLength(s.mode.levels - ({ '4K': 0, '2M': 1, '1G': 2 } as Record<string, number>)[t.pageSize]);
+          expect(t.walk).toHaveLength(
+            s.mode.levels - ({ '4K': 0, '2M': 1, '1G': 2 } as Record<string, number>)[t.pageSize],
+          );
         } else {
           expect(t.stop.reason).toBe('not-present');
           expect(last.kind).toBe('invalid');
@@ -229,7 +246,9 @@ describe('ptm translate', () => {
 
 describe('ptm stats', () => {
   it('adds up to the dump and to the demo frame count', async () => {
-    const stats = await Promise.all(saved.map((s, i) => (i === 0 ? ptmJson(['stats', ...s.args]) : ptmInJson(['stats', ...s.args]))));
+    const stats = await Promise.all(
+      saved.map((s, i) => (i === 0 ? ptmJson(['stats', ...s.args]) : ptmInJson(['stats', ...s.args]))),
+    );
     const framesPerMode = new Map<string, number>();
     stats.forEach((st, i) => {
       const s = saved[i];

@@ -155,7 +155,9 @@ describe('colour', () => {
   it('colours a terminal, unless NO_COLOR is set; pipes stay plain', () => {
     const tty = ptmIn(['demo', '--arch', 'riscv-sv39'], { tty: true });
     expect(tty.stdout).toContain('\x1b[');
-    expect(ptmIn(['demo', '--arch', 'riscv-sv39'], { tty: true, env: { NO_COLOR: '1' } }).stdout).not.toContain('\x1b[');
+    expect(ptmIn(['demo', '--arch', 'riscv-sv39'], { tty: true, env: { NO_COLOR: '1' } }).stdout).not.toContain(
+      '\x1b[',
+    );
     const plain = ptmIn(['demo', '--arch', 'riscv-sv39']);
     expect(plain.stdout).not.toContain('\x1b[');
     expect(stripAnsi(tty.stdout)).toBe(plain.stdout);

@@ -5,10 +5,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { type Server, createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type JsonValue, type Run, ptm, ptmIn, ptmInJson, tempDir, writeImage } from './helpers.js';
+import { type JsonValue, ptm, ptmIn, ptmInJson, type Run, tempDir, writeImage } from './helpers.js';
 
 const tmp = tempDir();
 const file = (name: string) => join(tmp.dir, name);
@@ -93,7 +93,9 @@ describe('output that scales', () => {
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(131_072 + 3);
     // x86_64 without NX: every page is executable.
-    expect(lines[2]).toMatch(/^ {2}0x0000000000000000-0x0000000000000fff {2}0x0000000000000-0x0000000000fff +4 KiB {4}4K {2}r-x--- {2}READ\|EXECUTE$/);
+    expect(lines[2]).toMatch(
+      /^ {2}0x0000000000000000-0x0000000000000fff {2}0x0000000000000-0x0000000000fff +4 KiB {4}4K {2}r-x--- {2}READ\|EXECUTE$/,
+    );
     expect(lines.at(-2)).toMatch(/^ {2}0x000000001ffff000-0x000000001fffffff .* rwx---/);
     expect(lines.at(-1)).toBe('131072 mappings, 512 MiB mapped, 259 table frames (1036 KiB)');
   });
@@ -103,17 +105,45 @@ describe('output that scales', () => {
     expect(r.code, r.stderr).toBe(0);
     const d = JSON.parse(r.stdout);
     expect(d.mappings).toHaveLength(131_072);
-    expect(d.mappings[1]).toEqual({ va: '0x1000', vaLast: '0x1fff', pa: '0x1000', paLast: '0x1fff', size: '0x1000', pageSize: '4K', flags: ['READ', 'WRITE', 'EXECUTE'] });
-    expect(d.summary).toMatchObject({ mappings: 131_072, mappedBytes: '0x20000000', tableFrames: 259, problems: 0, complete: true });
+    expect(d.mappings[1]).toEqual({
+      va: '0x1000',
+      vaLast: '0x1fff',
+      pa: '0x1000',
+      paLast: '0x1fff',
+      size: '0x1000',
+      pageSize: '4K',
+      flags: ['READ', 'WRITE', 'EXECUTE'],
+    });
+    expect(d.summary).toMatchObject({
+      mappings: 131_072,
+      mappedBytes: '0x20000000',
+      tableFrames: 259,
+      problems: 0,
+      complete: true,
+    });
   });
 
   it('follows 262,144 back-links as the CPU does, streaming until the work budget ends it', async () => {
     // Every PDPT entry links back to the PML4: 512^4 paths, bounded by --max-entries.
-    const hostile = ['--arch', 'x86_64', '--image', file('backlinks.img'), '--root', '0x200000', '--max-entries', '300000'];
-    const [human, json] = await Promise.all([ptm(['dump', ...hostile], SMALL_HEAP), ptm(['dump', ...hostile, '--json'], SMALL_HEAP)]);
+    const hostile = [
+      '--arch',
+      'x86_64',
+      '--image',
+      file('backlinks.img'),
+      '--root',
+      '0x200000',
+      '--max-entries',
+      '300000',
+    ];
+    const [human, json] = await Promise.all([
+      ptm(['dump', ...hostile], SMALL_HEAP),
+      ptm(['dump', ...hostile, '--json'], SMALL_HEAP),
+    ]);
     for (const r of [human, json]) {
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/^ptm: error: the walk stopped after 300000 entries \(--max-entries 300000\) at VA 0x[0-9a-f]+; everything before it is listed .*\n$/);
+      expect(r.stderr).toMatch(
+        /^ptm: error: the walk stopped after 300000 entries \(--max-entries 300000\) at VA 0x[0-9a-f]+; everything before it is listed .*\n$/,
+      );
     }
     const lines = human.stdout.trimEnd().split('\n');
     expect(lines.at(-1)).toMatch(/^(\d+) mappings, .* mapped, 513 table frames \(2052 KiB\)$/);
@@ -132,7 +162,15 @@ describe('output that scales', () => {
     expect(r.stdout).not.toMatch(/10000000000000000/);
     const d = ptmInJson(top);
     expect(d.mappings).toEqual([
-      { va: '0xffffffffc0000000', vaLast: '0xffffffffffffffff', pa: '0x40000000', paLast: '0x7fffffff', size: '0x40000000', pageSize: '1G', flags: ['READ', 'WRITE', 'EXECUTE'] },
+      {
+        va: '0xffffffffc0000000',
+        vaLast: '0xffffffffffffffff',
+        pa: '0x40000000',
+        paLast: '0x7fffffff',
+        size: '0x40000000',
+        pageSize: '1G',
+        flags: ['READ', 'WRITE', 'EXECUTE'],
+      },
     ]);
     expect(JSON.stringify(ptmInJson(['find-pa', ...top.slice(1), '0x7fffffff']).hits)).toContain('0xffffffffffffffff');
   });
@@ -141,10 +179,19 @@ describe('output that scales', () => {
 describe('effective permissions', () => {
   const args = ['--arch', 'x86_64', '--image', file('restricted.img'), '--root', '0x1000'];
 
-  it('shows what the CPU enforces, with the leaf\'s own bits beside where they differ', () => {
+  it("shows what the CPU enforces, with the leaf's own bits beside where they differ", () => {
     const d = ptmInJson(['dump', ...args]);
     expect(d.mappings).toEqual([
-      { va: '0x0', vaLast: '0xfff', pa: '0x5000', paLast: '0x5fff', size: '0x1000', pageSize: '4K', flags: ['READ', 'WRITE', 'EXECUTE'], leafFlags: ['READ', 'WRITE', 'EXECUTE', 'USER'] },
+      {
+        va: '0x0',
+        vaLast: '0xfff',
+        pa: '0x5000',
+        paLast: '0x5fff',
+        size: '0x1000',
+        pageSize: '4K',
+        flags: ['READ', 'WRITE', 'EXECUTE'],
+        leafFlags: ['READ', 'WRITE', 'EXECUTE', 'USER'],
+      },
     ]);
     expect(d.summary.restrictedLeaves).toBe(1);
     const r = ptmIn(['dump', ...args]);
@@ -158,12 +205,17 @@ describe('effective permissions', () => {
 describe('special files', () => {
   it('refuses a FIFO, a socket and a character device in one line, before any read', async () => {
     const cases: Array<[string, RegExp]> = [
-      [file('fifo'), /fifo: not a regular file \(it is a FIFO \(named pipe\)\); ptm reads regular files and block devices/],
+      [
+        file('fifo'),
+        /fifo: not a regular file \(it is a FIFO \(named pipe\)\); ptm reads regular files and block devices/,
+      ],
       [file('sock'), /sock: not a regular file \(it is a socket\)/],
       ['/dev/null', /\/dev\/null: not a regular file \(it is a character device\)/],
     ];
     // Through the binary: a FIFO opened for reading without O_NONBLOCK would hang here until the timeout.
-    const runs = await Promise.all(cases.map(([f]) => ptm(['dump', '--arch', 'x86_64', '--image', f, '--root', '0x1000'])));
+    const runs = await Promise.all(
+      cases.map(([f]) => ptm(['dump', '--arch', 'x86_64', '--image', f, '--root', '0x1000'])),
+    );
     runs.forEach((r, i) => {
       expectError(r, 1, cases[i][1]);
     });
@@ -179,12 +231,22 @@ describe('filters', () => {
     expect(rows(['--user'])).toHaveLength(3);
     expect(rows(['--kernel'])).toEqual(all.filter((m) => !m.flags.includes('USER')));
     expect(rows(['--writable'])).toEqual(all.filter((m) => m.flags.includes('WRITE')));
-    expect(rows(['--executable', '--kernel'])).toEqual(all.filter((m) => m.flags.includes('EXECUTE') && !m.flags.includes('USER')));
+    expect(rows(['--executable', '--kernel'])).toEqual(
+      all.filter((m) => m.flags.includes('EXECUTE') && !m.flags.includes('USER')),
+    );
   });
 
   it('clips mappings to --range, inclusive at both ends', () => {
     expect(rows(['--range', '0x1000-0x2fff'])).toEqual([
-      { va: '0x1000', vaLast: '0x2fff', pa: '0x1000', paLast: '0x2fff', size: '0x2000', pageSize: '1G', flags: ['READ', 'WRITE'] },
+      {
+        va: '0x1000',
+        vaLast: '0x2fff',
+        pa: '0x1000',
+        paLast: '0x2fff',
+        size: '0x2000',
+        pageSize: '1G',
+        flags: ['READ', 'WRITE'],
+      },
     ]);
     const kernel = rows(['--range', '0xffffffff80000000-']);
     expect(kernel[0].va).toBe('0xffffffff80000000');
@@ -221,7 +283,9 @@ describe('ptm find-pa', () => {
     ]);
     const human = ptmIn(['find-pa', ...x86.commands[0], '0x201234', '0x7000000000']);
     expect(human.code).toBe(0);
-    expect(human.stdout).toMatch(/PA 0x201234\n {2}VA 0x0000000000201234 .*\n {2}VA 0xffffffff80001234 .*r-x--- {2}READ\|EXECUTE\n {2}mapped by 2 VAs/);
+    expect(human.stdout).toMatch(
+      /PA 0x201234\n {2}VA 0x0000000000201234 .*\n {2}VA 0xffffffff80001234 .*r-x--- {2}READ\|EXECUTE\n {2}mapped by 2 VAs/,
+    );
     expect(human.stdout).toMatch(/PA 0x7000000000\n {2}mapped by no VA/);
     expect(ptmInJson(['find-pa', ...x86.commands[0], '--user', '0x201234']).hits).toEqual([]);
   });
@@ -251,8 +315,14 @@ describe('arch names as people type them', () => {
   it('arm64 is aarch64 and la64 is loongarch64', () => {
     expect(ptmInJson(['dump', ...a64.commands[0].map((a) => (a === 'aarch64' ? 'arm64' : a))]).mode).toBe('aarch64');
     const la = demoImage('loongarch64');
-    expect(ptmInJson(['dump', ...la.commands[0].map((a) => (a === 'loongarch64' ? 'la64' : a))]).mode).toBe('loongarch64');
-    expectError(ptmIn(['dump', '--arch', 'mips64', '--image', x86.file, '--root', '0x1000']), 2, /unknown arch 'mips64' .*aliases such as amd64/);
+    expect(ptmInJson(['dump', ...la.commands[0].map((a) => (a === 'loongarch64' ? 'la64' : a))]).mode).toBe(
+      'loongarch64',
+    );
+    expectError(
+      ptmIn(['dump', '--arch', 'mips64', '--image', x86.file, '--root', '0x1000']),
+      2,
+      /unknown arch 'mips64' .*aliases such as amd64/,
+    );
   });
 });
 
@@ -263,18 +333,42 @@ describe('whole registers as roots', () => {
     const cr3 = (BigInt(x86Root()) | 0x8000_0000_0000_0005n).toString(16);
     const d = ptmInJson(['dump', '--image', x86.file, '--cr3', `0x${cr3}`]);
     expect(d.mode).toBe('x86_64');
-    expect(d.root).toEqual({ paddr: x86Root(), source: 'option', detail: `--cr3 0x${cr3} (bits 0x8000000000000005 masked: PCID, PWT/PCD, no-flush)` });
+    expect(d.root).toEqual({
+      paddr: x86Root(),
+      source: 'option',
+      detail: `--cr3 0x${cr3} (bits 0x8000000000000005 masked: PCID, PWT/PCD, no-flush)`,
+    });
     expect(d.mappings).toEqual(x86.mode.tables[0].mappings);
     expect(ptmInJson(['dump', '--image', x86.file, '--cr3', x86Root(), '--cr4', '0x1020']).mode).toBe('x86_64-la57');
-    expectError(ptmIn(['dump', '--arch', 'x86_64', '--image', x86.file, '--cr3', x86Root(), '--cr4', '0x1020']), 2, /LA57 = 1 \(5-level paging\); --arch\/--levels say 4 levels/);
-    expectError(ptmIn(['dump', '--arch', 'riscv', '--image', x86.file, '--cr3', x86Root()]), 2, /--cr3 is an x86_64 register/);
-    expectError(ptmIn(['dump', '--arch', 'x86_64', '--image', x86.file, '--root', x86Root(), '--cr3', x86Root()]), 2, /give --root or --cr3, not both/);
+    expectError(
+      ptmIn(['dump', '--arch', 'x86_64', '--image', x86.file, '--cr3', x86Root(), '--cr4', '0x1020']),
+      2,
+      /LA57 = 1 \(5-level paging\); --arch\/--levels say 4 levels/,
+    );
+    expectError(
+      ptmIn(['dump', '--arch', 'riscv', '--image', x86.file, '--cr3', x86Root()]),
+      2,
+      /--cr3 is an x86_64 register/,
+    );
+    expectError(
+      ptmIn(['dump', '--arch', 'x86_64', '--image', x86.file, '--root', x86Root(), '--cr3', x86Root()]),
+      2,
+      /give --root or --cr3, not both/,
+    );
   });
 
   it('reads MODE, ASID and PPN from --satp', () => {
     const root = BigInt(sv39.mode.tables[0].root);
     const satp = (8n << 60n) | (0x42n << 44n) | (root >> 12n);
-    const d = ptmInJson(['dump', '--image', sv39.file, '--ram-base', sv39.mode.ram.base, '--satp', `0x${satp.toString(16)}`]);
+    const d = ptmInJson([
+      'dump',
+      '--image',
+      sv39.file,
+      '--ram-base',
+      sv39.mode.ram.base,
+      '--satp',
+      `0x${satp.toString(16)}`,
+    ]);
     expect(d.mode).toBe('riscv-sv39');
     expect(d.root.paddr).toBe(sv39.mode.tables[0].root);
     expect(d.root.detail).toContain('MODE 8, ASID 0x42');
@@ -282,7 +376,11 @@ describe('whole registers as roots', () => {
     const bad = (v: bigint) => ptmIn(['dump', '--image', sv39.file, '--satp', `0x${v.toString(16)}`]);
     expectError(bad(root >> 12n), 2, /MODE is Bare \(0\), translation is off/);
     expectError(bad((5n << 60n) | (root >> 12n)), 2, /MODE 5 is reserved/);
-    expectError(ptmIn(['dump', '--arch', 'riscv-sv48', '--image', sv39.file, '--satp', `0x${satp.toString(16)}`]), 2, /MODE 8 \(riscv-sv39\); --arch says riscv-sv48/);
+    expectError(
+      ptmIn(['dump', '--arch', 'riscv-sv48', '--image', sv39.file, '--satp', `0x${satp.toString(16)}`]),
+      2,
+      /MODE 8 \(riscv-sv39\); --arch says riscv-sv48/,
+    );
   });
 
   it('dumps TTBR0 and TTBR1 together as one address space', () => {
@@ -302,9 +400,17 @@ describe('whole registers as roots', () => {
 
   it('takes the VA size from TCR and refuses what it cannot walk', () => {
     const base = ['dump', '--image', a64.file, '--ram-base', a64.mode.ram.base, '--ttbr0', a64.mode.tables[0].root];
-    expectError(ptmIn([...base, '--tcr', '0x16']), 2, /T0SZ = 22 \(42-bit VA\): with a 4 KiB granule the walk starts in a partial table/);
+    expectError(
+      ptmIn([...base, '--tcr', '0x16']),
+      2,
+      /T0SZ = 22 \(42-bit VA\): with a 4 KiB granule the walk starts in a partial table/,
+    );
     expectError(ptmIn([...base, '--tcr', '0x4010']), 2, /TG0 selects a 64 KiB granule/);
-    expectError(ptmIn([...base.slice(0, -2), '--ttbr0', `0x${(BigInt(a64.mode.tables[0].root) + 0x10n).toString(16)}`]), 2, /BADDR is not 4 KiB aligned/);
+    expectError(
+      ptmIn([...base.slice(0, -2), '--ttbr0', `0x${(BigInt(a64.mode.tables[0].root) + 0x10n).toString(16)}`]),
+      2,
+      /BADDR is not 4 KiB aligned/,
+    );
     const epd = ptmIn([...base, '--tcr', '0x90', '--levels', '4']);
     expect(epd.code).toBe(2);
     const d = ptmIn([...base, '--tcr', '0x19', '--json']);
@@ -331,13 +437,19 @@ describe('AArch64 memory types', () => {
     const swapped = ptmInJson(['dump', ...upperArgs, '--mair', '0x4404ff']).mappings as JsonValue[];
     const kernelText = swapped.find((m) => m.va === '0xffffffff80000000');
     expect(kernelText.flags).toContain('DEVICE');
-    expect(swapped.filter((m) => m.flags.includes('DEVICE')).map((m) => m.va)).not.toContain(asGuest.find((m) => m.flags.includes('DEVICE')).va);
-    expectError(ptmIn(['dump', ...x86.commands[0], '--mair', '0x0']), 2, /--mair is an AArch64 register; x86_64 has no MAIR/);
+    expect(swapped.filter((m) => m.flags.includes('DEVICE')).map((m) => m.va)).not.toContain(
+      asGuest.find((m) => m.flags.includes('DEVICE')).va,
+    );
+    expectError(
+      ptmIn(['dump', ...x86.commands[0], '--mair', '0x0']),
+      2,
+      /--mair is an AArch64 register; x86_64 has no MAIR/,
+    );
   });
 });
 
 describe('effective permissions in translate', () => {
-  it('combines the rights of every level walked, with the leaf\'s own bits beside', () => {
+  it("combines the rights of every level walked, with the leaf's own bits beside", () => {
     const args = ['--arch', 'x86_64', '--image', join(tmp.dir, 'restricted.img'), '--root', '0x1000'];
     const t = ptmInJson(['translate', ...args, '0x10']).translations[0];
     expect(t.flags).toEqual(['READ', 'WRITE', 'EXECUTE']);

@@ -67,11 +67,46 @@ const loongarch = {
 
 /** Every page-table type the suite runs on. */
 export const ARCHES: ArchCase[] = [
-  { name: 'x86_64 4-level', levels: 4, vaBits: 48, ...x86, create: (h) => X64PageTable.create(h), fromRoot: (h, r) => X64PageTable.fromRoot(h, r) },
-  { name: 'x86_64 LA57', levels: 5, vaBits: 57, ...x86, create: (h) => X64PageTable5.create(h), fromRoot: (h, r) => X64PageTable5.fromRoot(h, r) },
-  { name: 'riscv Sv39', levels: 3, vaBits: 39, ...riscv, create: (h) => Sv39PageTable.create(h), fromRoot: (h, r) => Sv39PageTable.fromRoot(h, r) },
-  { name: 'riscv Sv48', levels: 4, vaBits: 48, ...riscv, create: (h) => Sv48PageTable.create(h), fromRoot: (h, r) => Sv48PageTable.fromRoot(h, r) },
-  { name: 'riscv Sv57', levels: 5, vaBits: 57, ...riscv, create: (h) => Sv57PageTable.create(h), fromRoot: (h, r) => Sv57PageTable.fromRoot(h, r) },
+  {
+    name: 'x86_64 4-level',
+    levels: 4,
+    vaBits: 48,
+    ...x86,
+    create: (h) => X64PageTable.create(h),
+    fromRoot: (h, r) => X64PageTable.fromRoot(h, r),
+  },
+  {
+    name: 'x86_64 LA57',
+    levels: 5,
+    vaBits: 57,
+    ...x86,
+    create: (h) => X64PageTable5.create(h),
+    fromRoot: (h, r) => X64PageTable5.fromRoot(h, r),
+  },
+  {
+    name: 'riscv Sv39',
+    levels: 3,
+    vaBits: 39,
+    ...riscv,
+    create: (h) => Sv39PageTable.create(h),
+    fromRoot: (h, r) => Sv39PageTable.fromRoot(h, r),
+  },
+  {
+    name: 'riscv Sv48',
+    levels: 4,
+    vaBits: 48,
+    ...riscv,
+    create: (h) => Sv48PageTable.create(h),
+    fromRoot: (h, r) => Sv48PageTable.fromRoot(h, r),
+  },
+  {
+    name: 'riscv Sv57',
+    levels: 5,
+    vaBits: 57,
+    ...riscv,
+    create: (h) => Sv57PageTable.create(h),
+    fromRoot: (h, r) => Sv57PageTable.fromRoot(h, r),
+  },
   {
     // One table per TTBR: TTBR0_EL1 translates the lower range only.
     name: 'aarch64 EL1 TTBR0',
@@ -101,7 +136,14 @@ export const ARCHES: ArchCase[] = [
     create: (h) => A64PageTable.create(h, { regime: 'el2', range: 'lower' }),
     fromRoot: (h, r) => A64PageTable.fromRoot(h, r, { regime: 'el2', range: 'lower' }),
   },
-  { name: 'loongarch64 4-level', levels: 4, vaBits: 48, ...loongarch, create: (h) => LA64PageTable.create(h), fromRoot: (h, r) => LA64PageTable.fromRoot(h, r) },
+  {
+    name: 'loongarch64 4-level',
+    levels: 4,
+    vaBits: 48,
+    ...loongarch,
+    create: (h) => LA64PageTable.create(h),
+    fromRoot: (h, r) => LA64PageTable.fromRoot(h, r),
+  },
   {
     name: 'loongarch64 3-level',
     levels: 3,

@@ -21,7 +21,12 @@ function kind(fn: () => unknown): string {
 }
 
 function same(a: Uint32Array, b: Uint32Array): boolean {
-  return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+  return (
+    Buffer.compare(
+      Buffer.from(a.buffer, a.byteOffset, a.byteLength),
+      Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+    ) === 0
+  );
 }
 
 function setup(arch: ArchCase, size = 4 << 20): { ram: RamHandler; pt: PageTable64 } {
@@ -38,8 +43,10 @@ function at(arch: ArchCase, offset: number | bigint): number | bigint {
 function places(arch: ArchCase, size: number): Array<[string, bigint]> {
   const s = BigInt(size);
   const out: Array<[string, bigint]> = [];
-  if (arch.halves.includes('low')) out.push(['low', 0x40_0000_0000n % lowHalfEnd(arch)], ['top of the low half', lowHalfEnd(arch) - s]);
-  if (arch.halves.includes('high')) out.push(['start of the high half', highHalfStart(arch)], ['top of the address space', (1n << 64n) - s]);
+  if (arch.halves.includes('low'))
+    out.push(['low', 0x40_0000_0000n % lowHalfEnd(arch)], ['top of the low half', lowHalfEnd(arch) - s]);
+  if (arch.halves.includes('high'))
+    out.push(['start of the high half', highHalfStart(arch)], ['top of the address space', (1n << 64n) - s]);
   return out;
 }
 
@@ -85,8 +92,12 @@ describe.each(ARCHES)('$name', (arch) => {
     expect(kind(() => pt.map(canon(lowHalfEnd(arch)), 0, PageSize.Size4K, RW))).toBe('InvalidAddress');
     expect(kind(() => pt.map(canon(highHalfStart(arch) - 0x1000n), 0, PageSize.Size4K, RW))).toBe('InvalidAddress');
     expect(kind(() => pt.query(canon(lowHalfEnd(arch))))).toBe('InvalidAddress');
-    expect(kind(() => pt.map(at(arch, 0x1000), canon(1n << BigInt(arch.paBits)), PageSize.Size4K, RW))).toBe('InvalidAddress');
-    expect(kind(() => pt.map(at(arch, 0x1000), canon((1n << BigInt(arch.paBits)) - 0x1000n), PageSize.Size4K, RW))).toBe('ok');
+    expect(kind(() => pt.map(at(arch, 0x1000), canon(1n << BigInt(arch.paBits)), PageSize.Size4K, RW))).toBe(
+      'InvalidAddress',
+    );
+    expect(
+      kind(() => pt.map(at(arch, 0x1000), canon((1n << BigInt(arch.paBits)) - 0x1000n), PageSize.Size4K, RW)),
+    ).toBe('ok');
   });
 
   it('maps regions with and without huge pages across table boundaries, and steps over holes', () => {
@@ -106,7 +117,9 @@ describe.each(ARCHES)('$name', (arch) => {
     // The same region with 4K pages only crosses last-level tables.
     const { pt: small } = setup(arch, 8 << 20);
     small.mapRegion(at(arch, 0x1ff000), 0x1ff000, 0x3000, RW, false);
-    expect([...small.mappings()]).toEqual([{ va: at(arch, 0x1ff000), pa: 0x1ff000, size: 0x3000, pageSize: PageSize.Size4K, flags: arch.normalize(RW) }]);
+    expect([...small.mappings()]).toEqual([
+      { va: at(arch, 0x1ff000), pa: 0x1ff000, size: 0x3000, pageSize: PageSize.Size4K, flags: arch.normalize(RW) },
+    ]);
     // Holes are stepped over; a block crossing an edge is refused without a change.
     pt.unmap(at(arch, 0x8020_0000));
     const before = ram.words.slice();
@@ -123,7 +136,9 @@ describe.each(ARCHES)('$name', (arch) => {
     const { pt } = setup(arch);
     const top = endVa(arch) - 0x40_0000n;
     pt.mapRegion(canon(top), 0x80_0000, 0x40_0000, RW, true);
-    expect([...pt.mappings()]).toEqual([{ va: canon(top), pa: 0x80_0000, size: 0x40_0000, pageSize: PageSize.Size2M, flags: arch.normalize(RW) }]);
+    expect([...pt.mappings()]).toEqual([
+      { va: canon(top), pa: 0x80_0000, size: 0x40_0000, pageSize: PageSize.Size2M, flags: arch.normalize(RW) },
+    ]);
     expect(pt.query(top + 0x20_0000n)?.size).toBe(PageSize.Size2M);
     expect(pt.query(canon(endVa(arch) - 1n))?.paddr).toBe(0xbf_ffff);
   });

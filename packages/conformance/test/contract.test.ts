@@ -29,7 +29,12 @@ describe('PagingError across the ESM and CJS builds', () => {
 
   it('an error thrown by a CJS-built table is a PagingError to ESM code', () => {
     const ram = new cjs.RamHandler({ base: 0, size: 1 << 20 });
-    const pt = new cjs.PageTable64(X64PageTable.create(new RamHandler({ base: 0, size: 1 << 20 })).meta, ram, cjs.PageTable64.allocRoot(ram), true);
+    const pt = new cjs.PageTable64(
+      X64PageTable.create(new RamHandler({ base: 0, size: 1 << 20 })).meta,
+      ram,
+      cjs.PageTable64.allocRoot(ram),
+      true,
+    );
     let caught: unknown;
     try {
       pt.unmap(0x1000);

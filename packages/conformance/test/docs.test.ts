@@ -21,7 +21,7 @@
  * set DOCS_KEEP=1 to keep them) and run in parallel, one process per core.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -148,7 +148,10 @@ describe('code blocks of the guides', () => {
       const report = `${b.name} (${relative(REPO, b.file)})\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;
       expect(r.status, report).toBe(0);
       const missing = missingOutput(r.stdout, b.expected);
-      expect(missing, `${b.name}: expected "${missing}" in stdout (after what earlier comments matched)\n${report}`).toBeUndefined();
+      expect(
+        missing,
+        `${b.name}: expected "${missing}" in stdout (after what earlier comments matched)\n${report}`,
+      ).toBeUndefined();
     });
   }
 

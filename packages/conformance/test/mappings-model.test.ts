@@ -81,23 +81,44 @@ type Slot =
   | { kind: 'junk'; value: number };
 
 const slotArb: fc.Arbitrary<Slot> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('link' as const), to: fc.integer({ min: 1, max: TABLES }), mods: fc.nat(15) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('outside' as const), to: fc.integer({ min: RAM_FRAMES, max: 1 << 20 }) }) },
   {
     weight: 4,
-    arbitrary: fc.record({ kind: fc.constant('leaf' as const), pa: fc.nat(40), flags: fc.integer({ min: 1, max: 63 }), huge: fc.boolean() }),
+    arbitrary: fc.record({
+      kind: fc.constant('link' as const),
+      to: fc.integer({ min: 1, max: TABLES }),
+      mods: fc.nat(15),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('outside' as const), to: fc.integer({ min: RAM_FRAMES, max: 1 << 20 }) }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('leaf' as const),
+      pa: fc.nat(40),
+      flags: fc.integer({ min: 1, max: 63 }),
+      huge: fc.boolean(),
+    }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('junk' as const), value: fc.nat() }) },
 );
-const treeArb = fc.array(fc.array(fc.option(slotArb, { nil: undefined }), { minLength: INDEXES.length, maxLength: INDEXES.length }), {
-  minLength: TABLES,
-  maxLength: TABLES,
-});
+const treeArb = fc.array(
+  fc.array(fc.option(slotArb, { nil: undefined }), { minLength: INDEXES.length, maxLength: INDEXES.length }),
+  {
+    minLength: TABLES,
+    maxLength: TABLES,
+  },
+);
 // No budget (the default), or one that small trees may or may not use up.
 const budgetArb = fc.oneof(fc.constant(undefined), fc.integer({ min: 1, max: 400 }), fc.integer({ min: 1, max: 40 }));
 
 /** Writes the random tree into RAM as raw entries, through the codec's own encoders. */
-function build(arch: ArchCase, tree: (Slot | undefined)[][]): { ram: RamHandler; pt: ReturnType<ArchCase['fromRoot']> } {
+function build(
+  arch: ArchCase,
+  tree: (Slot | undefined)[][],
+): { ram: RamHandler; pt: ReturnType<ArchCase['fromRoot']> } {
   const ram = new RamHandler({ base: 0, size: RAM_FRAMES * 4096 });
   const pt = arch.fromRoot(ram, 0x1000);
   const pte = pt.meta.pte;
@@ -182,7 +203,10 @@ function reference(arch: ArchCase, ram: RamHandler, pt: ReturnType<ArchCase['fro
 }
 
 /** Runs merged the plain way: adjacent VA and PA, same level, same flags, not across the canonical hole. */
-function merge(arch: ArchCase, leaves: Leaf[]): { vpn: number; frame: number; pages: number; level: number; flags: number; own: number }[] {
+function merge(
+  arch: ArchCase,
+  leaves: Leaf[],
+): { vpn: number; frame: number; pages: number; level: number; flags: number; own: number }[] {
   const hole = arch.vaCheck === 'sign-extend' ? 2 ** (arch.vaBits - 13) : -1;
   const out: { vpn: number; frame: number; pages: number; level: number; flags: number; own: number }[] = [];
   for (const l of leaves) {
@@ -224,58 +248,83 @@ function collect<T>(run: (push: (x: T) => void) => void): { items: T[]; error: u
   }
 }
 
-describe.each(ARCHES.map((a) => [a.name, a] as const))('%s: enumeration equals the reference walk of every path', (_name, arch) => {
-  it('mappings(), walk() and aliases() on random shared, cyclic and hostile trees, budget included', () => {
-    // What the random cases covered, so the property cannot pass on trivial trees.
-    const seen = { runs: 0, restricted: 0, stopped: 0, aliased: 0, outside: 0 };
-    fc.assert(
-      fc.property(treeArb, budgetArb, (tree, maxEntries) => {
-        const { ram, pt } = build(arch, tree);
-        const ref = reference(arch, ram, pt, maxEntries ?? Number.POSITIVE_INFINITY);
-        const options = maxEntries === undefined ? undefined : { maxEntries };
+describe.each(ARCHES.map((a) => [a.name, a] as const))(
+  '%s: enumeration equals the reference walk of every path',
+  (_name, arch) => {
+    it('mappings(), walk() and aliases() on random shared, cyclic and hostile trees, budget included', () => {
+      // What the random cases covered, so the property cannot pass on trivial trees.
+      const seen = { runs: 0, restricted: 0, stopped: 0, aliased: 0, outside: 0 };
+      fc.assert(
+        fc.property(treeArb, budgetArb, (tree, maxEntries) => {
+          const { ram, pt } = build(arch, tree);
+          const ref = reference(arch, ram, pt, maxEntries ?? Number.POSITIVE_INFINITY);
+          const options = maxEntries === undefined ? undefined : { maxEntries };
 
-        const got = collect<Mapping>((push) => {
-          for (const m of pt.mappings(options)) push(m);
-        });
-        const want = merge(arch, ref.leaves).map((r) => ({
-          va: vaOf(arch, r.vpn),
-          pa: BigInt(r.frame) * 4096n,
-          size: r.pages * 4096,
-          pageSize: 4096 * 512 ** r.level,
-          flags: r.flags,
-          leafFlags: r.own === r.flags ? undefined : r.own,
-        }));
-        expect(got.items.map((m) => ({ ...m, va: BigInt(m.va), pa: BigInt(m.pa) }))).toEqual(want);
+          const got = collect<Mapping>((push) => {
+            for (const m of pt.mappings(options)) push(m);
+          });
+          const want = merge(arch, ref.leaves).map((r) => ({
+            va: vaOf(arch, r.vpn),
+            pa: BigInt(r.frame) * 4096n,
+            size: r.pages * 4096,
+            pageSize: 4096 * 512 ** r.level,
+            flags: r.flags,
+            leafFlags: r.own === r.flags ? undefined : r.own,
+          }));
+          expect(got.items.map((m) => ({ ...m, va: BigInt(m.va), pa: BigInt(m.pa) }))).toEqual(want);
 
-        const walked = collect<WalkEntry>((push) => pt.walk(push, options));
-        expect(
-          walked.items.map((e) => ({ va: BigInt(e.va), level: e.level, leaf: e.leaf, outside: e.outside, flags: e.flags, own: e.leafFlags ?? e.flags })),
-        ).toEqual(ref.entries.map((e) => ({ va: vaOf(arch, e.vpn), level: e.level, leaf: e.leaf, outside: e.outside, flags: e.flags, own: e.own })));
+          const walked = collect<WalkEntry>((push) => pt.walk(push, options));
+          expect(
+            walked.items.map((e) => ({
+              va: BigInt(e.va),
+              level: e.level,
+              leaf: e.leaf,
+              outside: e.outside,
+              flags: e.flags,
+              own: e.leafFlags ?? e.flags,
+            })),
+          ).toEqual(
+            ref.entries.map((e) => ({
+              va: vaOf(arch, e.vpn),
+              level: e.level,
+              leaf: e.leaf,
+              outside: e.outside,
+              flags: e.flags,
+              own: e.own,
+            })),
+          );
 
-        for (const { error } of [got, walked]) {
-          if (ref.stop === undefined) {
-            expect(error).toBeUndefined();
-          } else {
-            expect(error).toBeInstanceOf(WalkBudgetError);
-            expect(error).toBeInstanceOf(PagingError);
-            const e = error as WalkBudgetError;
-            expect([e.kind, e.entries, BigInt(e.stoppedAt)]).toEqual(['BudgetExceeded', maxEntries, vaOf(arch, ref.stop)]);
+          for (const { error } of [got, walked]) {
+            if (ref.stop === undefined) {
+              expect(error).toBeUndefined();
+            } else {
+              expect(error).toBeInstanceOf(WalkBudgetError);
+              expect(error).toBeInstanceOf(PagingError);
+              const e = error as WalkBudgetError;
+              expect([e.kind, e.entries, BigInt(e.stoppedAt)]).toEqual([
+                'BudgetExceeded',
+                maxEntries,
+                vaOf(arch, ref.stop),
+              ]);
+            }
           }
-        }
 
-        seen.runs += want.length;
-        seen.restricted += want.filter((m) => m.leafFlags !== undefined).length;
-        seen.stopped += ref.stop === undefined ? 0 : 1;
-        seen.outside += ref.entries.filter((e) => e.outside).length;
-        if (ref.stop === undefined) {
-          const shared = [...ref.reaches].filter(([, r]) => r.referrers.size >= 2).map(([frame, r]) => [frame * 4096, r.count]);
-          expect(pt.aliases().map((a) => [Number(a.paddr), a.reaches.length])).toEqual(shared);
-          seen.aliased += shared.length;
-        }
-      }),
-      { numRuns: 150 },
-    );
-    expect(Math.min(seen.runs, seen.stopped, seen.aliased, seen.outside)).toBeGreaterThan(10);
-    if (ruleOf(arch).modifiers.length > 0) expect(seen.restricted).toBeGreaterThan(10);
-  });
-});
+          seen.runs += want.length;
+          seen.restricted += want.filter((m) => m.leafFlags !== undefined).length;
+          seen.stopped += ref.stop === undefined ? 0 : 1;
+          seen.outside += ref.entries.filter((e) => e.outside).length;
+          if (ref.stop === undefined) {
+            const shared = [...ref.reaches]
+              .filter(([, r]) => r.referrers.size >= 2)
+              .map(([frame, r]) => [frame * 4096, r.count]);
+            expect(pt.aliases().map((a) => [Number(a.paddr), a.reaches.length])).toEqual(shared);
+            seen.aliased += shared.length;
+          }
+        }),
+        { numRuns: 150 },
+      );
+      expect(Math.min(seen.runs, seen.stopped, seen.aliased, seen.outside)).toBeGreaterThan(10);
+      if (ruleOf(arch).modifiers.length > 0) expect(seen.restricted).toBeGreaterThan(10);
+    });
+  },
+);

@@ -3,10 +3,10 @@
  * architecture's MMU, table-driven: the same inputs must mean the same on
  * each. Each arch's own vectors and properties live in its package.
  */
-import { A64Mmu, A64PageTable, type A64Fault } from '@page-table/arch-aarch64';
-import { LA64Mmu, LA64PageTable, type LA64Fault, PWCH_4LEVEL, PWCL_4LEVEL } from '@page-table/arch-loongarch64';
-import { RiscvMmu, type RiscvFault, SatpMode, Sv48PageTable, satp } from '@page-table/arch-riscv';
-import { X64Mmu, X64PageTable, type X64Fault, isPageFault } from '@page-table/arch-x86_64';
+import { type A64Fault, A64Mmu, A64PageTable } from '@page-table/arch-aarch64';
+import { type LA64Fault, LA64Mmu, LA64PageTable, PWCH_4LEVEL, PWCL_4LEVEL } from '@page-table/arch-loongarch64';
+import { type RiscvFault, RiscvMmu, SatpMode, Sv48PageTable, satp } from '@page-table/arch-riscv';
+import { isPageFault, type X64Fault, X64Mmu, X64PageTable } from '@page-table/arch-x86_64';
 import { Access, type EmulatorMmu, MappingFlags, type PageTable64, RamHandler } from '@page-table/core';
 import { describe, expect, it } from 'vitest';
 
@@ -36,7 +36,13 @@ const CASES: MmuCase[] = [
     name: 'riscv Sv48',
     make(ram, tlbEntries) {
       const pt = Sv48PageTable.create(ram);
-      const mmu = new RiscvMmu(ram, { satp: satp(SatpMode.Sv48, 0, pt.rootPaddr), priv: 1, mstatus: 1 << 18, svadu: true, tlbEntries });
+      const mmu = new RiscvMmu(ram, {
+        satp: satp(SatpMode.Sv48, 0, pt.rootPaddr),
+        priv: 1,
+        mstatus: 1 << 18,
+        svadu: true,
+        tlbEntries,
+      });
       return { pt, mmu };
     },
     faultVa: (f) => BigInt((f as RiscvFault).tval),
@@ -46,7 +52,15 @@ const CASES: MmuCase[] = [
     make(ram, tlbEntries) {
       const pt = A64PageTable.create(ram, { range: 'lower' });
       const tcr = 16n | (16n << 16n) | (2n << 30n) | (5n << 32n) | (1n << 39n) | (1n << 40n);
-      const mmu = new A64Mmu(ram, { ttbr0: pt.rootPaddr, ttbr1: 0, tcr, sctlr: 1, mair: 0x0044_ff04, el: 1, tlbEntries });
+      const mmu = new A64Mmu(ram, {
+        ttbr0: pt.rootPaddr,
+        ttbr1: 0,
+        tcr,
+        sctlr: 1,
+        mair: 0x0044_ff04,
+        el: 1,
+        tlbEntries,
+      });
       return { pt, mmu };
     },
     faultVa: (f) => BigInt((f as A64Fault).far),
@@ -55,7 +69,14 @@ const CASES: MmuCase[] = [
     name: 'loongarch64',
     make(ram, tlbEntries) {
       const pt = LA64PageTable.create(ram);
-      const mmu = new LA64Mmu(ram, { crmd: 0x10, pgdl: pt.rootPaddr, pgdh: pt.rootPaddr, pwcl: PWCL_4LEVEL, pwch: PWCH_4LEVEL, tlbEntries });
+      const mmu = new LA64Mmu(ram, {
+        crmd: 0x10,
+        pgdl: pt.rootPaddr,
+        pgdh: pt.rootPaddr,
+        pwcl: PWCL_4LEVEL,
+        pwch: PWCH_4LEVEL,
+        tlbEntries,
+      });
       return { pt, mmu };
     },
     faultVa: (f) => BigInt((f as LA64Fault).badv),
@@ -137,7 +158,8 @@ describe.each(CASES)('EmulatorMmu contract: $name', (c) => {
     const cached = scene(c, 64).mmu;
     for (let i = 0; i < 4; i++) cached.translatePa(VA, Access.Read);
     expect(cached.stats.hits).toBeGreaterThan(0);
-    for (const n of [3, -1, 0.5]) expect(() => scene(c, n)).toThrow(/tlbEntries .* is not 0 \(no TLB\) or a power of two/);
+    for (const n of [3, -1, 0.5])
+      expect(() => scene(c, n)).toThrow(/tlbEntries .* is not 0 \(no TLB\) or a power of two/);
   });
 
   it('stats count hits, misses and faults, and resetStats zeroes them in place', () => {

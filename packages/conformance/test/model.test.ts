@@ -12,11 +12,11 @@
  * planted with a link to a frame the allocator never handed out (which must
  * fail with RAM and frames exactly as before).
  */
-import { type PageTable64, PageSize, PagingError, RamHandler, isPagingError } from '@page-table/core';
+import { isPagingError, PageSize, type PageTable64, PagingError, RamHandler } from '@page-table/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ARCHES, type ArchCase, canon, highHalfStart, lowHalfEnd } from './arches.js';
-import { MWorld, ModelError } from './model.js';
+import { ModelError, MWorld } from './model.js';
 
 const G = 1n << 30n;
 const SPAN = [1, 512, 262144, 134217728, 68719476736];
@@ -31,25 +31,62 @@ function bases(arch: ArchCase): bigint[] {
 
 const PA_BASE = [G, 1n << 32n, (1n << 40n) + G, (1n << 47n) - 4n * G];
 
-const flagsArb = fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 1, max: 63 }) }, { weight: 1, arbitrary: fc.constant(0) });
+const flagsArb = fc.oneof(
+  { weight: 8, arbitrary: fc.integer({ min: 1, max: 63 }) },
+  { weight: 1, arbitrary: fc.constant(0) },
+);
 const vaArb = fc.record({ base: fc.nat(4), page: fc.oneof(fc.nat(1100), fc.constantFrom(0, 511, 512, 1023, 1024)) });
-const levelArb = fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.constant(2) });
+const levelArb = fc.oneof(
+  { weight: 6, arbitrary: fc.constant(0) },
+  { weight: 3, arbitrary: fc.constant(1) },
+  { weight: 1, arbitrary: fc.constant(2) },
+);
 const paArb = fc.record({ base: fc.nat(3), page: fc.nat(1100) });
 const tArb = fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constant(1) });
 const pagesArb = fc.oneof(fc.integer({ min: 1, max: 1100 }), fc.constantFrom(512, 1024 + 3, 262144 + 5));
 
 const opArb = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ op: fc.constant('map' as const), t: tArb, va: vaArb, pa: paArb, level: levelArb, flags: flagsArb }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      op: fc.constant('map' as const),
+      t: tArb,
+      va: vaArb,
+      pa: paArb,
+      level: levelArb,
+      flags: flagsArb,
+    }),
+  },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('unmap' as const), t: tArb, va: vaArb }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('protect' as const), t: tArb, va: vaArb, flags: flagsArb }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('remap' as const), t: tArb, va: vaArb, pa: paArb, flags: flagsArb }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ op: fc.constant('remap' as const), t: tArb, va: vaArb, pa: paArb, flags: flagsArb }),
+  },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('query' as const), t: tArb, va: vaArb, offset: fc.nat(0xfff) }) },
   {
     weight: 3,
-    arbitrary: fc.record({ op: fc.constant('mapRegion' as const), t: tArb, va: vaArb, pa: paArb, pages: pagesArb, flags: flagsArb, huge: fc.boolean() }),
+    arbitrary: fc.record({
+      op: fc.constant('mapRegion' as const),
+      t: tArb,
+      va: vaArb,
+      pa: paArb,
+      pages: pagesArb,
+      flags: flagsArb,
+      huge: fc.boolean(),
+    }),
   },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('unmapRegion' as const), t: tArb, va: vaArb, pages: pagesArb }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('protectRegion' as const), t: tArb, va: vaArb, pages: pagesArb, flags: flagsArb }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('protectRegion' as const),
+      t: tArb,
+      va: vaArb,
+      pages: pagesArb,
+      flags: flagsArb,
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('copyFrom' as const), va: vaArb, pages: pagesArb }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('adopt' as const), t: tArb }) },
   {
@@ -61,7 +98,18 @@ const opArb = fc.oneof(
       pa: paArb,
       pages: fc.integer({ min: 1, max: 1100 }),
       flags: flagsArb,
-      inner: fc.constantFrom('map', 'unmap', 'protect', 'remap', 'mapRegion', 'unmapRegion', 'protectRegion', 'copyFrom', 'flush', 'destroy'),
+      inner: fc.constantFrom(
+        'map',
+        'unmap',
+        'protect',
+        'remap',
+        'mapRegion',
+        'unmapRegion',
+        'protectRegion',
+        'copyFrom',
+        'flush',
+        'destroy',
+      ),
       at: fc.nat(1100),
       escape: fc.boolean(),
     }),
@@ -82,7 +130,12 @@ function attempt<T>(fn: () => T): { ok: T } | { err: string } {
 }
 
 function sameWords(a: Uint32Array, b: Uint32Array): boolean {
-  return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+  return (
+    Buffer.compare(
+      Buffer.from(a.buffer, a.byteOffset, a.byteLength),
+      Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+    ) === 0
+  );
 }
 
 /** Leaves of a real table as [VA, PA, size, flags]. */
@@ -163,7 +216,9 @@ function run(arch: ArchCase, capacity: number, ops: Op[], order: boolean): void 
         const off = va & ((BigInt(SPAN[m.level]) << 12n) - 1n);
         model = { ok: m.leaf && [(BigInt(m.leaf.frame) << 12n) + off, m.leaf.flags, SPAN[m.level] * 4096] };
         const fast = pt.queryPa(canon(va));
-        expect(fast === -1 ? undefined : BigInt(fast)).toEqual(m.leaf ? (BigInt(m.leaf.frame) << 12n) + off : undefined);
+        expect(fast === -1 ? undefined : BigInt(fast)).toEqual(
+          m.leaf ? (BigInt(m.leaf.frame) << 12n) + off : undefined,
+        );
         break;
       }
       case 'mapRegion': {
@@ -245,7 +300,8 @@ function run(arch: ArchCase, capacity: number, ops: Op[], order: boolean): void 
         const last = Math.floor((start + op.pages - 1) / SPAN[top]) % 512;
         const root = ram.frameWord(Number(BigInt(tables[0].rootPaddr)) / 4096);
         let slot = -1;
-        for (let i = first; i <= last && slot < 0; i++) if ((ram.words[root + 2 * i] | ram.words[root + 2 * i + 1]) === 0) slot = i;
+        for (let i = first; i <= last && slot < 0; i++)
+          if ((ram.words[root + 2 * i] | ram.words[root + 2 * i + 1]) === 0) slot = i;
         if (slot < 0) {
           real = model = { ok: undefined };
           break;
@@ -277,12 +333,9 @@ function run(arch: ArchCase, capacity: number, ops: Op[], order: boolean): void 
     if ('err' in real) expect(sameWords(ram.words, before), `RAM changed by failed ${op.op}`).toBe(true);
     else world = next;
     for (const [i, pt2] of tables.entries()) {
-      const expected = world.leaves(world.tables[i]).map(([vpn, frame, level, flags]) => [
-        positionVa(arch, vpn),
-        BigInt(frame) << 12n,
-        SPAN[level] * 4096,
-        flags,
-      ]);
+      const expected = world
+        .leaves(world.tables[i])
+        .map(([vpn, frame, level, flags]) => [positionVa(arch, vpn), BigInt(frame) << 12n, SPAN[level] * 4096, flags]);
       expect(realLeaves(pt2)).toEqual(expected);
     }
     expect(ram.framesInUse).toBe(world.live);
@@ -297,8 +350,11 @@ describe('model-based: random operation sequences match the reference model', ()
   for (const arch of ARCHES) {
     it(arch.name, () => {
       fc.assert(
-        fc.property(fc.integer({ min: 2, max: 40 }), fc.array(opArb, { maxLength: 30 }), fc.boolean(), (capacity, ops, order) =>
-          run(arch, capacity, ops, order),
+        fc.property(
+          fc.integer({ min: 2, max: 40 }),
+          fc.array(opArb, { maxLength: 30 }),
+          fc.boolean(),
+          (capacity, ops, order) => run(arch, capacity, ops, order),
         ),
         { numRuns: Number(process.env.MODEL_RUNS ?? 60) },
       );

@@ -170,7 +170,11 @@ export class MWorld {
   }
 
   /** Leaves in `[vpn, vpn + pages)`; throws if a block crosses an end. */
-  private leavesIn(t: MTable, vpn: number, pages: number): Array<{ vpn: number; level: number; table: MNode; leaf: MLeaf }> {
+  private leavesIn(
+    t: MTable,
+    vpn: number,
+    pages: number,
+  ): Array<{ vpn: number; level: number; table: MNode; leaf: MLeaf }> {
     const out = [];
     const end = vpn + pages;
     while (vpn < end) {

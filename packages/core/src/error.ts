@@ -83,6 +83,9 @@ export class PagingError extends Error {
  */
 export function isPagingError(e: unknown, kind?: PagingErrorKind): e is PagingError {
   return (
-    typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[BRAND] === true && (kind === undefined || (e as PagingError).kind === kind)
+    typeof e === 'object' &&
+    e !== null &&
+    (e as Record<symbol, unknown>)[BRAND] === true &&
+    (kind === undefined || (e as PagingError).kind === kind)
   );
 }

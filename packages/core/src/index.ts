@@ -9,16 +9,16 @@ export * from './error.js';
 export * from './flags.js';
 export * from './frame-allocator.js';
 export * from './handler.js';
-export * from './metadata.js';
 export {
   DEFAULT_MAX_ENTRIES,
   type EnumerateOptions,
   type Mapping,
   type TableAlias,
   type TableReach,
-  type WalkEntry,
   WalkBudgetError,
+  type WalkEntry,
 } from './mappings.js';
+export * from './metadata.js';
 export * from './mmu.js';
 export * from './page-size.js';
 export * from './pte.js';

@@ -52,7 +52,15 @@ export class UndoJournal {
     // OR eight words at a time: a fresh frame is all zero, and a branch per word costs twice as much.
     let any = 0;
     for (let i = base; i < end; i += 8) {
-      any |= words[i] | words[i + 1] | words[i + 2] | words[i + 3] | words[i + 4] | words[i + 5] | words[i + 6] | words[i + 7];
+      any |=
+        words[i] |
+        words[i + 1] |
+        words[i + 2] |
+        words[i + 3] |
+        words[i + 4] |
+        words[i + 5] |
+        words[i + 6] |
+        words[i + 7];
     }
     if (any !== 0) this.save(words, base);
   }

@@ -13,12 +13,12 @@
  * @module
  */
 
-import { type PhysAddr, type VirtAddr, fromBigUnchecked } from '@page-table/memory-addr';
+import { fromBigUnchecked, type PhysAddr, type VirtAddr } from '@page-table/memory-addr';
 import { PagingError } from './error.js';
 import type { MappingFlags } from './flags.js';
 import type { PhysMemory } from './handler.js';
 import type { PagingMetaData } from './metadata.js';
-import { type PageSize, levelPageSize } from './page-size.js';
+import { levelPageSize, type PageSize } from './page-size.js';
 import type { GenericPTE } from './pte.js';
 
 /** Default of {@link EnumerateOptions.maxEntries}: 2^26 present entries, seconds of work, far above any real guest. */
@@ -114,7 +114,10 @@ export class WalkBudgetError extends PagingError {
   readonly stoppedAt: VirtAddr;
 
   constructor(entries: number, stoppedAt: VirtAddr) {
-    super('BudgetExceeded', `walk stopped after ${entries} entries at VA 0x${stoppedAt.toString(16)} (raise maxEntries)`);
+    super(
+      'BudgetExceeded',
+      `walk stopped after ${entries} entries at VA 0x${stoppedAt.toString(16)} (raise maxEntries)`,
+    );
     this.entries = entries;
     this.stoppedAt = stoppedAt;
   }
@@ -216,7 +219,10 @@ class TreeCursor {
     this.budget = budget;
     this.floor = floor;
     if (h.frameWord(root) < 0) {
-      throw new PagingError('InvalidAddress', `root table at PA 0x${(root * 4096).toString(16)} is outside physical memory`);
+      throw new PagingError(
+        'InvalidAddress',
+        `root table at PA 0x${(root * 4096).toString(16)} is outside physical memory`,
+      );
     }
   }
 
@@ -443,7 +449,15 @@ class MappingRuns implements Generator<Mapping, void, undefined> {
   }
 }
 
-function run(meta: PagingMetaData, vpn: number, frame: number, pages: number, level: number, flags: number, own: number): Mapping {
+function run(
+  meta: PagingMetaData,
+  vpn: number,
+  frame: number,
+  pages: number,
+  level: number,
+  flags: number,
+  own: number,
+): Mapping {
   return {
     va: vaOfPage(meta, vpn),
     pa: frameToPa(frame, 0),
@@ -497,7 +511,12 @@ export function walkEntries(
  * reach. Page tables are not entered (their links are enough), so this costs
  * far less than a full walk. See `PageTable64.aliases`.
  */
-export function findAliases(meta: PagingMetaData, h: PhysMemory, root: number, options?: EnumerateOptions): TableAlias[] {
+export function findAliases(
+  meta: PagingMetaData,
+  h: PhysMemory,
+  root: number,
+  options?: EnumerateOptions,
+): TableAlias[] {
   const c = new TreeCursor(meta, h, root, budgetOf(options), 1);
   const pte = meta.pte;
   const top = meta.levels - 1;

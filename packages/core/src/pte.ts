@@ -12,7 +12,7 @@
  * @module
  */
 
-import { type AddrLike, type PhysAddr, fromBigUnchecked, toBigInt } from '@page-table/memory-addr';
+import { type AddrLike, fromBigUnchecked, type PhysAddr, toBigInt } from '@page-table/memory-addr';
 import type { MappingFlags } from './flags.js';
 
 const FRAME_SHIFT = 12n;

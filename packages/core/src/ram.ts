@@ -6,8 +6,8 @@
  */
 
 import { type AddrLike, type PhysAddr, toAddrValue, toNumber } from '@page-table/memory-addr';
-import type { PagingHandler } from './handler.js';
 import { FrameAllocator } from './frame-allocator.js';
+import type { PagingHandler } from './handler.js';
 
 /** Memory a {@link RamHandler} can wrap without copying. */
 export type RamBuffer = ArrayBuffer | SharedArrayBuffer | WebAssembly.Memory;
@@ -59,7 +59,8 @@ export class RamHandler implements PagingHandler {
     if (!Number.isSafeInteger(size) || size <= 0 || size % FRAME !== 0) {
       throw new RangeError(`RAM size ${size} is not a positive multiple of 4096`);
     }
-    if (bytes !== undefined && size > bytes) throw new RangeError(`RAM size ${size} exceeds the buffer's ${bytes} bytes`);
+    if (bytes !== undefined && size > bytes)
+      throw new RangeError(`RAM size ${size} exceeds the buffer's ${bytes} bytes`);
     if (base + size > Number.MAX_SAFE_INTEGER) throw new RangeError('RAM must end below 2^53');
     this.base = base as PhysAddr;
     this.size = size;

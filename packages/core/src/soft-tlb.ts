@@ -57,7 +57,12 @@ export class SoftTlb {
   lookup(hi: number, lo: number, asid: number): number {
     const vpn = lo >>> 12;
     const s = (vpn ^ hi) & this.mask;
-    if (this.valid[s] !== 0 && this.vpnLo[s] === vpn && this.vaHi[s] === hi >>> 0 && (this.global[s] !== 0 || this.asid[s] === asid)) {
+    if (
+      this.valid[s] !== 0 &&
+      this.vpnLo[s] === vpn &&
+      this.vaHi[s] === hi >>> 0 &&
+      (this.global[s] !== 0 || this.asid[s] === asid)
+    ) {
       this.hits++;
       return s;
     }

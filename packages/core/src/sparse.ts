@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type AddrLike, type PhysAddr, fromBigUnchecked, toAddrValue, toBigInt } from '@page-table/memory-addr';
+import { type AddrLike, fromBigUnchecked, type PhysAddr, toAddrValue, toBigInt } from '@page-table/memory-addr';
 import type { PagingHandler } from './handler.js';
 
 /** Where a {@link SparseRamHandler}'s physical space sits and how much host memory it may take. */
@@ -72,7 +72,8 @@ export class SparseRamHandler implements PagingHandler {
     this.next = Math.max(1, Number(start / FRAME));
     this.allocEnd = Number(end / FRAME);
     const maxFrames = options.maxFrames ?? 65536;
-    if (!Number.isSafeInteger(maxFrames) || maxFrames < 1) throw new RangeError(`maxFrames ${maxFrames} is not a positive integer`);
+    if (!Number.isSafeInteger(maxFrames) || maxFrames < 1)
+      throw new RangeError(`maxFrames ${maxFrames} is not a positive integer`);
     const Resizable = ArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => ArrayBuffer;
     this.buffer = new Resizable(Math.min(64, maxFrames) * 4096, { maxByteLength: maxFrames * 4096 });
     this.words = new Uint32Array(this.buffer);
@@ -125,7 +126,8 @@ export class SparseRamHandler implements PagingHandler {
   deallocFrames(pa: PhysAddr, count: number): void {
     const frame = Number(toBigInt(pa) / FRAME);
     for (let f = frame; f < frame + count; f++) {
-      if (!this.allocated.delete(f)) throw new Error(`double free of frame at PA 0x${(BigInt(f) * FRAME).toString(16)}`);
+      if (!this.allocated.delete(f))
+        throw new Error(`double free of frame at PA 0x${(BigInt(f) * FRAME).toString(16)}`);
       this.freeList.push(f);
     }
   }
@@ -148,7 +150,8 @@ export class SparseRamHandler implements PagingHandler {
     const a = toBigInt(toAddrValue(pa, 'pa'));
     if (a % 8n !== 0n) throw new RangeError(`PA 0x${a.toString(16)} is not 8-byte aligned`);
     const frame = Number(a / FRAME);
-    if (!(frame >= this.firstFrame && frame < this.endFrame)) throw new RangeError(`PA 0x${a.toString(16)} is outside the physical space`);
+    if (!(frame >= this.firstFrame && frame < this.endFrame))
+      throw new RangeError(`PA 0x${a.toString(16)} is outside the physical space`);
     let w = this.frameWord(frame);
     if (w < 0) {
       if (!touch) return -1;
@@ -163,7 +166,8 @@ export class SparseRamHandler implements PagingHandler {
 
   private touch(frame: number): number {
     const slot = this.slots.size;
-    if (slot >= this.capacity()) throw new RangeError(`SparseRamHandler: more than ${this.capacity()} frames touched (raise maxFrames)`);
+    if (slot >= this.capacity())
+      throw new RangeError(`SparseRamHandler: more than ${this.capacity()} frames touched (raise maxFrames)`);
     const needed = (slot + 1) * 4096;
     if (needed > this.buffer.byteLength) {
       const grow = Math.min(this.capacity() * 4096, Math.max(needed, this.buffer.byteLength * 2));

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type VirtAddr, fromHalves } from '@page-table/memory-addr';
+import { fromHalves, type VirtAddr } from '@page-table/memory-addr';
 import type { FlushTlb } from './metadata.js';
 
 /** Most single-VA flushes kept before switching to a full flush (upstream's `SMALL_FLUSH_THRESHOLD`). */

@@ -13,31 +13,31 @@
 import {
   ADDR_MAX,
   type AddrLike,
-  type PhysAddr,
-  type VirtAddr,
   fromHalves,
+  type PhysAddr,
   split64,
   splitHi,
   splitLo,
+  type VirtAddr,
 } from '@page-table/memory-addr';
 import { PagingError } from './error.js';
 import { MAPPING_FLAGS_ALL, type MappingFlags } from './flags.js';
 import type { PagingHandler } from './handler.js';
-import type { FlushTlb, PagingMetaData } from './metadata.js';
-import { type PageSize, isPageSize, levelPageSize, pageSizeLevel } from './page-size.js';
-import type { GenericPTE } from './pte.js';
 import { UndoJournal } from './journal.js';
 import {
   type EnumerateOptions,
-  type Mapping,
-  type TableAlias,
-  type WalkEntry,
   enumerateMappings,
   findAliases,
   frameToPa,
+  type Mapping,
+  type TableAlias,
   vaOfPage,
+  type WalkEntry,
   walkEntries,
 } from './mappings.js';
+import type { FlushTlb, PagingMetaData } from './metadata.js';
+import { isPageSize, levelPageSize, type PageSize, pageSizeLevel } from './page-size.js';
+import type { GenericPTE } from './pte.js';
 import { TlbFlusher } from './tlb.js';
 
 declare global {
@@ -124,7 +124,11 @@ function hex(x: number | bigint): string {
 
 /** An argument for a message, whatever its type (a Symbol cannot go through a template). */
 function show(x: unknown): string {
-  return typeof x === 'number' || typeof x === 'bigint' ? hex(x) : typeof x === 'symbol' ? x.toString() : `${typeof x} ${String(x)}`;
+  return typeof x === 'number' || typeof x === 'bigint'
+    ? hex(x)
+    : typeof x === 'symbol'
+      ? x.toString()
+      : `${typeof x} ${String(x)}`;
 }
 
 /**
@@ -291,7 +295,13 @@ export class PageTable64 {
    */
   map(va: AddrLike, pa: AddrLike, size: PageSize, flags: MappingFlags): void {
     // The common case in one guard: number VA and PA, a 4 KiB page, the last flags seen, its table present.
-    if (typeof va === 'number' && typeof pa === 'number' && size === 4096 && flags === this.okFlags && this.state === IDLE) {
+    if (
+      typeof va === 'number' &&
+      typeof pa === 'number' &&
+      size === 4096 &&
+      flags === this.okFlags &&
+      this.state === IDLE
+    ) {
       const hi = this.fastHi(va);
       const lo = va >>> 0;
       const frame = pa / 4096;
@@ -311,10 +321,16 @@ export class PageTable64 {
     const lo = this.vlo;
     const frame = this.checkPa(pa, 'pa');
     if (offsetIn(lo, level) !== 0) {
-      throw new PagingError('NotAligned', `VA ${hex(va)} is not aligned to ${hex(size)}`, { va: fromHalves(hi, lo) as VirtAddr, level });
+      throw new PagingError('NotAligned', `VA ${hex(va)} is not aligned to ${hex(size)}`, {
+        va: fromHalves(hi, lo) as VirtAddr,
+        level,
+      });
     }
     if (mod(frame, PAGES_PER_LEVEL[level]) !== 0) {
-      throw new PagingError('NotAligned', `PA ${hex(pa)} is not aligned to ${hex(size)}`, { va: fromHalves(hi, lo) as VirtAddr, level });
+      throw new PagingError('NotAligned', `PA ${hex(pa)} is not aligned to ${hex(size)}`, {
+        va: fromHalves(hi, lo) as VirtAddr,
+        level,
+      });
     }
     this.journal.reset();
     try {
@@ -468,7 +484,8 @@ export class PageTable64 {
             const f = this.stepFrame(fn, vpn);
             // The callback may have queried this table: find the slot again.
             w = this.handler.frameWord(table) + mod(vpn, 512) * 2;
-            if (!this.putLeaf(w, f, flags, 0, true)) throw this.alreadyMapped(Math.floor(vpn / 1048576) >>> 0, (mod(vpn, 1048576) * 4096) >>> 0, 0);
+            if (!this.putLeaf(w, f, flags, 0, true))
+              throw this.alreadyMapped(Math.floor(vpn / 1048576) >>> 0, (mod(vpn, 1048576) * 4096) >>> 0, 0);
             vpn++;
           }
         }
@@ -553,7 +570,6 @@ export class PageTable64 {
     return findAliases(this.meta, this.handler, this.root, options);
   }
 
-
   // ------------------------------------------------------- sharing and TLB
 
   /**
@@ -587,9 +603,13 @@ export class PageTable64 {
       const hi = h.words[base + 2 * i + 1];
       if (this.borrowed[i] !== 0 || !pte.table(lo, hi)) continue;
       if (!this.owned) {
-        throw new PagingError('AlreadyMapped', `root entry ${i} holds a table of the tree's owner (adopted with owned: false): copyFrom would drop it`, {
-          level: this.top,
-        });
+        throw new PagingError(
+          'AlreadyMapped',
+          `root entry ${i} holds a table of the tree's owner (adopted with owned: false): copyFrom would drop it`,
+          {
+            level: this.top,
+          },
+        );
       }
       this.collectTree(pte.frame(lo, hi), this.top - 1, seen, frames);
     }
@@ -643,7 +663,8 @@ export class PageTable64 {
         const base = h.frameWord(this.root);
         const lo = h.words[base + 2 * i];
         const hi = h.words[base + 2 * i + 1];
-        if (this.borrowed[i] === 0 && this.pte.table(lo, hi)) this.collectTree(this.pte.frame(lo, hi), this.top - 1, seen, frames);
+        if (this.borrowed[i] === 0 && this.pte.table(lo, hi))
+          this.collectTree(this.pte.frame(lo, hi), this.top - 1, seen, frames);
       }
       this.checkOwn(this.root, this.top);
       frames.push(this.root);
@@ -713,7 +734,8 @@ export class PageTable64 {
       }
       frame = pa / 4096;
     } else if (typeof pa === 'bigint') {
-      if (!(pa >= 0n && pa <= ADDR_MAX)) throw new PagingError('InvalidAddress', `${what} ${hex(pa)} is outside 0..2^64-1`);
+      if (!(pa >= 0n && pa <= ADDR_MAX))
+        throw new PagingError('InvalidAddress', `${what} ${hex(pa)} is outside 0..2^64-1`);
       split64(pa);
       const lo = splitLo();
       frame = splitHi() * 1048576 + (lo >>> 12) + ((lo & 0xfff) !== 0 ? 0.5 : 0);
@@ -721,7 +743,10 @@ export class PageTable64 {
       throw new PagingError('InvalidAddress', `${what} must be a number or bigint, got ${show(pa)}`);
     }
     if (frame >= this.paFrameLimit) {
-      throw new PagingError('InvalidAddress', `${what} ${hex(pa)} is beyond the ${this.meta.paBits}-bit physical address space`);
+      throw new PagingError(
+        'InvalidAddress',
+        `${what} ${hex(pa)} is beyond the ${this.meta.paBits}-bit physical address space`,
+      );
     }
     return frame;
   }
@@ -729,7 +754,8 @@ export class PageTable64 {
   /** Checks a flag set (a number of defined bits with some access the arch can encode) and remembers it as the last good one. */
   private checkFlags(flags: MappingFlags): void {
     if (flags === this.okFlags) return;
-    if (typeof flags !== 'number') throw new PagingError('InvalidArgument', `flags must be a number, got ${show(flags)}`);
+    if (typeof flags !== 'number')
+      throw new PagingError('InvalidArgument', `flags must be a number, got ${show(flags)}`);
     if (!(flags >= 0 && flags <= MAPPING_FLAGS_ALL && Math.floor(flags) === flags)) {
       throw new PagingError('UnsupportedFlags', `flags ${flags} hold bits no MappingFlags defines`);
     }
@@ -758,7 +784,8 @@ export class PageTable64 {
       if (!(size >= 0 && Number.isSafeInteger(size))) {
         throw new PagingError('NotAligned', `region size ${size} is not a safe non-negative integer`, where);
       }
-      if (size % 4096 !== 0) throw new PagingError('NotAligned', `region size ${hex(size)} is not a multiple of 4 KiB`, where);
+      if (size % 4096 !== 0)
+        throw new PagingError('NotAligned', `region size ${hex(size)} is not a multiple of 4 KiB`, where);
       pages = size / 4096;
     } else if (typeof size === 'bigint') {
       if (size < 0n || (size & 0xfffn) !== 0n) {
@@ -774,7 +801,11 @@ export class PageTable64 {
     if (lastVpn >= 2 ** 52) throw new PagingError('InvalidAddress', `region at ${hex(va)} runs past 2^64`, where);
     const lastHi = Math.floor(lastVpn / 1048576) >>> 0;
     if (!this.canonical(lastHi) || ((lastHi & this.vaMask) === 0) !== ((hi & this.vaMask) === 0)) {
-      throw new PagingError('InvalidAddress', `region at ${hex(va)} of ${hex(size)} bytes leaves the canonical range`, where);
+      throw new PagingError(
+        'InvalidAddress',
+        `region at ${hex(va)} of ${hex(size)} bytes leaves the canonical range`,
+        where,
+      );
     }
     return [vpn, pages];
   }
@@ -792,7 +823,10 @@ export class PageTable64 {
   private stateError(): PagingError {
     return this.state === DESTROYED
       ? new PagingError('Destroyed', `the ${this.meta.name} page table was destroyed`)
-      : new PagingError('Busy', `a modifying call on this ${this.meta.name} page table is already running (called back from a mapRegion callback or TLB-flush hook)`);
+      : new PagingError(
+          'Busy',
+          `a modifying call on this ${this.meta.name} page table is already running (called back from a mapRegion callback or TLB-flush hook)`,
+        );
   }
 
   /** Word index of entry `index` of the table at `frame`. */
@@ -891,7 +925,11 @@ export class PageTable64 {
     this.lastHi = ehi;
     this.lastLevel = level;
     const frame = this.leafFrame(elo, ehi, level);
-    if (frame >= SAFE_FRAME_LIMIT) throw new PagingError('InvalidAddress', 'PA above 2^53: use query()', { va: fromHalves(hi, lo) as VirtAddr, level });
+    if (frame >= SAFE_FRAME_LIMIT)
+      throw new PagingError('InvalidAddress', 'PA above 2^53: use query()', {
+        va: fromHalves(hi, lo) as VirtAddr,
+        level,
+      });
     return frame * 4096 + offsetIn(lo, level);
   }
 
@@ -965,7 +1003,8 @@ export class PageTable64 {
     const va = this.vpnToVa(vpn);
     const target = fn(va);
     const frame = this.checkPa(target, 'pa');
-    if (!whole(frame)) throw new PagingError('NotAligned', `PA ${hex(target)} for VA ${hex(va)} is not 4 KiB aligned`, { va });
+    if (!whole(frame))
+      throw new PagingError('NotAligned', `PA ${hex(target)} for VA ${hex(va)} is not 4 KiB aligned`, { va });
     return frame;
   }
 
@@ -991,10 +1030,17 @@ export class PageTable64 {
       const ehi = words[w + 1];
       if (pte.present(elo, ehi)) {
         const va = fromHalves(hi, lo) as VirtAddr;
-        throw new PagingError('MappedToHugePage', `VA ${hex(va)} lies in a ${hex(levelPageSize(level))} block`, { va, level });
+        throw new PagingError('MappedToHugePage', `VA ${hex(va)} lies in a ${hex(levelPageSize(level))} block`, {
+          va,
+          level,
+        });
       }
       const pa = h.allocFrames(1, 4096);
-      if (pa === undefined) throw new PagingError('NoMemory', 'no frame for a page table', { va: fromHalves(hi, lo) as VirtAddr, level: level - 1 });
+      if (pa === undefined)
+        throw new PagingError('NoMemory', 'no frame for a page table', {
+          va: fromHalves(hi, lo) as VirtAddr,
+          level: level - 1,
+        });
       const next = frameFromPa(pa);
       const nb = h.frameWord(next);
       if (nb < 0) {
@@ -1056,10 +1102,14 @@ export class PageTable64 {
       if (!commit) {
         if (first !== vpn || first + span > end) {
           const va = this.vpnToVa(first);
-          throw new PagingError('MappedToHugePage', `the ${hex(levelPageSize(level))} block at VA ${hex(va)} crosses the region's edge`, {
-            va,
-            level,
-          });
+          throw new PagingError(
+            'MappedToHugePage',
+            `the ${hex(levelPageSize(level))} block at VA ${hex(va)} crosses the region's edge`,
+            {
+              va,
+              level,
+            },
+          );
         }
       } else if (flags < 0) {
         const words = this.handler.words;
@@ -1084,13 +1134,10 @@ export class PageTable64 {
     }
   }
 
-
   /** The VA of a page number, sign-extended above the arch's VA width. */
   private vpnToVa(vpn: number): VirtAddr {
     return vaOfPage(this.meta, vpn);
   }
-
-
 
   /**
    * Adds the frames of the subtree at `table` (a table at `level`) to `out`,
@@ -1116,12 +1163,20 @@ export class PageTable64 {
   private checkOwn(table: number, level: number): void {
     const h = this.handler;
     if (h.frameWord(table) < 0) {
-      throw new PagingError('InvalidAddress', `table at PA ${hex(table * 4096)} is outside physical memory: nothing was freed`, { level });
+      throw new PagingError(
+        'InvalidAddress',
+        `table at PA ${hex(table * 4096)} is outside physical memory: nothing was freed`,
+        { level },
+      );
     }
     if (h.isAllocated !== undefined && !h.isAllocated(frameToPa(table, 0))) {
-      throw new PagingError('InvalidAddress', `table at PA ${hex(table * 4096)} was not handed out by the frame allocator: nothing was freed`, {
-        level,
-      });
+      throw new PagingError(
+        'InvalidAddress',
+        `table at PA ${hex(table * 4096)} was not handed out by the frame allocator: nothing was freed`,
+        {
+          level,
+        },
+      );
     }
   }
 }

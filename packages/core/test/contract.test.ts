@@ -5,12 +5,15 @@
  * `mapRegion` under failure.
  */
 import { describe, expect, it } from 'vitest';
-import { MappingFlags as F, PageSize, PageTable64, PagingError, RamHandler, isPagingError } from '../src/index.js';
+import { MappingFlags as F, isPagingError, PageSize, PageTable64, PagingError, RamHandler } from '../src/index.js';
 import { TOY4 } from './toy-arch.js';
 
 const RW = F.READ | F.WRITE;
 
-function setup(options: ConstructorParameters<typeof PageTable64>[4] = {}, ram = new RamHandler({ base: 0, size: 16 << 20 })) {
+function setup(
+  options: ConstructorParameters<typeof PageTable64>[4] = {},
+  ram = new RamHandler({ base: 0, size: 16 << 20 }),
+) {
   const pt = new PageTable64(TOY4, ram, PageTable64.allocRoot(ram), true, options);
   return { ram, pt };
 }
@@ -231,7 +234,9 @@ describe('bad scalars get typed errors naming the argument', () => {
 
   it('addresses of the wrong type', () => {
     const { pt } = setup();
-    expect(caught(() => pt.map(Symbol() as never, 0, PageSize.Size4K, RW))?.message).toMatch(/VA must be a number or bigint, got Symbol\(\)/);
+    expect(caught(() => pt.map(Symbol() as never, 0, PageSize.Size4K, RW))?.message).toMatch(
+      /VA must be a number or bigint, got Symbol\(\)/,
+    );
     expect(kind(() => pt.map(0x1000, Symbol() as never, PageSize.Size4K, RW))).toBe('InvalidAddress');
     expect(kind(() => pt.map(0x1000, 0x1000, Symbol() as never, RW))).toBe('NotAligned');
     expect(kind(() => pt.queryPa(-0x1000))).toBe('InvalidAddress');

@@ -3,14 +3,14 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_MAX_ENTRIES,
   MappingFlags as F,
-  type PagingHandler,
-  type PagingMetaData,
+  isPagingError,
   PageSize,
   PageTable64,
+  type PagingHandler,
+  type PagingMetaData,
   RamHandler,
   WalkBudgetError,
   type WalkEntry,
-  isPagingError,
 } from '../src/index.js';
 import { TOY4, ToyPTE } from './toy-arch.js';
 
@@ -125,7 +125,9 @@ describe('walks that reach a table by several paths, as the CPU does', () => {
     pt.map(0x1000, 0x8000, PageSize.Size4K, RW);
     ram.write64(root + 8, link(0x7_0000_0000));
     const e = entries(pt);
-    expect(e.filter((x) => x.outside).map((x) => [x.va, x.paddr, x.entryPa])).toEqual([[2 ** 39, 0x7_0000_0000, root + 8]]);
+    expect(e.filter((x) => x.outside).map((x) => [x.va, x.paddr, x.entryPa])).toEqual([
+      [2 ** 39, 0x7_0000_0000, root + 8],
+    ]);
     expect([...pt.mappings()].map((m) => m.va)).toEqual([0x1000]);
     expect(pt.aliases()).toEqual([]);
   });
@@ -228,7 +230,9 @@ describe('effective flags through the codec hook', () => {
     const { ram, pt, root } = setup(META);
     // 0x1ff000 and 0x200000 are contiguous in VA and PA but sit in two page tables.
     pt.mapRegion(0x1fe000, 0x40_0000, 0x3000, RW);
-    expect([...pt.mappings()]).toEqual([{ va: 0x1fe000, pa: 0x40_0000, size: 0x3000, pageSize: PageSize.Size4K, flags: RW }]);
+    expect([...pt.mappings()]).toEqual([
+      { va: 0x1fe000, pa: 0x40_0000, size: 0x3000, pageSize: PageSize.Size4K, flags: RW },
+    ]);
     const pd = target(ram, target(ram, root));
     ram.write64(pd + 8, ram.read64(pd + 8) & ~2n);
     expect([...pt.mappings()]).toEqual([

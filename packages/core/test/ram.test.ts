@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FrameAllocator, MappingFlags as F, PageSize, PageTable64, RamHandler } from '../src/index.js';
+import { MappingFlags as F, FrameAllocator, PageSize, PageTable64, RamHandler } from '../src/index.js';
 import { TOY4 } from './toy-arch.js';
 
 describe('RamHandler', () => {
@@ -12,7 +12,9 @@ describe('RamHandler', () => {
     const root = (pt.rootPaddr as number) - 0x8000_0000;
     const view = new DataView(shared);
     expect(view.getUint32(root, true) & 1).toBe(1); // entry 0 of the root: a present table link
-    expect(ram.read64(pt.rootPaddr)).toBe(BigInt(view.getUint32(root, true)) | (BigInt(view.getUint32(root + 4, true)) << 32n));
+    expect(ram.read64(pt.rootPaddr)).toBe(
+      BigInt(view.getUint32(root, true)) | (BigInt(view.getUint32(root + 4, true)) << 32n),
+    );
     expect(ram.bytes.buffer).toBe(shared);
   });
 

@@ -50,6 +50,27 @@ export class ToyPTE extends GenericPTE {
 }
 
 const pte = new ToyPTE();
-export const TOY4: PagingMetaData = { name: 'toy 4-level', levels: 4, paBits: 52, vaBits: 48, vaCheck: 'sign-extend', pte };
-export const TOY3: PagingMetaData = { name: 'toy 3-level', levels: 3, paBits: 52, vaBits: 39, vaCheck: 'sign-extend', pte };
-export const TOY5: PagingMetaData = { name: 'toy 5-level', levels: 5, paBits: 52, vaBits: 57, vaCheck: 'sign-extend', pte };
+export const TOY4: PagingMetaData = {
+  name: 'toy 4-level',
+  levels: 4,
+  paBits: 52,
+  vaBits: 48,
+  vaCheck: 'sign-extend',
+  pte,
+};
+export const TOY3: PagingMetaData = {
+  name: 'toy 3-level',
+  levels: 3,
+  paBits: 52,
+  vaBits: 39,
+  vaCheck: 'sign-extend',
+  pte,
+};
+export const TOY5: PagingMetaData = {
+  name: 'toy 5-level',
+  levels: 5,
+  paBits: 52,
+  vaBits: 57,
+  vaCheck: 'sign-extend',
+  pte,
+};

@@ -65,7 +65,9 @@ describe('PageTable64 basics', () => {
     const hv = 0xffff_ffff_8000_0000n;
     pt.map(hv, 0x20_0000, PageSize.Size2M, RW);
     expect(pt.query(hv + 0x1234n)).toEqual({ paddr: 0x20_1234, flags: RW, size: PageSize.Size2M });
-    expect([...pt.mappings()]).toEqual([{ va: hv, pa: 0x20_0000, size: 0x20_0000, pageSize: PageSize.Size2M, flags: RW }]);
+    expect([...pt.mappings()]).toEqual([
+      { va: hv, pa: 0x20_0000, size: 0x20_0000, pageSize: PageSize.Size2M, flags: RW },
+    ]);
     const seen: bigint[] = [];
     pt.walk((e) => {
       if (e.leaf) seen.push(BigInt(e.va));

@@ -51,11 +51,25 @@ ratio('RegionFrames / plain copy', tRegion, tPlain);
 // 2. The walker over FrameMemory (cache hits after the first pass) vs over RamHandler holding the same tables.
 const rh = new RamHandler({ base: 0, size: 64 << 20 });
 const pt = X64PageTable.create(rh);
-for (let i = 0; i < 64; i++) pt.mapRegion(0x4000_0000 + i * 0x20_0000 * 2, i * 0x10_0000, 0x10_0000, MappingFlags.READ | MappingFlags.WRITE, false);
+for (let i = 0; i < 64; i++)
+  pt.mapRegion(
+    0x4000_0000 + i * 0x20_0000 * 2,
+    i * 0x10_0000,
+    0x10_0000,
+    MappingFlags.READ | MappingFlags.WRITE,
+    false,
+  );
 const image = new Uint8Array(rh.words.buffer, 0, 64 << 20);
-const mem = new FrameMemory(new RegionFrames([{ paddr: 0n, size: BigInt(image.length), source: bytesSource(image), offset: 0, stored: image.length }]));
+const mem = new FrameMemory(
+  new RegionFrames([
+    { paddr: 0n, size: BigInt(image.length), source: bytesSource(image), offset: 0, stored: image.length },
+  ]),
+);
 const cached = X64PageTable.fromRoot(mem, pt.rootPaddr);
-const vas = Array.from({ length: 1 << 16 }, (_, i) => 0x4000_0000 + ((i * 2654435761) % 64) * 0x40_0000 + ((i * 40503) % 256) * F);
+const vas = Array.from(
+  { length: 1 << 16 },
+  (_, i) => 0x4000_0000 + ((i * 2654435761) % 64) * 0x40_0000 + ((i * 40503) % 256) * F,
+);
 let sink = 0;
 const tCached = time('query through FrameMemory (all tables cached)', vas.length, () => {
   for (const va of vas) sink ^= cached.queryPa(va);
@@ -78,18 +92,25 @@ const packed = zlibSync(page);
 const out = new Uint8Array(F);
 const nPages = 4096;
 const pages = new Map(Array.from({ length: nPages }, (_, i) => [i, page] as const));
-const kd = openDump(bytesSource(kdumpFile({ maxMapnr: nPages, ram: [...pages.keys()], pages, notes: new Uint8Array(0) })));
+const kd = openDump(
+  bytesSource(kdumpFile({ maxMapnr: nPages, ram: [...pages.keys()], pages, notes: new Uint8Array(0) })),
+);
 const tKdump = time('kdump readFrame (zlib page: descriptor + inflate)', nPages, () => {
   for (let f = 0; f < nPages; f++) kd.frames.readFrame(f, out);
 });
-const tNode = time("node:zlib inflateSync of the same page (native)", nPages, () => {
+const tNode = time('node:zlib inflateSync of the same page (native)', nPages, () => {
   for (let f = 0; f < nPages; f++) sink ^= inflateSync(packed)[0];
 });
 ratio('kdump readFrame / native inflate', tKdump, tNode);
 
 // 4. Opening a 64 GiB sparse kdump (2 MiB bitmaps, 256 pages dumped): bitmap ranks and regions.
 const sparsePages = new Map(Array.from({ length: 256 }, (_, i) => [i * 65536, page] as const));
-const sparse = kdumpFile({ maxMapnr: 1 << 24, ram: [...sparsePages.keys()], pages: sparsePages, notes: new Uint8Array(0) });
+const sparse = kdumpFile({
+  maxMapnr: 1 << 24,
+  ram: [...sparsePages.keys()],
+  pages: sparsePages,
+  notes: new Uint8Array(0),
+});
 const tOpen = time(
   'openDump of a 64 GiB sparse kdump (seekable)',
   1,

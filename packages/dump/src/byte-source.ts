@@ -56,7 +56,10 @@ export function readExact(src: ByteSource, offset: number, length: number, what:
     got += n;
   }
   if (got < length) {
-    throw new DumpError('Truncated', `truncated: ${what} at 0x${offset.toString(16)}: the source returned ${got} of ${length} bytes`);
+    throw new DumpError(
+      'Truncated',
+      `truncated: ${what} at 0x${offset.toString(16)}: the source returned ${got} of ${length} bytes`,
+    );
   }
   return out;
 }

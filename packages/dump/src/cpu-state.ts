@@ -35,7 +35,10 @@ export const QEMU_CPU_STATE_VERSION = 1;
 
 // x86_64 elf_prstatus: 336 bytes, pr_pid at 32, user_regs_struct at 112 (8 bytes a register).
 const X86_64_PRSTATUS = 336;
-const X86_64_REGS = 'r15 r14 r13 r12 rbp rbx r11 r10 r9 r8 rax rcx rdx rsi rdi orig_rax rip cs rflags rsp ss fs_base gs_base ds es fs gs'.split(' ');
+const X86_64_REGS =
+  'r15 r14 r13 r12 rbp rbx r11 r10 r9 r8 rax rcx rdx rsi rdi orig_rax rip cs rflags rsp ss fs_base gs_base ds es fs gs'.split(
+    ' ',
+  );
 // i386 elf_prstatus: 144 bytes, user_regs_struct at 72 (4 bytes a slot; segment selectors in the low 16 bits).
 const I386_PRSTATUS = 144;
 const I386_REGS = 'ebx ecx edx esi edi ebp eax ds es fs gs orig_eax eip cs eflags esp ss'.split(' ');
@@ -79,7 +82,11 @@ export function machineOfPrstatus(size: number): DumpMachine | undefined {
  * is an `Unsupported` / `Corrupt` {@link DumpError}; an NT_PRSTATUS of an
  * unknown layout adds a warning and no registers.
  */
-export function cpuStatesFromNotes(notes: readonly ElfNote[], machine: DumpMachine | undefined, warnings: string[]): CpuState[] {
+export function cpuStatesFromNotes(
+  notes: readonly ElfNote[],
+  machine: DumpMachine | undefined,
+  warnings: string[],
+): CpuState[] {
   const regs: Map<string, bigint>[] = [];
   let prstatus = 0;
   let qemu = 0;
@@ -91,7 +98,9 @@ export function cpuStatesFromNotes(notes: readonly ElfNote[], machine: DumpMachi
     if (note.name === 'CORE' && note.type === NT_PRSTATUS) {
       const i = prstatus++;
       if (!readPrstatus(note.desc, machine, cpu(i))) {
-        warnings.push(`NT_PRSTATUS ${i} has ${note.desc.length} bytes, not a layout known for ${machine ?? 'this machine'}: its registers are not read`);
+        warnings.push(
+          `NT_PRSTATUS ${i} has ${note.desc.length} bytes, not a layout known for ${machine ?? 'this machine'}: its registers are not read`,
+        );
       }
     } else if (note.name === 'QEMU' && note.type === 0) {
       readQemuCpuState(note.desc, qemu, cpu(qemu));
@@ -121,7 +130,11 @@ function readPrstatus(desc: Uint8Array, machine: DumpMachine | undefined, out: M
 
 /** Decodes the x86 `QEMU` note (QEMUCPUState) of CPU `index` into `out`. */
 function readQemuCpuState(desc: Uint8Array, index: number, out: Map<string, bigint>): void {
-  if (desc.length < 8) throw new DumpError('Truncated', `truncated: QEMU CPU note ${index} has ${desc.length} bytes, less than its version and size fields`);
+  if (desc.length < 8)
+    throw new DumpError(
+      'Truncated',
+      `truncated: QEMU CPU note ${index} has ${desc.length} bytes, less than its version and size fields`,
+    );
   const f = new Fields(desc);
   const version = f.u32(0);
   const size = f.u32(4);

@@ -20,7 +20,12 @@ const PT_LOAD = 1;
 const PT_NOTE = 4;
 const PN_XNUM = 0xffff;
 
-const E_TYPES: Record<number, string> = { 0: 'ET_NONE', 1: 'ET_REL (object file)', 2: 'ET_EXEC (executable)', 3: 'ET_DYN (shared object or PIE executable)' };
+const E_TYPES: Record<number, string> = {
+  0: 'ET_NONE',
+  1: 'ET_REL (object file)',
+  2: 'ET_EXEC (executable)',
+  3: 'ET_DYN (shared object or PIE executable)',
+};
 
 /** ELF `e_machine` values of the machines here (ELF ABI supplements). */
 const MACHINES: Record<number, { name: string; machine64: DumpMachine; machine32: DumpMachine }> = {
@@ -48,8 +53,10 @@ export function readElfIdent(src: ByteSource): ElfIdent {
   const b = readExact(src, 0, 20, 'the ELF identification and e_type/e_machine');
   const cls = b[4];
   const data = b[5];
-  if (cls !== 1 && cls !== 2) throw new DumpError('Corrupt', `ELF file with EI_CLASS ${cls}: expected 1 (ELFCLASS32) or 2 (ELFCLASS64)`);
-  if (data !== 1 && data !== 2) throw new DumpError('Corrupt', `ELF file with EI_DATA ${data}: expected 1 (little-endian) or 2 (big-endian)`);
+  if (cls !== 1 && cls !== 2)
+    throw new DumpError('Corrupt', `ELF file with EI_CLASS ${cls}: expected 1 (ELFCLASS32) or 2 (ELFCLASS64)`);
+  if (data !== 1 && data !== 2)
+    throw new DumpError('Corrupt', `ELF file with EI_DATA ${data}: expected 1 (little-endian) or 2 (big-endian)`);
   const f = new Fields(b, data === 1);
   return { is64: cls === 2, littleEndian: data === 1, type: f.u16(16), machine: f.u16(18) };
 }
@@ -73,13 +80,22 @@ export function openElf(src: ByteSource): OpenedDump {
   let phnum = h.u16(is64 ? 56 : 44);
   const shentsize = h.u16(is64 ? 58 : 46);
   const wantPh = is64 ? 56 : 32;
-  if (phentsize !== wantPh) throw new DumpError('Corrupt', `${cls} core with e_phentsize ${phentsize}: expected ${wantPh}`);
+  if (phentsize !== wantPh)
+    throw new DumpError('Corrupt', `${cls} core with e_phentsize ${phentsize}: expected ${wantPh}`);
   if (phnum === PN_XNUM) {
     // More than 0xfffe segments: the count is sh_info of section header 0.
-    if (shoff === 0) throw new DumpError('Corrupt', `${cls} core with e_phnum PN_XNUM (0xffff) but no section header to hold the real count`);
+    if (shoff === 0)
+      throw new DumpError(
+        'Corrupt',
+        `${cls} core with e_phnum PN_XNUM (0xffff) but no section header to hold the real count`,
+      );
     const wantSh = is64 ? 64 : 40;
-    if (shentsize !== wantSh) throw new DumpError('Corrupt', `${cls} core with e_shentsize ${shentsize}: expected ${wantSh}`);
-    const sh0 = new Fields(readExact(src, shoff, wantSh, 'section header 0 (the PN_XNUM segment count)'), id.littleEndian);
+    if (shentsize !== wantSh)
+      throw new DumpError('Corrupt', `${cls} core with e_shentsize ${shentsize}: expected ${wantSh}`);
+    const sh0 = new Fields(
+      readExact(src, shoff, wantSh, 'section header 0 (the PN_XNUM segment count)'),
+      id.littleEndian,
+    );
     phnum = sh0.u32(is64 ? 44 : 28);
   }
   const info = MACHINES[id.machine];
@@ -103,8 +119,10 @@ export function openElf(src: ByteSource): OpenedDump {
       notes.push(...parseNotes(readExact(src, offset, filesz, `PT_NOTE ${i}`), id.littleEndian, `PT_NOTE ${i}`));
     } else if (type === PT_LOAD) {
       const what = `PT_LOAD ${i} (PA ${hex(paddr)}, ${hex(memsz)} bytes)`;
-      if (BigInt(filesz) > memsz) throw new DumpError('Corrupt', `${what} stores ${hex(filesz)} bytes, more than its p_memsz`);
-      if (paddr + memsz > 1n << 64n) throw new DumpError('Corrupt', `${what} reaches past the 64-bit physical address space`);
+      if (BigInt(filesz) > memsz)
+        throw new DumpError('Corrupt', `${what} stores ${hex(filesz)} bytes, more than its p_memsz`);
+      if (paddr + memsz > 1n << 64n)
+        throw new DumpError('Corrupt', `${what} reaches past the 64-bit physical address space`);
       if (offset + filesz > src.size) {
         throw new DumpError(
           'Truncated',
@@ -136,4 +154,3 @@ export function openElf(src: ByteSource): OpenedDump {
     warnings,
   };
 }
-

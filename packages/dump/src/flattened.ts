@@ -36,23 +36,40 @@ export class FlattenedSource implements ByteSource {
   constructor(private readonly stream: ByteSource) {
     const h = new Fields(readExact(stream, 0, HEADER_SIZE, 'the makedumpfile flattened header'), false);
     if (h.str(0, 16) !== MAKEDUMPFILE_SIGNATURE) {
-      throw new DumpError('Corrupt', `not a makedumpfile flattened stream: signature "${latin1(h.bytes.subarray(0, 12))}"`);
+      throw new DumpError(
+        'Corrupt',
+        `not a makedumpfile flattened stream: signature "${latin1(h.bytes.subarray(0, 12))}"`,
+      );
     }
     const type = h.u64(16);
     const version = h.u64(24);
     if (type !== 1n || version !== 1n) {
-      throw new DumpError('Unsupported', `makedumpfile flattened stream of type ${type}, version ${version}: this reader knows type 1, version 1`);
+      throw new DumpError(
+        'Unsupported',
+        `makedumpfile flattened stream of type ${type}, version ${version}: this reader knows type 1, version 1`,
+      );
     }
     const claims: Claim[] = [];
     const positions: number[] = [];
     let at = HEADER_SIZE;
     for (;;) {
-      const r = new Fields(readExact(stream, at, 16, `flattened record ${claims.length} header (no end marker offset = size = -1 before it)`), false);
+      const r = new Fields(
+        readExact(
+          stream,
+          at,
+          16,
+          `flattened record ${claims.length} header (no end marker offset = size = -1 before it)`,
+        ),
+        false,
+      );
       const offset = r.u64(0);
       const size = r.u64(8);
       if (offset === END && size === END) break;
       if (offset >= 1n << 53n || size >= 1n << 53n) {
-        throw new DumpError('Corrupt', `flattened record ${claims.length} at ${hex(at)} places ${hex(size)} bytes at ${hex(offset)}: beyond any file`);
+        throw new DumpError(
+          'Corrupt',
+          `flattened record ${claims.length} at ${hex(at)} places ${hex(size)} bytes at ${hex(offset)}: beyond any file`,
+        );
       }
       const data = at + 16;
       if (data + Number(size) > stream.size) {

@@ -62,7 +62,8 @@ export class FrameMemory implements PagingHandler {
   constructor(source: FrameSource, options: FrameMemoryOptions = {}) {
     if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) throw new Error('FrameMemory needs a little-endian host');
     const cacheFrames = options.cacheFrames ?? 1024;
-    if (!Number.isSafeInteger(cacheFrames) || cacheFrames < 1) throw new RangeError(`cacheFrames ${cacheFrames} must be at least 1`);
+    if (!Number.isSafeInteger(cacheFrames) || cacheFrames < 1)
+      throw new RangeError(`cacheFrames ${cacheFrames} must be at least 1`);
     this.source = source;
     this.slots = cacheFrames;
     this.words = new Uint32Array(this.slots * FRAME_WORDS);

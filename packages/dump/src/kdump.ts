@@ -50,8 +50,24 @@ interface Layout {
   maxMapnr: number;
   nrCpus: number;
 }
-const LAYOUT64: Layout = { bits: 64, status: 424, blockSize: 428, subHdrSize: 432, bitmapBlocks: 436, maxMapnr: 440, nrCpus: 460 };
-const LAYOUT32: Layout = { bits: 32, status: 412, blockSize: 416, subHdrSize: 420, bitmapBlocks: 424, maxMapnr: 428, nrCpus: 448 };
+const LAYOUT64: Layout = {
+  bits: 64,
+  status: 424,
+  blockSize: 428,
+  subHdrSize: 432,
+  bitmapBlocks: 436,
+  maxMapnr: 440,
+  nrCpus: 460,
+};
+const LAYOUT32: Layout = {
+  bits: 32,
+  status: 412,
+  blockSize: 416,
+  subHdrSize: 420,
+  bitmapBlocks: 424,
+  maxMapnr: 428,
+  nrCpus: 448,
+};
 const UTS_FIELD = 65; // struct new_utsname: six 65-byte strings at offset 12
 
 interface Header {
@@ -69,7 +85,8 @@ interface Header {
 
 function readHeader(src: ByteSource): Header {
   const h = new Fields(readExact(src, 0, 464, 'the kdump main header'));
-  if (h.str(0, 8) !== KDUMP_SIGNATURE) throw new DumpError('Corrupt', `not a kdump-compressed file: signature "${latin1(h.bytes.subarray(0, 8))}"`);
+  if (h.str(0, 8) !== KDUMP_SIGNATURE)
+    throw new DumpError('Corrupt', `not a kdump-compressed file: signature "${latin1(h.bytes.subarray(0, 8))}"`);
   const version = h.u32(8);
   const machine = h.str(12 + 4 * UTS_FIELD, UTS_FIELD);
   const release = h.str(12 + 2 * UTS_FIELD, UTS_FIELD);
@@ -77,11 +94,23 @@ function readHeader(src: ByteSource): Header {
     const bs = h.u32(l.blockSize);
     const sub = h.u32(l.subHdrSize);
     const bm = h.u32(l.bitmapBlocks);
-    return bs >= 1024 && bs <= 1 << 20 && (bs & (bs - 1)) === 0 && sub >= 1 && sub <= 1024 && bm >= 2 && bm % 2 === 0 && (h.u32(l.status) & ~0x3f) === 0;
+    return (
+      bs >= 1024 &&
+      bs <= 1 << 20 &&
+      (bs & (bs - 1)) === 0 &&
+      sub >= 1 &&
+      sub <= 1024 &&
+      bm >= 2 &&
+      bm % 2 === 0 &&
+      (h.u32(l.status) & ~0x3f) === 0
+    );
   };
   const layout = plausible(LAYOUT64) ? LAYOUT64 : plausible(LAYOUT32) ? LAYOUT32 : undefined;
   if (layout === undefined) {
-    throw new DumpError('Corrupt', `kdump header (version ${version}) has no consistent block_size/sub_hdr_size/bitmap_blocks for a 64- or 32-bit layout`);
+    throw new DumpError(
+      'Corrupt',
+      `kdump header (version ${version}) has no consistent block_size/sub_hdr_size/bitmap_blocks for a 64- or 32-bit layout`,
+    );
   }
   return {
     layout,
@@ -162,18 +191,27 @@ export class KdumpFrames implements FrameSource {
     let index = this.rank[chunk];
     for (let i = chunk * 64; i < byte; i++) index += POPCOUNT[this.dumped[i]];
     index += POPCOUNT[this.dumped[byte] & ((1 << (pfn % 8)) - 1)];
-    const d = new Fields(readExact(this.src, this.descriptors + index * DESCRIPTOR, DESCRIPTOR, `the page descriptor of pfn ${hex(pfn)}`));
+    const d = new Fields(
+      readExact(this.src, this.descriptors + index * DESCRIPTOR, DESCRIPTOR, `the page descriptor of pfn ${hex(pfn)}`),
+    );
     const offset = d.offset64(0, `pfn ${hex(pfn)} page offset`);
     const size = d.u32(8);
     const flags = d.u32(12) & COMPRESSION_MASK;
     if (size > 2 * this.blockSize + 64) {
-      throw new DumpError('Corrupt', `kdump page pfn ${hex(pfn)} claims ${size} stored bytes for a ${this.blockSize}-byte page`);
+      throw new DumpError(
+        'Corrupt',
+        `kdump page pfn ${hex(pfn)} claims ${size} stored bytes for a ${this.blockSize}-byte page`,
+      );
     }
     const data = readExact(this.src, offset, size, `kdump page pfn ${hex(pfn)}`);
     this.pagePfn = -1;
     let out: Uint8Array;
     if (flags === 0) {
-      if (size !== this.blockSize) throw new DumpError('Corrupt', `kdump page pfn ${hex(pfn)} is stored uncompressed in ${size} bytes, not ${this.blockSize}`);
+      if (size !== this.blockSize)
+        throw new DumpError(
+          'Corrupt',
+          `kdump page pfn ${hex(pfn)} is stored uncompressed in ${size} bytes, not ${this.blockSize}`,
+        );
       out = data;
     } else if (flags === KdumpCompression.ZLIB) {
       out = inflate(data, pfn, this.blockSize);
@@ -184,10 +222,16 @@ export class KdumpFrames implements FrameSource {
         throw new DumpError('Corrupt', `kdump page pfn ${hex(pfn)}: invalid snappy data (${(e as Error).message})`);
       }
     } else {
-      throw new DumpError('Unsupported', `kdump page pfn ${hex(pfn)} is compressed with ${NAMES[flags] ?? `flags ${hex(flags)}`}, which this reader does not decode`);
+      throw new DumpError(
+        'Unsupported',
+        `kdump page pfn ${hex(pfn)} is compressed with ${NAMES[flags] ?? `flags ${hex(flags)}`}, which this reader does not decode`,
+      );
     }
     if (out.length !== this.blockSize) {
-      throw new DumpError('Corrupt', `kdump page pfn ${hex(pfn)} decompresses to ${out.length} bytes, not ${this.blockSize}`);
+      throw new DumpError(
+        'Corrupt',
+        `kdump page pfn ${hex(pfn)} decompresses to ${out.length} bytes, not ${this.blockSize}`,
+      );
     }
     this.page.set(out);
     this.pagePfn = pfn;
@@ -229,7 +273,8 @@ export function openKdump(src: ByteSource, format: DumpFormat = 'kdump'): Opened
     }
   }
   if (bs < FRAME_SIZE) throw new DumpError('Unsupported', `kdump core with ${bs}-byte pages: frames are 4096 bytes`);
-  if (hdr.status & DUMP_DH_COMPRESSED_INCOMPLETE) warnings.push('the kdump core is marked incomplete: pages past the cut-off read as not backed');
+  if (hdr.status & DUMP_DH_COMPRESSED_INCOMPLETE)
+    warnings.push('the kdump core is marked incomplete: pages past the cut-off read as not backed');
   const is64 = hdr.layout.bits === 64;
   const sub = new Fields(readExact(src, bs, is64 ? 104 : 80, 'the kdump sub header'));
   const offVmci = is64 ? sub.offset64(32, 'offset_vmcoreinfo') : sub.offset64(20, 'offset_vmcoreinfo');
@@ -239,12 +284,18 @@ export function openKdump(src: ByteSource, format: DumpFormat = 'kdump'): Opened
   let maxMapnr = hdr.maxMapnr;
   if (hdr.version >= 6) {
     const m64 = is64 ? sub.u64(96) : sub.u64(72);
-    if (m64 > BigInt(2 ** 52)) throw new DumpError('Corrupt', `kdump max_mapnr_64 ${hex(m64)} is beyond any physical address space`);
+    if (m64 > BigInt(2 ** 52))
+      throw new DumpError('Corrupt', `kdump max_mapnr_64 ${hex(m64)} is beyond any physical address space`);
     maxMapnr = Number(m64);
   }
   const half = (hdr.bitmapBlocks / 2) * bs;
-  if (half > MAX_BITMAP) throw new DumpError('Unsupported', `kdump bitmaps of ${half} bytes each: more than this reader holds in memory (${MAX_BITMAP})`);
-  if (half * 8 < maxMapnr) throw new DumpError('Corrupt', `kdump bitmaps of ${half} bytes cannot cover max_mapnr ${maxMapnr}`);
+  if (half > MAX_BITMAP)
+    throw new DumpError(
+      'Unsupported',
+      `kdump bitmaps of ${half} bytes each: more than this reader holds in memory (${MAX_BITMAP})`,
+    );
+  if (half * 8 < maxMapnr)
+    throw new DumpError('Corrupt', `kdump bitmaps of ${half} bytes cannot cover max_mapnr ${maxMapnr}`);
   const bitmapAt = (1 + hdr.subHdrSize) * bs;
   const valid = readExact(src, bitmapAt, half, 'the first kdump bitmap');
   const dumped = readExact(src, bitmapAt + half, half, 'the second kdump bitmap');
@@ -257,7 +308,8 @@ export function openKdump(src: ByteSource, format: DumpFormat = 'kdump'): Opened
       `truncated: ${frames.dumpedPages} kdump page descriptors need bytes ${hex(descriptors)}..${hex(need)} but the file ends at ${hex(src.size)}`,
     );
   }
-  const notes = noteSize > 0 ? parseNotes(readExact(src, offNote, noteSize, 'the kdump ELF notes'), true, 'the kdump notes') : [];
+  const notes =
+    noteSize > 0 ? parseNotes(readExact(src, offNote, noteSize, 'the kdump ELF notes'), true, 'the kdump notes') : [];
   // utsname.machine is QEMU's build target: "x86_64" for every x86 guest, "Unknown" for the others. The
   // NT_PRSTATUS layout says more: i386 for an x86 CPU not in long mode (as the ELF writer's EM_386 does).
   const pr = notes.find((n) => n.name === 'CORE' && n.type === NT_PRSTATUS);
@@ -282,7 +334,16 @@ export function openKdump(src: ByteSource, format: DumpFormat = 'kdump'): Opened
     `${cpus.length} CPU${cpus.length === 1 ? '' : 's'}`,
     ...(vmcoreinfo ? ['VMCOREINFO'] : []),
   ];
-  return { format, description: `kdump-compressed core (${parts.join(', ')})`, machine, frames, regions, cpus, vmcoreinfo, warnings };
+  return {
+    format,
+    description: `kdump-compressed core (${parts.join(', ')})`,
+    machine,
+    frames,
+    regions,
+    cpus,
+    vmcoreinfo,
+    warnings,
+  };
 }
 
 /** The runs of RAM pages (first bitmap) as regions, with the dumped bytes of each. */
@@ -291,7 +352,11 @@ function runs(valid: Uint8Array, dumped: Uint8Array, maxMapnr: number, pageSize:
   let start = -1;
   let stored = 0;
   const close = (end: number) => {
-    out.push({ paddr: BigInt(start) * pageSize, size: BigInt(end - start) * pageSize, stored: BigInt(stored) * pageSize });
+    out.push({
+      paddr: BigInt(start) * pageSize,
+      size: BigInt(end - start) * pageSize,
+      stored: BigInt(stored) * pageSize,
+    });
     start = -1;
     stored = 0;
   };

@@ -26,12 +26,23 @@ export function openLime(src: ByteSource): OpenedDump {
     const magic = h.u32(0);
     const version = h.u32(4);
     if (magic !== LIME_MAGIC) {
-      throw new DumpError('Corrupt', `LiME header ${regions.length} at ${hex(at)} has magic ${hex(magic)}, expected ${hex(LIME_MAGIC)}`);
+      throw new DumpError(
+        'Corrupt',
+        `LiME header ${regions.length} at ${hex(at)} has magic ${hex(magic)}, expected ${hex(LIME_MAGIC)}`,
+      );
     }
-    if (version !== 1) throw new DumpError('Unsupported', `LiME header ${regions.length} has version ${version}; this reader knows version 1`);
+    if (version !== 1)
+      throw new DumpError(
+        'Unsupported',
+        `LiME header ${regions.length} has version ${version}; this reader knows version 1`,
+      );
     const start = h.u64(8);
     const end = h.u64(16);
-    if (end < start) throw new DumpError('Corrupt', `LiME header ${regions.length} ends at ${hex(end)} before it starts at ${hex(start)}`);
+    if (end < start)
+      throw new DumpError(
+        'Corrupt',
+        `LiME header ${regions.length} ends at ${hex(end)} before it starts at ${hex(start)}`,
+      );
     const size = end - start + 1n;
     const data = at + 32;
     if (BigInt(data) + size > BigInt(src.size)) {

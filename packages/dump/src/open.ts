@@ -5,7 +5,7 @@
  */
 
 import { type ByteSource, readFully } from './byte-source.js';
-import { openElf, readElfIdent, ET_CORE, notACoreMessage } from './elf.js';
+import { ET_CORE, notACoreMessage, openElf, readElfIdent } from './elf.js';
 import { DumpError } from './error.js';
 import { hex, latin1 } from './fields.js';
 import { FlattenedSource, MAKEDUMPFILE_SIGNATURE } from './flattened.js';
@@ -35,7 +35,10 @@ export function detectFormat(src: ByteSource): DumpFormat {
     const magic = new DataView(head.buffer).getUint32(0, true);
     if (magic === LIME_MAGIC) return 'lime';
     if (magic === AVML_MAGIC) {
-      throw new DumpError('Unsupported', 'AVML image (LiME headers with snappy-framed data): not supported; convert it to LiME with `avml-convert`');
+      throw new DumpError(
+        'Unsupported',
+        'AVML image (LiME headers with snappy-framed data): not supported; convert it to LiME with `avml-convert`',
+      );
     }
   }
   return 'raw';
@@ -61,7 +64,8 @@ export function openDump(src: ByteSource, options: OpenDumpOptions = {}): Opened
     case 'elf64':
     case 'elf32': {
       const d = openElf(src);
-      if (d.format !== format) throw new DumpError('Corrupt', `expected an ${format.toUpperCase()} core, found ${d.description}`);
+      if (d.format !== format)
+        throw new DumpError('Corrupt', `expected an ${format.toUpperCase()} core, found ${d.description}`);
       return d;
     }
     case 'kdump':
@@ -95,10 +99,19 @@ export interface RawImage {
 export function openRawImages(images: readonly RawImage[]): OpenedDump {
   for (const { source, paddr } of images) {
     if (paddr < 0n || paddr + BigInt(source.size) > 1n << 64n) {
-      throw new DumpError('Corrupt', `a raw image of ${hex(source.size)} bytes at PA ${hex(paddr)} reaches past the 64-bit physical address space`);
+      throw new DumpError(
+        'Corrupt',
+        `a raw image of ${hex(source.size)} bytes at PA ${hex(paddr)} reaches past the 64-bit physical address space`,
+      );
     }
   }
-  const regions = images.map(({ source, paddr }) => ({ paddr, size: BigInt(source.size), source, offset: 0, stored: source.size }));
+  const regions = images.map(({ source, paddr }) => ({
+    paddr,
+    size: BigInt(source.size),
+    source,
+    offset: 0,
+    stored: source.size,
+  }));
   const description =
     images.length === 1
       ? `raw image (${hex(images[0].source.size)} bytes at PA ${hex(images[0].paddr)})`

@@ -38,7 +38,8 @@ export class PrefetchFrameSource implements FrameSource {
 
   /** Records `frame`'s 4096 bytes (copied), or `null` when the peer does not back it. */
   provide(frame: number, bytes: Uint8Array | null): void {
-    if (bytes !== null && bytes.length !== FRAME_SIZE) throw new RangeError(`a frame is ${FRAME_SIZE} bytes, got ${bytes.length}`);
+    if (bytes !== null && bytes.length !== FRAME_SIZE)
+      throw new RangeError(`a frame is ${FRAME_SIZE} bytes, got ${bytes.length}`);
     this.known.set(frame, bytes === null ? null : bytes.slice());
   }
 

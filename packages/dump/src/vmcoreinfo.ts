@@ -87,7 +87,8 @@ export function kernelRoot(info: VmcoreInfo, machine: DumpMachine | undefined): 
   const sym = (n: string) => vmcoreinfoSymbol(info, n);
   const num = (n: string) => vmcoreinfoNumber(info, n);
   const bits = (v: bigint | undefined) => (v === undefined || v === 0n || v > 64n ? undefined : Number(v));
-  const withBits = (r: KernelRoot, vaBits: number | undefined): KernelRoot => (vaBits === undefined ? r : { ...r, vaBits });
+  const withBits = (r: KernelRoot, vaBits: number | undefined): KernelRoot =>
+    vaBits === undefined ? r : { ...r, vaBits };
   if (machine === 'x86_64') {
     const va = sym('init_top_pgt') ?? sym('swapper_pg_dir');
     const physBase = num('phys_base');
@@ -119,7 +120,10 @@ export function kernelRoot(info: VmcoreInfo, machine: DumpMachine | undefined): 
     const link = num('KERNEL_LINK_ADDR');
     const kOff = num('va_kernel_pa_offset');
     if (kOff !== undefined && (link === undefined || va >= link)) {
-      return withBits({ root: (va - kOff) & U64, how: `SYMBOL(swapper_pg_dir)=${hx(va)} - NUMBER(va_kernel_pa_offset)=${hx(kOff)}` }, vaBits);
+      return withBits(
+        { root: (va - kOff) & U64, how: `SYMBOL(swapper_pg_dir)=${hx(va)} - NUMBER(va_kernel_pa_offset)=${hx(kOff)}` },
+        vaBits,
+      );
     }
     const pageOffset = num('PAGE_OFFSET');
     const ramBase = num('phys_ram_base');

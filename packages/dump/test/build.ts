@@ -22,16 +22,56 @@ export class Bytes {
     this.buf = b;
     this.view = new DataView(b.buffer);
   }
-  u8(v: number) { this.grow(1); this.view.setUint8(this.length, v); this.length += 1; return this; }
-  u16(v: number) { this.grow(2); this.view.setUint16(this.length, v, this.le); this.length += 2; return this; }
-  u32(v: number) { this.grow(4); this.view.setUint32(this.length, v >>> 0, this.le); this.length += 4; return this; }
-  u64(v: bigint | number) { this.grow(8); this.view.setBigUint64(this.length, BigInt.asUintN(64, BigInt(v)), this.le); this.length += 8; return this; }
-  bytes(b: Uint8Array) { this.grow(b.length); this.buf.set(b, this.length); this.length += b.length; return this; }
-  str(s: string, width = s.length) { const b = new Uint8Array(width); for (let i = 0; i < s.length && i < width; i++) b[i] = s.charCodeAt(i); return this.bytes(b); }
-  zeros(n: number) { this.grow(n); this.buf.fill(0, this.length, this.length + n); this.length += n; return this; }
-  padTo(n: number) { return this.length < n ? this.zeros(n - this.length) : this; }
-  align(a: number) { return this.padTo(Math.ceil(this.length / a) * a); }
-  done() { return this.buf.slice(0, this.length); }
+  u8(v: number) {
+    this.grow(1);
+    this.view.setUint8(this.length, v);
+    this.length += 1;
+    return this;
+  }
+  u16(v: number) {
+    this.grow(2);
+    this.view.setUint16(this.length, v, this.le);
+    this.length += 2;
+    return this;
+  }
+  u32(v: number) {
+    this.grow(4);
+    this.view.setUint32(this.length, v >>> 0, this.le);
+    this.length += 4;
+    return this;
+  }
+  u64(v: bigint | number) {
+    this.grow(8);
+    this.view.setBigUint64(this.length, BigInt.asUintN(64, BigInt(v)), this.le);
+    this.length += 8;
+    return this;
+  }
+  bytes(b: Uint8Array) {
+    this.grow(b.length);
+    this.buf.set(b, this.length);
+    this.length += b.length;
+    return this;
+  }
+  str(s: string, width = s.length) {
+    const b = new Uint8Array(width);
+    for (let i = 0; i < s.length && i < width; i++) b[i] = s.charCodeAt(i);
+    return this.bytes(b);
+  }
+  zeros(n: number) {
+    this.grow(n);
+    this.buf.fill(0, this.length, this.length + n);
+    this.length += n;
+    return this;
+  }
+  padTo(n: number) {
+    return this.length < n ? this.zeros(n - this.length) : this;
+  }
+  align(a: number) {
+    return this.padTo(Math.ceil(this.length / a) * a);
+  }
+  done() {
+    return this.buf.slice(0, this.length);
+  }
 }
 
 const pad4 = (n: number) => (n + 3) & ~3;
@@ -39,15 +79,25 @@ const pad4 = (n: number) => (n + 3) & ~3;
 /** One ELF note: header, name (with NUL) and descriptor each padded to 4. */
 export function note(name: string, type: number, desc: Uint8Array): Uint8Array {
   const b = new Bytes();
-  b.u32(name.length + 1).u32(desc.length).u32(type);
+  b.u32(name.length + 1)
+    .u32(desc.length)
+    .u32(type);
   b.str(name, pad4(name.length + 1));
   b.bytes(desc).align(4);
   return b.done();
 }
 
 export interface X86State {
-  cr0: bigint; cr3: bigint; cr4: bigint; cr2?: bigint; rip?: bigint; rsp?: bigint; rax?: bigint; r15?: bigint;
-  gsBase?: bigint; kernelGsBase?: bigint;
+  cr0: bigint;
+  cr3: bigint;
+  cr4: bigint;
+  cr2?: bigint;
+  rip?: bigint;
+  rsp?: bigint;
+  rax?: bigint;
+  r15?: bigint;
+  gsBase?: bigint;
+  kernelGsBase?: bigint;
 }
 
 /** QEMUCPUState: version, size, 16 GPRs, rip, rflags, 10 segments of 24 bytes, cr[5], kernel_gs_base when size is 440. */
@@ -59,11 +109,18 @@ export function qemuCpuState(s: X86State, opts: { version?: number; size?: numbe
   for (const v of gprs) b.u64(v);
   b.u64(s.rip ?? 0n).u64(0x46n);
   for (let seg = 0; seg < 10; seg++) {
-    b.u32(seg === 0 ? 0x10 : 0x18).u32(0xffffffff).u32(0xa09b00).u32(0);
+    b.u32(seg === 0 ? 0x10 : 0x18)
+      .u32(0xffffffff)
+      .u32(0xa09b00)
+      .u32(0);
     b.u64(seg === 4 ? (s.gsBase ?? 0n) : 0n);
   }
   if (b.length !== 392) throw new Error('QEMUCPUState layout');
-  b.u64(s.cr0).u64(0n).u64(s.cr2 ?? 0n).u64(s.cr3).u64(s.cr4);
+  b.u64(s.cr0)
+    .u64(0n)
+    .u64(s.cr2 ?? 0n)
+    .u64(s.cr3)
+    .u64(s.cr4);
   if (size >= 440) b.u64(s.kernelGsBase ?? 0n);
   return b.padTo(Math.max(size, b.length)).done().slice(0, Math.max(size, 8));
 }
@@ -71,7 +128,10 @@ export function qemuCpuState(s: X86State, opts: { version?: number; size?: numbe
 /** x86_64 elf_prstatus (336 bytes): pr_pid at 32, registers at 112 in user_regs_struct order. */
 export function prstatusX86_64(pid: number, rip: bigint, rsp: bigint): Uint8Array {
   const b = new Bytes().zeros(32).u32(pid).padTo(112);
-  const names = 'r15 r14 r13 r12 rbp rbx r11 r10 r9 r8 rax rcx rdx rsi rdi orig_rax rip cs rflags rsp ss fs_base gs_base ds es fs gs'.split(' ');
+  const names =
+    'r15 r14 r13 r12 rbp rbx r11 r10 r9 r8 rax rcx rdx rsi rdi orig_rax rip cs rflags rsp ss fs_base gs_base ds es fs gs'.split(
+      ' ',
+    );
   for (const n of names) b.u64(n === 'rip' ? rip : n === 'rsp' ? rsp : n === 'cs' ? 0x10n : 0n);
   return b.padTo(336).done();
 }
@@ -119,7 +179,7 @@ export function elfCore(spec: ElfCoreSpec): { bytes: Uint8Array; noteOffset: num
   const xnum = spec.forceXnum || phnum >= 0xffff;
   const phoff = ehsize;
   const shoff = xnum ? phoff + phnum * phentsize : 0;
-  const noteOffset = (xnum ? shoff + shentsize : phoff + phnum * phentsize);
+  const noteOffset = xnum ? shoff + shentsize : phoff + phnum * phentsize;
   let dataAt = noteOffset + spec.notes.length;
   const dataOffsets = spec.segments.map((s) => {
     const at = dataAt;
@@ -127,13 +187,57 @@ export function elfCore(spec: ElfCoreSpec): { bytes: Uint8Array; noteOffset: num
     return at;
   });
   const b = new Bytes();
-  b.u8(0x7f).str('ELF').u8(is64 ? 2 : 1).u8(1).u8(1).u8(0).zeros(8);
-  b.u16(spec.type ?? 4).u16(spec.machine).u32(1);
-  if (is64) b.u64(0).u64(phoff).u64(shoff).u32(0).u16(ehsize).u16(phentsize).u16(xnum ? 0xffff : phnum).u16(shentsize).u16(xnum ? 1 : 0).u16(0);
-  else b.u32(0).u32(phoff).u32(shoff).u32(0).u16(ehsize).u16(phentsize).u16(xnum ? 0xffff : phnum).u16(shentsize).u16(xnum ? 1 : 0).u16(0);
+  b.u8(0x7f)
+    .str('ELF')
+    .u8(is64 ? 2 : 1)
+    .u8(1)
+    .u8(1)
+    .u8(0)
+    .zeros(8);
+  b.u16(spec.type ?? 4)
+    .u16(spec.machine)
+    .u32(1);
+  if (is64)
+    b.u64(0)
+      .u64(phoff)
+      .u64(shoff)
+      .u32(0)
+      .u16(ehsize)
+      .u16(phentsize)
+      .u16(xnum ? 0xffff : phnum)
+      .u16(shentsize)
+      .u16(xnum ? 1 : 0)
+      .u16(0);
+  else
+    b.u32(0)
+      .u32(phoff)
+      .u32(shoff)
+      .u32(0)
+      .u16(ehsize)
+      .u16(phentsize)
+      .u16(xnum ? 0xffff : phnum)
+      .u16(shentsize)
+      .u16(xnum ? 1 : 0)
+      .u16(0);
   const ph = (type: number, offset: number, vaddr: bigint, paddr: bigint, filesz: number, memsz: bigint) => {
-    if (is64) b.u32(type).u32(type === 1 ? 7 : 0).u64(offset).u64(vaddr).u64(paddr).u64(filesz).u64(memsz).u64(0);
-    else b.u32(type).u32(offset).u32(Number(vaddr)).u32(Number(paddr)).u32(filesz).u32(Number(memsz)).u32(type === 1 ? 7 : 0).u32(0);
+    if (is64)
+      b.u32(type)
+        .u32(type === 1 ? 7 : 0)
+        .u64(offset)
+        .u64(vaddr)
+        .u64(paddr)
+        .u64(filesz)
+        .u64(memsz)
+        .u64(0);
+    else
+      b.u32(type)
+        .u32(offset)
+        .u32(Number(vaddr))
+        .u32(Number(paddr))
+        .u32(filesz)
+        .u32(Number(memsz))
+        .u32(type === 1 ? 7 : 0)
+        .u32(0);
   };
   ph(4, noteOffset, 0n, 0n, spec.notes.length, BigInt(spec.notes.length));
   spec.segments.forEach((s, i) => {
@@ -155,7 +259,9 @@ export function noise(n: number, seed: number): Uint8Array {
   const out = new Uint8Array(n);
   let x = seed * 2654435761 + 1;
   for (let i = 0; i < n; i++) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
     out[i] = x & 0xff;
   }
   return out;
@@ -190,9 +296,23 @@ export function kdumpFile(spec: KdumpSpec): Uint8Array {
   const b = new Bytes();
   // Main header.
   b.str('KDUMP   ').u32(spec.headerVersion ?? 6);
-  b.str('Linux', 65).str('guest', 65).str(spec.release ?? '6.1.0-test', 65).str('#1 SMP', 65).str(spec.machine ?? 'x86_64', 65).str('', 65);
+  b.str('Linux', 65)
+    .str('guest', 65)
+    .str(spec.release ?? '6.1.0-test', 65)
+    .str('#1 SMP', 65)
+    .str(spec.machine ?? 'x86_64', 65)
+    .str('', 65);
   b.zeros(bits === 64 ? 22 : 10);
-  b.u32(flag).u32(bs).u32(subHdrSize).u32(bitmapBlocks).u32(Math.min(spec.maxMapnr, 0xffffffff)).u32(spec.pages.size).u32(0).u32(0).u32(0).u32(spec.nrCpus ?? 1);
+  b.u32(flag)
+    .u32(bs)
+    .u32(subHdrSize)
+    .u32(bitmapBlocks)
+    .u32(Math.min(spec.maxMapnr, 0xffffffff))
+    .u32(spec.pages.size)
+    .u32(0)
+    .u32(0)
+    .u32(0)
+    .u32(spec.nrCpus ?? 1);
   b.padTo(bs);
   // Sub header, with the notes and the VMCOREINFO right after it inside the sub header block(s).
   const subAt = bs;
@@ -201,13 +321,36 @@ export function kdumpFile(spec: KdumpSpec): Uint8Array {
   if (vmciAt + vmci.length > 2 * bs) throw new Error('sub header overflow');
   const dumped = [...spec.pages.keys()].sort((x, y) => x - y);
   if (bits === 64) {
-    b.u64(0x1000000n).u32(1).u32(0).u64(0).u64(0).u64(vmci.length ? vmciAt : 0).u64(vmci.length).u64(noteAt).u64(notes.length).u64(0).u64(0);
+    b.u64(0x1000000n)
+      .u32(1)
+      .u32(0)
+      .u64(0)
+      .u64(0)
+      .u64(vmci.length ? vmciAt : 0)
+      .u64(vmci.length)
+      .u64(noteAt)
+      .u64(notes.length)
+      .u64(0)
+      .u64(0);
     b.u64(0).u64(spec.maxMapnr).u64(spec.maxMapnr);
   } else {
-    b.u32(0x1000000).u32(1).u32(0).u32(0).u32(0).u64(vmci.length ? vmciAt : 0).u32(vmci.length).u64(noteAt).u32(notes.length).u64(0).u32(0);
+    b.u32(0x1000000)
+      .u32(1)
+      .u32(0)
+      .u32(0)
+      .u32(0)
+      .u64(vmci.length ? vmciAt : 0)
+      .u32(vmci.length)
+      .u64(noteAt)
+      .u32(notes.length)
+      .u64(0)
+      .u32(0);
     b.u64(0).u64(spec.maxMapnr).u64(spec.maxMapnr);
   }
-  b.padTo(noteAt).bytes(notes).bytes(vmci).padTo(2 * bs);
+  b.padTo(noteAt)
+    .bytes(notes)
+    .bytes(vmci)
+    .padTo(2 * bs);
   // Bitmaps.
   const bm1 = new Uint8Array(bitmapBytes);
   const bm2 = new Uint8Array(bitmapBytes);
@@ -236,11 +379,17 @@ export function kdumpFile(spec: KdumpSpec): Uint8Array {
 }
 
 /** The same file as makedumpfile's flattened stream, in records of at most `chunk` bytes, optionally in shuffled order. */
-export function flatten(file: Uint8Array, chunk: number, order: 'sequential' | 'reversed' = 'sequential', extra: { offset: number; data: Uint8Array }[] = []): Uint8Array {
+export function flatten(
+  file: Uint8Array,
+  chunk: number,
+  order: 'sequential' | 'reversed' = 'sequential',
+  extra: { offset: number; data: Uint8Array }[] = [],
+): Uint8Array {
   const b = new Bytes(false);
   b.str('makedumpfile', 16).u64(1).u64(1).padTo(4096);
   const recs: { offset: number; data: Uint8Array }[] = [];
-  for (let at = 0; at < file.length; at += chunk) recs.push({ offset: at, data: file.subarray(at, Math.min(at + chunk, file.length)) });
+  for (let at = 0; at < file.length; at += chunk)
+    recs.push({ offset: at, data: file.subarray(at, Math.min(at + chunk, file.length)) });
   if (order === 'reversed') recs.reverse();
   for (const r of [...recs, ...extra]) b.u64(r.offset).u64(r.data.length).bytes(r.data);
   b.u64(-1n).u64(-1n);
@@ -251,7 +400,11 @@ export function flatten(file: Uint8Array, chunk: number, order: 'sequential' | '
 export function limeImage(ranges: { start: bigint; data: Uint8Array }[], version = 1): Uint8Array {
   const b = new Bytes();
   for (const r of ranges) {
-    b.u32(0x4c694d45).u32(version).u64(r.start).u64(r.start + BigInt(r.data.length) - 1n).u64(0);
+    b.u32(0x4c694d45)
+      .u32(version)
+      .u64(r.start)
+      .u64(r.start + BigInt(r.data.length) - 1n)
+      .u64(0);
     b.bytes(r.data);
   }
   return b.done();

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { DumpError, bytesSource, detectFormat, FrameMemory, openDump } from '../src/index.js';
-import { elfCore, note, noise, prstatusAarch64, prstatusI386, prstatusX86_64, qemuCpuState } from './build.js';
+import { bytesSource, DumpError, detectFormat, FrameMemory, openDump } from '../src/index.js';
+import { elfCore, noise, note, prstatusAarch64, prstatusI386, prstatusX86_64, qemuCpuState } from './build.js';
 
 const F = 4096;
 const EM_X86_64 = 62;
 const EM_386 = 3;
 const EM_AARCH64 = 183;
 
-const VMCOREINFO = 'OSRELEASE=6.1.0-18-amd64\nPAGESIZE=4096\nSYMBOL(init_top_pgt)=ffffffff9a40a000\nNUMBER(phys_base)=-448790528\nNUMBER(pgtable_l5_enabled)=0\nKERNELOFFSET=19000000\n';
+const VMCOREINFO =
+  'OSRELEASE=6.1.0-18-amd64\nPAGESIZE=4096\nSYMBOL(init_top_pgt)=ffffffff9a40a000\nNUMBER(phys_base)=-448790528\nNUMBER(pgtable_l5_enabled)=0\nKERNELOFFSET=19000000\n';
 
 /** A QEMU 7.2 q35-shaped x86_64 core: RAM split around the legacy holes, the BIOS high up, 2 CPUs. */
 function x86Core() {
@@ -16,8 +17,25 @@ function x86Core() {
   const notes = [
     note('CORE', 1, prstatusX86_64(0, 0xffffffff81000000n, 0xffffc90000003f00n)),
     note('CORE', 1, prstatusX86_64(1, 0xffffffff81000010n, 0xffffc90000007f00n)),
-    note('QEMU', 0, qemuCpuState({ cr0: 0x80050033n, cr3: 0x1a40a000n | 0x1n, cr4: 0x3506f0n, rip: 0xffffffff81000000n, kernelGsBase: 0x7f00n })),
-    note('QEMU', 0, qemuCpuState({ cr0: 0x80050033n, cr3: 0x2000000n, cr4: 0x3506f0n | 0x1000n, rip: 0xffffffff81000010n }, { size: 432 })),
+    note(
+      'QEMU',
+      0,
+      qemuCpuState({
+        cr0: 0x80050033n,
+        cr3: 0x1a40a000n | 0x1n,
+        cr4: 0x3506f0n,
+        rip: 0xffffffff81000000n,
+        kernelGsBase: 0x7f00n,
+      }),
+    ),
+    note(
+      'QEMU',
+      0,
+      qemuCpuState(
+        { cr0: 0x80050033n, cr3: 0x2000000n, cr4: 0x3506f0n | 0x1000n, rip: 0xffffffff81000010n },
+        { size: 432 },
+      ),
+    ),
     note('VMCOREINFO', 0, new TextEncoder().encode(VMCOREINFO)),
   ];
   const notesBytes = new Uint8Array(notes.reduce((n, x) => n + x.length, 0));
@@ -117,7 +135,13 @@ describe('ELF64 cores (QEMU dump-guest-memory)', () => {
     expect(d.frames.readFrame(0xffff, out)).toBe(true);
     expect(d.frames.readFrame(0x10000, out)).toBe(false);
     // Forced PN_XNUM below 0xffff works too (the count is always in sh_info then).
-    const small = elfCore({ class: 64, machine: EM_X86_64, notes: new Uint8Array(0), segments: segments.slice(0, 3), forceXnum: true });
+    const small = elfCore({
+      class: 64,
+      machine: EM_X86_64,
+      notes: new Uint8Array(0),
+      segments: segments.slice(0, 3),
+      forceXnum: true,
+    });
     expect(openDump(bytesSource(small.bytes)).regions).toHaveLength(3);
   });
 
@@ -153,7 +177,12 @@ describe('ELF32 cores and other machines', () => {
       ...note('QEMU', 0, qemuCpuState({ cr0: 0x80000011n, cr3: 0x1c9000n, cr4: 0x10n, rip: 0xc0100000n })),
     ]);
     const mem = noise(0x10000, 5);
-    const { bytes } = elfCore({ class: 32, machine: EM_386, notes, segments: [{ paddr: 0n, data: mem, memsz: 0x20000n }] });
+    const { bytes } = elfCore({
+      class: 32,
+      machine: EM_386,
+      notes,
+      segments: [{ paddr: 0n, data: mem, memsz: 0x20000n }],
+    });
     const d = openDump(bytesSource(bytes));
     expect(d.format).toBe('elf32');
     expect(d.machine).toBe('i386');
@@ -170,7 +199,12 @@ describe('ELF32 cores and other machines', () => {
 
   it('reads an AArch64 core (NT_PRSTATUS only, no control registers) without warnings', () => {
     const notes = note('CORE', 1, prstatusAarch64(0xffff800008000000n, 0xffff80000a003f00n));
-    const { bytes } = elfCore({ class: 64, machine: EM_AARCH64, notes, segments: [{ paddr: 0x40000000n, data: noise(F, 1) }] });
+    const { bytes } = elfCore({
+      class: 64,
+      machine: EM_AARCH64,
+      notes,
+      segments: [{ paddr: 0x40000000n, data: noise(F, 1) }],
+    });
     const d = openDump(bytesSource(bytes));
     expect(d.machine).toBe('aarch64');
     expect(d.cpus[0].registers.get('pc')).toBe(0xffff800008000000n);
@@ -179,7 +213,10 @@ describe('ELF32 cores and other machines', () => {
   });
 
   it('warns when an x86 core has no QEMU note, and when an NT_PRSTATUS layout is unknown', () => {
-    const notes = new Uint8Array([...note('CORE', 1, prstatusX86_64(0, 1n, 2n)), ...note('CORE', 1, new Uint8Array(100))]);
+    const notes = new Uint8Array([
+      ...note('CORE', 1, prstatusX86_64(0, 1n, 2n)),
+      ...note('CORE', 1, new Uint8Array(100)),
+    ]);
     const { bytes } = elfCore({ class: 64, machine: EM_X86_64, notes, segments: [] });
     const d = openDump(bytesSource(bytes));
     expect(d.warnings).toEqual([
@@ -202,7 +239,11 @@ describe('ELF errors', () => {
   };
 
   it('refuses an ELF that is not a core (like /bin/ls) by name, in detection and when forced', () => {
-    for (const [type, word] of [[2, 'ET_EXEC'], [3, 'ET_DYN'], [1, 'ET_REL']] as const) {
+    for (const [type, word] of [
+      [2, 'ET_EXEC'],
+      [3, 'ET_DYN'],
+      [1, 'ET_REL'],
+    ] as const) {
       const { bytes } = elfCore({ class: 64, machine: EM_X86_64, type, notes: new Uint8Array(0), segments: [] });
       const [k, msg] = kind(() => detectFormat(bytesSource(bytes)));
       expect(k).toBe('NotACore');
@@ -234,7 +275,10 @@ describe('ELF errors', () => {
       patch(new DataView(b.buffer));
       return kind(() => openDump(bytesSource(b)));
     };
-    expect(bad((v) => v.setUint8(4, 3))).toEqual(['Corrupt', 'ELF file with EI_CLASS 3: expected 1 (ELFCLASS32) or 2 (ELFCLASS64)']);
+    expect(bad((v) => v.setUint8(4, 3))).toEqual([
+      'Corrupt',
+      'ELF file with EI_CLASS 3: expected 1 (ELFCLASS32) or 2 (ELFCLASS64)',
+    ]);
     expect(bad((v) => v.setUint16(54, 32, true))[1]).toContain('e_phentsize 32');
     expect(bad((v) => v.setBigUint64(64 + 56 + 32, 0x1000000n, true))[1]).toContain('more than its p_memsz'); // first PT_LOAD filesz > memsz
     expect(bad((v) => v.setBigUint64(64 + 56 + 24, 0xfffffffffffff000n, true))[1]).toContain('64-bit physical');
@@ -243,17 +287,25 @@ describe('ELF errors', () => {
   it('names an unknown QEMU note version and an impossible note size', () => {
     const core = (desc: Uint8Array) =>
       elfCore({ class: 64, machine: EM_X86_64, notes: note('QEMU', 0, desc), segments: [] }).bytes;
-    const [k, msg] = kind(() => openDump(bytesSource(core(qemuCpuState({ cr0: 0n, cr3: 0n, cr4: 0n }, { version: 2 })))));
+    const [k, msg] = kind(() =>
+      openDump(bytesSource(core(qemuCpuState({ cr0: 0n, cr3: 0n, cr4: 0n }, { version: 2 })))),
+    );
     expect(k).toBe('Unsupported');
     expect(msg).toContain('version 2');
     expect(msg).toContain('knows version 1');
-    expect(kind(() => openDump(bytesSource(core(qemuCpuState({ cr0: 0n, cr3: 0n, cr4: 0n }, { size: 100 })))))[0]).toBe('Corrupt');
+    expect(kind(() => openDump(bytesSource(core(qemuCpuState({ cr0: 0n, cr3: 0n, cr4: 0n }, { size: 100 })))))[0]).toBe(
+      'Corrupt',
+    );
     const notes = note('QEMU', 0, new Uint8Array(4));
-    expect(kind(() => openDump(bytesSource(elfCore({ class: 64, machine: EM_X86_64, notes, segments: [] }).bytes)))[0]).toBe('Truncated');
+    expect(
+      kind(() => openDump(bytesSource(elfCore({ class: 64, machine: EM_X86_64, notes, segments: [] }).bytes)))[0],
+    ).toBe('Truncated');
     // A note whose descriptor runs past its PT_NOTE.
     const n = note('CORE', 1, new Uint8Array(336));
     new DataView(n.buffer).setUint32(4, 4000, true);
-    const [k2, m2] = kind(() => openDump(bytesSource(elfCore({ class: 64, machine: EM_X86_64, notes: n, segments: [] }).bytes)));
+    const [k2, m2] = kind(() =>
+      openDump(bytesSource(elfCore({ class: 64, machine: EM_X86_64, notes: n, segments: [] }).bytes)),
+    );
     expect(k2).toBe('Truncated');
     expect(m2).toContain('note 0 of PT_NOTE 0');
   });

@@ -7,7 +7,11 @@
  */
 import type { GdbTransport } from '../src/index.js';
 
-export interface FakeRegister { name: string; bits: number; value: bigint }
+export interface FakeRegister {
+  name: string;
+  bits: number;
+  value: bigint;
+}
 
 export interface FakeOptions {
   packetSize?: number;
@@ -150,7 +154,12 @@ export class FakeGdbstub implements GdbTransport {
     const o = this.o;
     const size = o.packetSize ?? 0x1000;
     if (body.startsWith('qSupported')) {
-      return [`PacketSize=${size.toString(16)}`, 'qXfer:features:read+', ...(o.offerNoAck === false ? [] : ['QStartNoAckMode+']), 'vContSupported+'].join(';');
+      return [
+        `PacketSize=${size.toString(16)}`,
+        'qXfer:features:read+',
+        ...(o.offerNoAck === false ? [] : ['QStartNoAckMode+']),
+        'vContSupported+',
+      ].join(';');
     }
     if (body === 'QStartNoAckMode') return 'OK';
     let m = /^qXfer:features:read:([^:]+):([0-9a-f]+),([0-9a-f]+)$/.exec(body);
@@ -193,14 +202,22 @@ export class FakeGdbstub implements GdbTransport {
 
 function le(v: bigint, bytes: number): string {
   let s = '';
-  for (let i = 0; i < bytes; i++) s += Number((v >> BigInt(8 * i)) & 0xffn).toString(16).padStart(2, '0');
+  for (let i = 0; i < bytes; i++)
+    s += Number((v >> BigInt(8 * i)) & 0xffn)
+      .toString(16)
+      .padStart(2, '0');
   return s;
 }
 
 /** QEMU 7.2's x86_64 description, shaped like its target.xml + i386-64bit.xml (cr3 is register 29). */
-export function x86Description(values: Record<string, bigint>): { files: Record<string, string>; registers: FakeRegister[] } {
+export function x86Description(values: Record<string, bigint>): {
+  files: Record<string, string>;
+  registers: FakeRegister[];
+} {
   const names: [string, number][] = [
-    ...'rax rbx rcx rdx rsi rdi rbp rsp r8 r9 r10 r11 r12 r13 r14 r15 rip'.split(' ').map((n) => [n, 64] as [string, number]),
+    ...'rax rbx rcx rdx rsi rdi rbp rsp r8 r9 r10 r11 r12 r13 r14 r15 rip'
+      .split(' ')
+      .map((n) => [n, 64] as [string, number]),
     ...'eflags cs ss ds es fs gs'.split(' ').map((n) => [n, 32] as [string, number]),
     ...'fs_base gs_base k_gs_base cr0 cr2 cr3 cr4 cr8 efer'.split(' ').map((n) => [n, 64] as [string, number]),
     ['st0', 80],

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FrameMemory, type FrameSource, type MemoryRegion, RegionFrames, bytesSource, DumpError } from '../src/index.js';
+import {
+  bytesSource,
+  DumpError,
+  FrameMemory,
+  type FrameSource,
+  type MemoryRegion,
+  RegionFrames,
+} from '../src/index.js';
 
 const F = 4096;
 
@@ -46,7 +53,9 @@ describe('RegionFrames', () => {
 
   it('holds a region at the very top of the 64-bit physical space', () => {
     const data = new Uint8Array(F).fill(0xab);
-    const rf = new RegionFrames([{ paddr: (1n << 64n) - 0x1000n, size: 0x1000n, source: bytesSource(data), offset: 0, stored: F }]);
+    const rf = new RegionFrames([
+      { paddr: (1n << 64n) - 0x1000n, size: 0x1000n, source: bytesSource(data), offset: 0, stored: F },
+    ]);
     const out = new Uint8Array(F);
     expect(rf.readFrame(2 ** 52 - 1, out)).toBe(true);
     expect(out[4095]).toBe(0xab);
@@ -83,7 +92,13 @@ describe('RegionFrames', () => {
         let at = 5;
         const mrs: MemoryRegion[] = regions.map((r) => {
           file.set(r.data, at);
-          const m = { paddr: BigInt(r.paddr), size: BigInt(r.size), source: bytesSource(file), offset: at, stored: r.stored };
+          const m = {
+            paddr: BigInt(r.paddr),
+            size: BigInt(r.size),
+            source: bytesSource(file),
+            offset: at,
+            stored: r.stored,
+          };
           at += r.stored;
           return m;
         });
@@ -128,30 +143,34 @@ describe('FrameMemory', () => {
 
   it('answers like uncached reads for any access sequence, reading each frame once while it stays cached', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 8 }), fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 200 }), (cache, seq) => {
-        const src = patternSource(16);
-        const mem = new FrameMemory(src, { cacheFrames: cache });
-        const plain = patternSource(16);
-        const want = new Uint8Array(F);
-        const lru: number[] = [];
-        let misses = 0;
-        for (const f of seq) {
-          const w = mem.frameWord(f);
-          const backed = plain.readFrame(f, want);
-          expect(w >= 0).toBe(backed);
-          if (!backed) continue;
-          const got = new Uint8Array(mem.words.buffer, w * 4, F);
-          expect(Buffer.from(got).equals(Buffer.from(want))).toBe(true);
-          const k = lru.indexOf(f);
-          if (k >= 0) lru.splice(k, 1);
-          else {
-            misses++;
-            if (lru.length === cache) lru.pop();
+      fc.property(
+        fc.integer({ min: 1, max: 8 }),
+        fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 200 }),
+        (cache, seq) => {
+          const src = patternSource(16);
+          const mem = new FrameMemory(src, { cacheFrames: cache });
+          const plain = patternSource(16);
+          const want = new Uint8Array(F);
+          const lru: number[] = [];
+          let misses = 0;
+          for (const f of seq) {
+            const w = mem.frameWord(f);
+            const backed = plain.readFrame(f, want);
+            expect(w >= 0).toBe(backed);
+            if (!backed) continue;
+            const got = new Uint8Array(mem.words.buffer, w * 4, F);
+            expect(Buffer.from(got).equals(Buffer.from(want))).toBe(true);
+            const k = lru.indexOf(f);
+            if (k >= 0) lru.splice(k, 1);
+            else {
+              misses++;
+              if (lru.length === cache) lru.pop();
+            }
+            lru.unshift(f);
           }
-          lru.unshift(f);
-        }
-        expect(mem.framesRead).toBe(misses);
-      }),
+          expect(mem.framesRead).toBe(misses);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -1,21 +1,42 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bytesSource, DumpError, openDump } from '../src/index.js';
-import { elfCore, flatten, kdumpFile, limeImage, note, noise, prstatusX86_64, qemuCpuState } from './build.js';
+import { elfCore, flatten, kdumpFile, limeImage, noise, note, prstatusX86_64, qemuCpuState } from './build.js';
 
 const notes = new Uint8Array([
   ...note('CORE', 1, prstatusX86_64(0, 1n, 2n)),
   ...note('QEMU', 0, qemuCpuState({ cr0: 0x80050033n, cr3: 0x1000n, cr4: 0x20n })),
   ...note('VMCOREINFO', 0, new TextEncoder().encode('OSRELEASE=6.1\n')),
 ]);
-const pages = new Map([[0, noise(4096, 1)], [1, new Uint8Array(4096).fill(3)], [5, new Uint8Array(4096)]]);
+const pages = new Map([
+  [0, noise(4096, 1)],
+  [1, new Uint8Array(4096).fill(3)],
+  [5, new Uint8Array(4096)],
+]);
 const kdump = kdumpFile({ maxMapnr: 8, ram: [0, 1, 2, 5], pages, notes });
 const inputs: [string, Uint8Array][] = [
-  ['ELF64', elfCore({ class: 64, machine: 62, notes, segments: [{ paddr: 0n, data: noise(0x2000, 2), memsz: 0x3000n }, { paddr: 0x10000n, data: noise(0x1000, 3) }] }).bytes],
+  [
+    'ELF64',
+    elfCore({
+      class: 64,
+      machine: 62,
+      notes,
+      segments: [
+        { paddr: 0n, data: noise(0x2000, 2), memsz: 0x3000n },
+        { paddr: 0x10000n, data: noise(0x1000, 3) },
+      ],
+    }).bytes,
+  ],
   ['ELF32', elfCore({ class: 32, machine: 3, notes, segments: [{ paddr: 0x1000n, data: noise(0x1000, 4) }] }).bytes],
   ['kdump', kdump],
   ['flattened', flatten(kdump, 3000)],
-  ['LiME', limeImage([{ start: 0n, data: noise(0x1000, 5) }, { start: 0x3000n, data: noise(0x800, 6) }])],
+  [
+    'LiME',
+    limeImage([
+      { start: 0n, data: noise(0x1000, 5) },
+      { start: 0x3000n, data: noise(0x800, 6) },
+    ]),
+  ],
 ];
 
 /** Opens and reads every frame the dump has; returns the error, if any. */
@@ -40,7 +61,10 @@ describe('hostile input', () => {
       expect(openAndRead(bytes)).toBeUndefined();
       fc.assert(
         fc.property(
-          fc.array(fc.record({ at: fc.nat({ max: bytes.length - 1 }), value: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 8 }),
+          fc.array(fc.record({ at: fc.nat({ max: bytes.length - 1 }), value: fc.integer({ min: 0, max: 255 }) }), {
+            minLength: 1,
+            maxLength: 8,
+          }),
           fc.option(fc.nat({ max: bytes.length }), { nil: undefined }),
           (patches, cut) => {
             const b = bytes.slice(0, cut ?? bytes.length);

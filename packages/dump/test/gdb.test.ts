@@ -1,8 +1,15 @@
 import { X64PageTable } from '@page-table/arch-x86_64';
 import { MappingFlags, RamHandler } from '@page-table/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FrameMemory, GdbError, GdbFrameSource, GdbRemote, readTargetDescription, walkWithFetch } from '../src/index.js';
 import { decodeBody, framePacket, PacketReader } from '../src/gdb/packet.js';
+import {
+  FrameMemory,
+  GdbError,
+  GdbFrameSource,
+  GdbRemote,
+  readTargetDescription,
+  walkWithFetch,
+} from '../src/index.js';
 import { allPackets, FakeGdbstub, type FakeOptions, x86Description } from './fake-gdbstub.js';
 
 const REGS = { cr0: 0x80050033n, cr3: 0x10a000n | 0x5n, cr4: 0x3506f0n, efer: 0xd01n, rip: 0xffffffff81000000n };
@@ -11,7 +18,13 @@ function stub(over: Partial<FakeOptions> = {}) {
   const d = x86Description(REGS);
   const physical = new Uint8Array(0x40000).map((_, i) => (i * 31 + 7) & 0xff);
   physical.fill(0, 0x3000, 0x4000); // a zero page: run-length encoded when `rle`
-  return new FakeGdbstub({ files: d.files, registers: d.registers, physical, virtual: new Uint8Array(0x1000).fill(0xee), ...over });
+  return new FakeGdbstub({
+    files: d.files,
+    registers: d.registers,
+    physical,
+    virtual: new Uint8Array(0x1000).fill(0xee),
+    ...over,
+  });
 }
 
 // A packet that resumes, steps, writes registers or memory, sets breakpoints, kills, detaches or resets.
@@ -82,9 +95,11 @@ describe('GdbRemote against a protocol-following fake gdbstub', () => {
 
   it('reads numbered registers of a generated feature (regnum attributes) as QEMU does for AArch64', async () => {
     const files: Record<string, string> = {
-      'target.xml': '<target><architecture>aarch64</architecture><xi:include href="aarch64-core.xml"/><xi:include href="system-registers.xml"/></target>',
+      'target.xml':
+        '<target><architecture>aarch64</architecture><xi:include href="aarch64-core.xml"/><xi:include href="system-registers.xml"/></target>',
       'aarch64-core.xml': `<feature name="org.gnu.gdb.aarch64.core">${Array.from({ length: 31 }, (_, i) => `<reg name="x${i}" bitsize="64"/>`).join('')}<reg name="sp" bitsize="64"/><reg name="pc" bitsize="64"/><reg name="cpsr" bitsize="32"/></feature>`,
-      'system-registers.xml': '<feature name="org.qemu.gdb.aarch64.sysregs"><reg name="SCTLR_EL1" bitsize="64" regnum="200"/><reg name="TTBR0_EL1" bitsize="64"/><reg name="TTBR1_EL1" bitsize="64"/><reg name="TCR_EL1" bitsize="64" regnum="210"/><reg name="MAIR_EL1" bitsize="64"/></feature>',
+      'system-registers.xml':
+        '<feature name="org.qemu.gdb.aarch64.sysregs"><reg name="SCTLR_EL1" bitsize="64" regnum="200"/><reg name="TTBR0_EL1" bitsize="64"/><reg name="TTBR1_EL1" bitsize="64"/><reg name="TCR_EL1" bitsize="64" regnum="210"/><reg name="MAIR_EL1" bitsize="64"/></feature>',
     };
     const registers = Array.from({ length: 212 }, (_, i) => ({ name: `r${i}`, bits: 64, value: BigInt(i) * 0x1000n }));
     registers[33] = { name: 'cpsr', bits: 32, value: 0x3c5n };
@@ -165,7 +180,9 @@ describe('GdbRemote against a protocol-following fake gdbstub', () => {
   });
 
   it('reads an include cycle as an error, not a hang', async () => {
-    await expect(readTargetDescription(async () => '<target><xi:include href="target.xml"/></target>')).rejects.toThrow(/inside itself/);
+    await expect(readTargetDescription(async () => '<target><xi:include href="target.xml"/></target>')).rejects.toThrow(
+      /inside itself/,
+    );
   });
 });
 
@@ -178,16 +195,24 @@ describe('GdbFrameSource + walkWithFetch: walking a live guest', () => {
     pt.mapRegion(0x7fff_f000, 0x5_0000, 0x1000, MappingFlags.READ | MappingFlags.USER, false);
     const want = [...pt.mappings()];
     const physical = new Uint8Array(ram.words.buffer, 0, 1 << 20);
-    const s = stub({ physical, files: x86Description({ ...REGS, cr3: BigInt(pt.rootPaddr) }).files, registers: x86Description({ ...REGS, cr3: BigInt(pt.rootPaddr) }).registers });
+    const s = stub({
+      physical,
+      files: x86Description({ ...REGS, cr3: BigInt(pt.rootPaddr) }).files,
+      registers: x86Description({ ...REGS, cr3: BigInt(pt.rootPaddr) }).registers,
+    });
     const g = await GdbRemote.connect(s, { timeoutMs: 1000 });
     const cr3 = (await g.readRegisters(['cr3'])).get('cr3')!;
     const src = new GdbFrameSource(g);
     const mem = new FrameMemory(src, { cacheFrames: 64 });
     let passes = 0;
-    const got = await walkWithFetch(src, (f) => src.fetch(f), () => {
-      passes++;
-      return [...X64PageTable.fromRoot(mem, cr3 & ~0xfffn).mappings()];
-    });
+    const got = await walkWithFetch(
+      src,
+      (f) => src.fetch(f),
+      () => {
+        passes++;
+        return [...X64PageTable.fromRoot(mem, cr3 & ~0xfffn).mappings()];
+      },
+    );
     expect(got).toEqual(want);
     expect(passes).toBeLessThanOrEqual(5);
     expect(src.framesFetched).toBeGreaterThanOrEqual(4);
@@ -195,7 +220,11 @@ describe('GdbFrameSource + walkWithFetch: walking a live guest', () => {
     // A table outside the guest's RAM: the stub answers E14, the frame reads as unbacked, the walk ends.
     const src2 = new GdbFrameSource(g);
     const mem2 = new FrameMemory(src2);
-    const r = await walkWithFetch(src2, (f) => src2.fetch(f), () => mem2.frameWord(0x5000));
+    const r = await walkWithFetch(
+      src2,
+      (f) => src2.fetch(f),
+      () => mem2.frameWord(0x5000),
+    );
     expect(r).toBe(-1);
     expect(src2.has(0x5000)).toBe(true);
   });

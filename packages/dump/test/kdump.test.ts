@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { DumpError, bytesSource, detectFormat, FlattenedSource, openDump, type OpenedDump } from '../src/index.js';
-import { flatten, kdumpFile, note, noise, prstatusAarch64, prstatusI386, prstatusX86_64, qemuCpuState, type KdumpSpec } from './build.js';
+import { bytesSource, DumpError, detectFormat, FlattenedSource, type OpenedDump, openDump } from '../src/index.js';
+import {
+  flatten,
+  type KdumpSpec,
+  kdumpFile,
+  noise,
+  note,
+  prstatusAarch64,
+  prstatusI386,
+  prstatusX86_64,
+  qemuCpuState,
+} from './build.js';
 
 const F = 4096;
 const VMCI = 'OSRELEASE=6.1.0-18-amd64\nPAGESIZE=4096\nSYMBOL(init_top_pgt)=ffffffff82a0a000\nNUMBER(phys_base)=0\n';
@@ -29,7 +39,7 @@ function checkPages(d: OpenedDump, s: KdumpSpec) {
     expect(got, `frame ${f}`).toBe(s.ram.includes(pfn));
     if (!got) continue;
     const page = s.pages.get(pfn);
-    const want = page === undefined ? new Uint8Array(F) : page.subarray((f % fpp) * F, (f % fpp + 1) * F);
+    const want = page === undefined ? new Uint8Array(F) : page.subarray((f % fpp) * F, ((f % fpp) + 1) * F);
     expect(Buffer.from(out).equals(Buffer.from(want)), `frame ${f}`).toBe(true);
   }
 }
@@ -43,7 +53,9 @@ describe('kdump-compressed, seekable', () => {
     const d = openDump(src);
     expect(d.format).toBe('kdump');
     expect(d.machine).toBe('x86_64');
-    expect(d.description).toBe('kdump-compressed core (seekable, zlib, x86_64, 6.1.0-test, 4096-byte pages, 44 dumped, 1 CPU, VMCOREINFO)');
+    expect(d.description).toBe(
+      'kdump-compressed core (seekable, zlib, x86_64, 6.1.0-test, 4096-byte pages, 44 dumped, 1 CPU, VMCOREINFO)',
+    );
     expect(d.regions).toEqual([
       { paddr: 0n, size: 0x10000n, stored: 0xc000n },
       { paddr: 0x20000n, size: 0x20000n, stored: 0x20000n },
@@ -64,8 +76,18 @@ describe('kdump-compressed, seekable', () => {
   });
 
   it('reads 16 KiB pages as four frames each, and the 32-bit header layout', () => {
-    const big = new Map<number, Uint8Array>([[0, noise(16384, 1)], [2, new Uint8Array(16384).fill(7)]]);
-    const s = spec({ blockSize: 16384, maxMapnr: 4, ram: [0, 1, 2], pages: big, machine: 'aarch64', notes: new Uint8Array(0) });
+    const big = new Map<number, Uint8Array>([
+      [0, noise(16384, 1)],
+      [2, new Uint8Array(16384).fill(7)],
+    ]);
+    const s = spec({
+      blockSize: 16384,
+      maxMapnr: 4,
+      ram: [0, 1, 2],
+      pages: big,
+      machine: 'aarch64',
+      notes: new Uint8Array(0),
+    });
     const d = openDump(bytesSource(kdumpFile(s)));
     expect(d.machine).toBe('aarch64');
     expect(d.regions).toEqual([{ paddr: 0n, size: 0xc000n, stored: 0x8000n }]);
@@ -78,7 +100,10 @@ describe('kdump-compressed, seekable', () => {
   });
 
   it('says i386 for an x86 guest not in long mode (utsname says x86_64, NT_PRSTATUS is the i386 layout)', () => {
-    const notes = new Uint8Array([...note('CORE', 1, prstatusI386(0, 0xfff0, 0)), ...note('QEMU', 0, qemuCpuState({ cr0: 0x60000010n, cr3: 0n, cr4: 0n }))]);
+    const notes = new Uint8Array([
+      ...note('CORE', 1, prstatusI386(0, 0xfff0, 0)),
+      ...note('QEMU', 0, qemuCpuState({ cr0: 0x60000010n, cr3: 0n, cr4: 0n })),
+    ]);
     const d = openDump(bytesSource(kdumpFile(spec({ notes }))));
     expect(d.machine).toBe('i386');
     expect(d.cpus[0].registers.get('eip')).toBe(0xfff0n);
@@ -87,7 +112,20 @@ describe('kdump-compressed, seekable', () => {
 
   it('takes the machine from NT_PRSTATUS when utsname says "Unknown" (QEMU for non-x86 guests)', () => {
     const notes = note('CORE', 1, prstatusAarch64(0x40080000n, 0n));
-    const d = openDump(bytesSource(kdumpFile(spec({ notes, machine: 'Unknown', blockSize: 65536, maxMapnr: 4, ram: [0, 1], pages: new Map([[1, noise(65536, 3)]]) }))));
+    const d = openDump(
+      bytesSource(
+        kdumpFile(
+          spec({
+            notes,
+            machine: 'Unknown',
+            blockSize: 65536,
+            maxMapnr: 4,
+            ram: [0, 1],
+            pages: new Map([[1, noise(65536, 3)]]),
+          }),
+        ),
+      ),
+    );
     expect(d.machine).toBe('aarch64');
     expect(d.description).toContain('aarch64, 6.1.0-test, 65536-byte pages');
     expect(d.cpus[0].registers.get('pc')).toBe(0x40080000n);
@@ -109,7 +147,20 @@ describe('kdump-compressed, seekable', () => {
 
   it('says truncated, and where, for a file cut at any header, bitmap, descriptor or page boundary', () => {
     const file = kdumpFile(spec());
-    const cuts = [8, 100, 463, 4096, 4096 + 50, 8192, 8192 + 4095, 12288, 12288 + 4096, 16384, 16384 + 24 * 44 - 1, file.length - 1];
+    const cuts = [
+      8,
+      100,
+      463,
+      4096,
+      4096 + 50,
+      8192,
+      8192 + 4095,
+      12288,
+      12288 + 4096,
+      16384,
+      16384 + 24 * 44 - 1,
+      file.length - 1,
+    ];
     for (const l of cuts) {
       let err: unknown;
       try {
@@ -165,7 +216,10 @@ describe("kdump-compressed, makedumpfile's flattened stream (QEMU 7.2 dump-guest
 
   it('lets a later record overwrite an earlier one and reads unwritten gaps as zero', () => {
     const file = new Uint8Array(100).fill(1);
-    const stream = flatten(file, 30, 'sequential', [{ offset: 10, data: new Uint8Array(5).fill(9) }, { offset: 200, data: new Uint8Array(4).fill(3) }]);
+    const stream = flatten(file, 30, 'sequential', [
+      { offset: 10, data: new Uint8Array(5).fill(9) },
+      { offset: 200, data: new Uint8Array(4).fill(3) },
+    ]);
     const flat = new FlattenedSource(bytesSource(stream));
     expect(flat.size).toBe(204);
     const out = new Uint8Array(204);

@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { DumpError, bytesSource, detectFormat, openDump, openRawImages } from '../src/index.js';
+import { bytesSource, DumpError, detectFormat, openDump, openRawImages } from '../src/index.js';
 import { limeImage, noise } from './build.js';
 
 describe('LiME images', () => {
   it('reads each range at its physical address, holes unbacked', () => {
     const a = noise(0x2000, 1);
     const b = noise(0x1800, 2);
-    const img = limeImage([{ start: 0x1000n, data: a }, { start: 0x100000n, data: b }]);
+    const img = limeImage([
+      { start: 0x1000n, data: a },
+      { start: 0x100000n, data: b },
+    ]);
     const src = bytesSource(img);
     expect(detectFormat(src)).toBe('lime');
     const d = openDump(src);
@@ -25,7 +28,10 @@ describe('LiME images', () => {
   });
 
   it('says truncated, wrong magic and unknown version', () => {
-    const img = limeImage([{ start: 0n, data: noise(0x1000, 1) }, { start: 0x2000n, data: noise(0x1000, 2) }]);
+    const img = limeImage([
+      { start: 0n, data: noise(0x1000, 1) },
+      { start: 0x2000n, data: noise(0x1000, 2) },
+    ]);
     for (const l of [31, 32, 32 + 0xfff, 32 + 0x1000 + 5, img.length - 1]) {
       expect(() => openDump(bytesSource(img.subarray(0, l)), { format: 'lime' }), `cut ${l}`).toThrow(/^truncated: /);
     }
@@ -59,7 +65,10 @@ describe('several raw images', () => {
   it('places each at its PA, the first listed winning where they overlap', () => {
     const a = new Uint8Array(0x2000).fill(1);
     const b = new Uint8Array(0x2000).fill(2);
-    const d = openRawImages([{ source: bytesSource(a), paddr: 0x10000n }, { source: bytesSource(b), paddr: 0x11000n }]);
+    const d = openRawImages([
+      { source: bytesSource(a), paddr: 0x10000n },
+      { source: bytesSource(b), paddr: 0x11000n },
+    ]);
     expect(d.description).toBe('2 raw images (0x2000 bytes at PA 0x10000, 0x2000 bytes at PA 0x11000)');
     const out = new Uint8Array(4096);
     expect(d.frames.readFrame(0x11, out) && out[0]).toBe(1);

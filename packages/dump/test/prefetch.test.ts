@@ -4,7 +4,12 @@ import { FrameMemory, PrefetchFrameSource, walkWithFetch } from '../src/index.js
 describe('walkWithFetch', () => {
   it('reruns a dependent chain of reads until nothing is missing, one pass per level', async () => {
     // A "table walk": frame 1 holds the next frame number at word 0, four levels deep.
-    const chain = new Map([[1, 7], [7, 3], [3, 9], [9, 0]]);
+    const chain = new Map([
+      [1, 7],
+      [7, 3],
+      [3, 9],
+      [9, 0],
+    ]);
     const src = new PrefetchFrameSource();
     const mem = new FrameMemory(src);
     const fetched: number[][] = [];
@@ -43,10 +48,14 @@ describe('walkWithFetch', () => {
     const src = new PrefetchFrameSource();
     const mem = new FrameMemory(src);
     let passes = 0;
-    const r = await walkWithFetch(src, async () => {}, () => {
-      passes++;
-      return mem.frameWord(42);
-    });
+    const r = await walkWithFetch(
+      src,
+      async () => {},
+      () => {
+        passes++;
+        return mem.frameWord(42);
+      },
+    );
     expect(r).toBe(-1);
     expect(passes).toBe(2);
     expect(src.has(42)).toBe(true);
@@ -69,8 +78,14 @@ describe('walkWithFetch and throwing passes', () => {
       },
     );
     expect(r).toBe(0x03030303);
-    await expect(walkWithFetch(src, async () => {}, () => {
-      throw new Error('a real bug');
-    })).rejects.toThrow('a real bug');
+    await expect(
+      walkWithFetch(
+        src,
+        async () => {},
+        () => {
+          throw new Error('a real bug');
+        },
+      ),
+    ).rejects.toThrow('a real bug');
   });
 });

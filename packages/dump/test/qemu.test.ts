@@ -6,11 +6,11 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Socket, connect } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bytesSource, DumpError, GdbRemote, type GdbTransport, openDump, type OpenedDump } from '../src/index.js';
+import { bytesSource, DumpError, GdbRemote, type GdbTransport, type OpenedDump, openDump } from '../src/index.js';
 
 const QEMU = 'qemu-system-x86_64';
 function installed(binary: string): boolean {
@@ -105,10 +105,30 @@ describe.skipIf(!haveQemu)(haveQemu ? title : `${title} (skipped: ${QEMU} is not
     dir = mkdtempSync(join(tmpdir(), 'ptm-dump-qemu-'));
     gdbPort = await freePort();
     const qmpPort = await freePort();
-    qemu = spawn(QEMU, [
-      '-M', 'q35', '-accel', 'tcg', '-m', '16M', '-S', '-nodefaults', '-display', 'none', '-serial', 'none',
-      '-monitor', 'none', '-qmp', `tcp:127.0.0.1:${qmpPort},server=on,wait=off`, '-gdb', `tcp:127.0.0.1:${gdbPort}`,
-    ], { stdio: 'ignore' });
+    qemu = spawn(
+      QEMU,
+      [
+        '-M',
+        'q35',
+        '-accel',
+        'tcg',
+        '-m',
+        '16M',
+        '-S',
+        '-nodefaults',
+        '-display',
+        'none',
+        '-serial',
+        'none',
+        '-monitor',
+        'none',
+        '-qmp',
+        `tcp:127.0.0.1:${qmpPort},server=on,wait=off`,
+        '-gdb',
+        `tcp:127.0.0.1:${gdbPort}`,
+      ],
+      { stdio: 'ignore' },
+    );
     qmpSock = await connectRetry(qmpPort);
     qmp = new Qmp(qmpSock);
     await qmp.next(); // greeting
@@ -179,7 +199,10 @@ describe.skipIf(!haveQemu)(haveQemu ? title : `${title} (skipped: ${QEMU} is not
     expect(r.get('cs')).toBe(0xf000n);
     expect(r.get('cs_base')).toBe(0xffff0000n);
     expect(r.get('eip')).toBe(0xfff0n); // NT_PRSTATUS's copy
-    const end = d.regions.reduce((m, x) => (x.paddr < 0x1_0000_0000n && x.paddr + x.size > m ? x.paddr + x.size : m), 0n);
+    const end = d.regions.reduce(
+      (m, x) => (x.paddr < 0x1_0000_0000n && x.paddr + x.size > m ? x.paddr + x.size : m),
+      0n,
+    );
     expect(d.regions.some((x) => x.paddr === 0n)).toBe(true);
     expect(d.regions.some((x) => x.paddr === 0xfffc0000n && x.size === 0x40000n)).toBe(true);
     expect(end).toBe(0x1_0000_0000n);
@@ -222,8 +245,27 @@ describe.skipIf(!haveQemu)(haveQemu ? title : `${title} (skipped: ${QEMU} is not
 async function startQemu(binary: string, machine: string[]): Promise<{ qmp: Qmp; gdbPort: number; stop(): void }> {
   const gdbPort = await freePort();
   const qmpPort = await freePort();
-  const proc = spawn(binary, [...machine, '-m', '16M', '-S', '-nodefaults', '-display', 'none', '-serial', 'none', '-monitor', 'none',
-    '-qmp', `tcp:127.0.0.1:${qmpPort},server=on,wait=off`, '-gdb', `tcp:127.0.0.1:${gdbPort}`], { stdio: 'ignore' });
+  const proc = spawn(
+    binary,
+    [
+      ...machine,
+      '-m',
+      '16M',
+      '-S',
+      '-nodefaults',
+      '-display',
+      'none',
+      '-serial',
+      'none',
+      '-monitor',
+      'none',
+      '-qmp',
+      `tcp:127.0.0.1:${qmpPort},server=on,wait=off`,
+      '-gdb',
+      `tcp:127.0.0.1:${gdbPort}`,
+    ],
+    { stdio: 'ignore' },
+  );
   const sock = await connectRetry(qmpPort);
   const qmp = new Qmp(sock);
   await qmp.next();

@@ -11,12 +11,15 @@ import { describe, expect, it } from 'vitest';
 import { bytesSource, FrameMemory, kernelRoot, openDump, vmcoreinfoSymbol } from '../src/index.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
-const dirs = readdirSync(FIXTURES).filter((d) => d.startsWith('x86_64-')).sort();
+const dirs = readdirSync(FIXTURES)
+  .filter((d) => d.startsWith('x86_64-'))
+  .sort();
 
 /** `NAME=hex` pairs of QEMU's `info registers` (CPU#0). */
 function infoRegisters(text: string): Map<string, bigint> {
   const out = new Map<string, bigint>();
-  for (const m of text.matchAll(/\b([A-Z][A-Z0-9]*)\s*=\s*([0-9a-f]{8,16})\b/g)) if (!out.has(m[1])) out.set(m[1].toLowerCase(), BigInt(`0x${m[2]}`));
+  for (const m of text.matchAll(/\b([A-Z][A-Z0-9]*)\s*=\s*([0-9a-f]{8,16})\b/g))
+    if (!out.has(m[1])) out.set(m[1].toLowerCase(), BigInt(`0x${m[2]}`));
   // Segment lines: `GS =0000 ffff8c590f800000 00000000 00000000` (selector, base, limit, flags).
   for (const m of text.matchAll(/^([ECSDFG]S) =([0-9a-f]{4}) ([0-9a-f]{16})/gm)) {
     out.set(m[1].toLowerCase(), BigInt(`0x${m[2]}`));
@@ -35,8 +38,14 @@ describe('QEMU 7.2 x86_64 cores of Debian 6.1', () => {
       const path = join(FIXTURES, dir);
       const core = gunzipSync(readFileSync(join(path, 'core.elf.gz')));
       const qemu = infoRegisters(readFileSync(join(path, 'registers.txt'), 'utf8'));
-      const minimized = JSON.parse(readFileSync(join(path, 'minimized.json'), 'utf8')) as { roots: { what: string; root: string }[]; loads: number };
-      const samples = JSON.parse(readFileSync(join(path, 'gva2gpa.json'), 'utf8')) as { va: string; pa: string | null }[];
+      const minimized = JSON.parse(readFileSync(join(path, 'minimized.json'), 'utf8')) as {
+        roots: { what: string; root: string }[];
+        loads: number;
+      };
+      const samples = JSON.parse(readFileSync(join(path, 'gva2gpa.json'), 'utf8')) as {
+        va: string;
+        pa: string | null;
+      }[];
       const d = openDump(bytesSource(core));
       const la57 = dir.includes('la57');
 
@@ -50,7 +59,23 @@ describe('QEMU 7.2 x86_64 cores of Debian 6.1', () => {
 
       it("reads the QEMU note's registers exactly as QEMU's info registers printed them", () => {
         const r = d.cpus[0].registers;
-        for (const name of ['cr0', 'cr2', 'cr3', 'cr4', 'rip', 'rsp', 'rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'r8', 'r15']) {
+        for (const name of [
+          'cr0',
+          'cr2',
+          'cr3',
+          'cr4',
+          'rip',
+          'rsp',
+          'rax',
+          'rbx',
+          'rcx',
+          'rdx',
+          'rsi',
+          'rdi',
+          'rbp',
+          'r8',
+          'r15',
+        ]) {
           expect(r.get(name), name).toBe(qemu.get(name));
         }
         for (const seg of ['cs', 'ss', 'ds', 'es', 'fs', 'gs']) {
@@ -102,8 +127,10 @@ describe('QEMU 7.2 x86_64 cores of Debian 6.1', () => {
   }
 });
 
-describe("QEMU 7.2 kdump-zlib cores (flattened) of the same stops", () => {
-  for (const dir of readdirSync(FIXTURES).filter((d) => existsSync(join(FIXTURES, d, 'core.kdump.gz'))).sort()) {
+describe('QEMU 7.2 kdump-zlib cores (flattened) of the same stops', () => {
+  for (const dir of readdirSync(FIXTURES)
+    .filter((d) => existsSync(join(FIXTURES, d, 'core.kdump.gz')))
+    .sort()) {
     it(`${dir}: same machine, registers, VMCOREINFO and table frames as the ELF core`, () => {
       const path = join(FIXTURES, dir);
       const elf = openDump(bytesSource(gunzipSync(readFileSync(join(path, 'core.elf.gz')))));
@@ -112,7 +139,9 @@ describe("QEMU 7.2 kdump-zlib cores (flattened) of the same stops", () => {
       expect(k.description).toContain('zlib');
       expect(k.machine).toBe(elf.machine); // aarch64 from NT_PRSTATUS: QEMU writes utsname.machine "Unknown"
       expect(k.description).toContain(elf.machine === 'aarch64' ? '65536-byte pages' : '4096-byte pages');
-      expect(k.cpus.map((c) => Object.fromEntries(c.registers))).toEqual(elf.cpus.map((c) => Object.fromEntries(c.registers)));
+      expect(k.cpus.map((c) => Object.fromEntries(c.registers))).toEqual(
+        elf.cpus.map((c) => Object.fromEntries(c.registers)),
+      );
       expect(k.vmcoreinfo?.fields).toEqual(elf.vmcoreinfo?.fields);
       const a = new Uint8Array(4096);
       const b = new Uint8Array(4096);
@@ -131,7 +160,9 @@ describe("QEMU 7.2 kdump-zlib cores (flattened) of the same stops", () => {
 });
 
 describe('QEMU 7.2 AArch64 cores of Debian 6.1 (cortex-a57, KASLR)', () => {
-  for (const dir of readdirSync(FIXTURES).filter((d) => d.startsWith('aarch64-')).sort()) {
+  for (const dir of readdirSync(FIXTURES)
+    .filter((d) => d.startsWith('aarch64-'))
+    .sort()) {
     it(`${dir}: NT_PRSTATUS registers as info registers printed them; swapper_pg_dir - kimage_voffset is TTBR1_EL1 at EL1`, () => {
       const path = join(FIXTURES, dir);
       const d = openDump(bytesSource(gunzipSync(readFileSync(join(path, 'core.elf.gz')))));

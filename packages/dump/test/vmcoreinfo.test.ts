@@ -64,10 +64,17 @@ describe('VMCOREINFO', () => {
 
   it('arm64: swapper_pg_dir - kimage_voffset, VA bits from TCR_EL1.T1SZ or VA_BITS', () => {
     const r = kernelRoot(parseVmcoreinfo(ARM64), 'aarch64');
-    expect(r).toEqual({ root: 0x42042000n, how: 'SYMBOL(swapper_pg_dir)=0xffff800009e42000 - NUMBER(kimage_voffset)=0xffff7fffc7e00000', vaBits: 48 });
+    expect(r).toEqual({
+      root: 0x42042000n,
+      how: 'SYMBOL(swapper_pg_dir)=0xffff800009e42000 - NUMBER(kimage_voffset)=0xffff7fffc7e00000',
+      vaBits: 48,
+    });
     const r52 = kernelRoot(parseVmcoreinfo(ARM64.replace('T1SZ)=16', 'T1SZ)=12')), 'aarch64');
     expect(r52?.vaBits).toBe(52);
-    expect(kernelRoot(parseVmcoreinfo(ARM64.replace('TCR_EL1_T1SZ', 'X').replace('VA_BITS)=48', 'VA_BITS)=39')), 'aarch64')?.vaBits).toBe(39);
+    expect(
+      kernelRoot(parseVmcoreinfo(ARM64.replace('TCR_EL1_T1SZ', 'X').replace('VA_BITS)=48', 'VA_BITS)=39')), 'aarch64')
+        ?.vaBits,
+    ).toBe(39);
   });
 
   it('riscv64: kernel-image symbols minus va_kernel_pa_offset, linear-map ones from PAGE_OFFSET and phys_ram_base', () => {

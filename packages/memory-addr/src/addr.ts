@@ -102,7 +102,8 @@ export function fromBigUnchecked(x: bigint): number | bigint {
 
 /** High 32 bits of an address (as an unsigned 32-bit number); throws {@link AddressError} for anything that is not one. */
 export function hi32(x: AddrLike): number {
-  if (typeof x === 'number' && x >= 0 && x <= Number.MAX_SAFE_INTEGER && Math.floor(x) === x) return (x / 4294967296) >>> 0;
+  if (typeof x === 'number' && x >= 0 && x <= Number.MAX_SAFE_INTEGER && Math.floor(x) === x)
+    return (x / 4294967296) >>> 0;
   split64(x as bigint);
   return splitHi();
 }
@@ -168,5 +169,5 @@ export function fromHalves(hi: number, lo: number): number | bigint {
 
 /** Whether `x` is a 32-bit word: an integer that `>>> 0` or `| 0` leaves unchanged. */
 function isWord(x: number): boolean {
-  return typeof x === 'number' && ((x >>> 0) === x || (x | 0) === x);
+  return typeof x === 'number' && (x >>> 0 === x || (x | 0) === x);
 }

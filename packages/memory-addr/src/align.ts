@@ -10,7 +10,7 @@
  */
 
 import { describe, POW2_MAX, SAFE_MAX_BIG } from './_util.js';
-import { ADDR_MAX, type AddrLike, AddressError, type AnyAddr, fromBigUnchecked, toAddrValue } from './addr.js';
+import { ADDR_MAX, AddressError, type AddrLike, type AnyAddr, fromBigUnchecked, toAddrValue } from './addr.js';
 import { PAGE_SIZE_4K } from './constants.js';
 
 const TWO_32 = 4294967296;

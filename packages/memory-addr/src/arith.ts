@@ -12,7 +12,7 @@
  */
 
 import { canonSigned, describe, hexOf, I64_MAX, I64_MIN } from './_util.js';
-import { ADDR_MAX, type AddrLike, AddressError, type AnyAddr, fromBigUnchecked, toAddrValue } from './addr.js';
+import { ADDR_MAX, AddressError, type AddrLike, type AnyAddr, fromBigUnchecked, toAddrValue } from './addr.js';
 
 type Value = number | bigint;
 

@@ -19,7 +19,11 @@ import { PAGE_SIZE_1G, PAGE_SIZE_2M, PAGE_SIZE_4K } from './constants.js';
 /** A one-shot iterator over page addresses of type `A` (use it in `for…of` or spread it). */
 export type PageIter<A> = Generator<A, undefined, unknown>;
 
-function* steps<A>(cur: number | bigint, end: number | bigint, step: number | bigint): Generator<A, undefined, unknown> {
+function* steps<A>(
+  cur: number | bigint,
+  end: number | bigint,
+  step: number | bigint,
+): Generator<A, undefined, unknown> {
   if (typeof step === 'number') {
     while (typeof cur === 'number' && cur < end) {
       yield cur as A;
@@ -45,11 +49,7 @@ function* steps<A>(cur: number | bigint, end: number | bigint, step: number | bi
  */
 export function dynPageIter<A extends AnyAddr>(start: A, end: A, pageSize: AddrLike): PageIter<A> | undefined;
 export function dynPageIter(start: AddrLike, end: AddrLike, pageSize: AddrLike): PageIter<number | bigint> | undefined;
-export function dynPageIter(
-  start: AddrLike,
-  end: AddrLike,
-  pageSize: AddrLike,
-): PageIter<number | bigint> | undefined {
+export function dynPageIter(start: AddrLike, end: AddrLike, pageSize: AddrLike): PageIter<number | bigint> | undefined {
   const s = toAddrValue(start, 'page iterator start');
   const e = toAddrValue(end, 'page iterator end');
   const size = toAddrValue(pageSize, 'page size');

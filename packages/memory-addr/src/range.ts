@@ -9,14 +9,7 @@
  */
 
 import { hexOf } from './_util.js';
-import {
-  type AddrLike,
-  AddressError,
-  type AnyAddr,
-  type PhysAddr,
-  type VirtAddr,
-  toAddrValue,
-} from './addr.js';
+import { AddressError, type AddrLike, type AnyAddr, type PhysAddr, toAddrValue, type VirtAddr } from './addr.js';
 import { checkedAdd, subAddr } from './arith.js';
 import { type FormatOptions, formatAddr } from './format.js';
 

@@ -146,7 +146,8 @@ describe('the halves helpers refuse what is not an address', () => {
     }
     expect(() => hi32(-1n)).toThrow(/-0x1n is not an address/);
     expect(() => lo32(-0x1000)).toThrow(AddressError);
-    for (const bad of [-1n, 1n << 64n, 5, '5', undefined]) expect(() => split64(bad as bigint), String(bad)).toThrow(AddressError);
+    for (const bad of [-1n, 1n << 64n, 5, '5', undefined])
+      expect(() => split64(bad as bigint), String(bad)).toThrow(AddressError);
     expect(() => hi32(Symbol('x') as unknown as bigint)).toThrow(/got symbol/);
   });
 

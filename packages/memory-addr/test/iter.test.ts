@@ -6,11 +6,11 @@ import {
   PAGE_SIZE_1G,
   PAGE_SIZE_2M,
   type PageIter,
+  type PhysAddr,
+  pa,
   pageIter1G,
   pageIter2M,
   pageIter4K,
-  type PhysAddr,
-  pa,
   type VirtAddr,
   va,
 } from '../src/index.js';

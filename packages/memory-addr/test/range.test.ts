@@ -113,7 +113,9 @@ describe('AddrRange', () => {
 });
 
 describe('AddrRange against the bigint model (property)', () => {
-  const range = fc.tuple(u64Input, u64Input).map(([[a, ai], [b, bi]]) => (a <= b ? { s: a, e: b, si: ai, ei: bi } : { s: b, e: a, si: bi, ei: ai }));
+  const range = fc
+    .tuple(u64Input, u64Input)
+    .map(([[a, ai], [b, bi]]) => (a <= b ? { s: a, e: b, si: ai, ei: bi } : { s: b, e: a, si: bi, ei: ai }));
 
   it('construction, size and contains', () => {
     fc.assert(

@@ -6,10 +6,10 @@
  */
 
 import { WalkBudgetError } from '@page-table/core';
-import { type Audit, type AuditSink, type Problem, type ProblemKind, type Tally, auditTables } from '../audit.js';
+import { type Audit, type AuditSink, auditTables, type Problem, type ProblemKind, type Tally } from '../audit.js';
 import type { Context } from '../context.js';
 import { EXIT_FAILURE } from '../errors.js';
-import { type LeafFilter, describeFilter, filterJson, isFiltered } from '../filter.js';
+import { describeFilter, filterJson, isFiltered, type LeafFilter } from '../filter.js';
 import { type OpenedImage, openImage } from '../image.js';
 import { displayVa } from '../mappings.js';
 import { hex } from '../numbers.js';
@@ -57,9 +57,11 @@ export function headerLine(ctx: Context, img: OpenedImage, filter?: LeafFilter):
     parts.push(style.bold(t.mode.meta.name) + (t.upper ? ', TTBR1 (upper range)' : ''));
     parts.push(`root ${hex(t.root)} (${t.mode.register(t.root, t.upper)})`);
   } else {
-    for (const t of img.opened) parts.push(`${style.bold(t.mode.meta.name)}: root ${hex(t.root)} (${t.mode.register(t.root, t.upper)})`);
+    for (const t of img.opened)
+      parts.push(`${style.bold(t.mode.meta.name)}: root ${hex(t.root)} (${t.mode.register(t.root, t.upper)})`);
   }
-  if (img.source !== 'option') parts.push(`root from ${img.source === 'qemu-note' ? 'the QEMU register note' : 'VMCOREINFO'}: ${img.detail}`);
+  if (img.source !== 'option')
+    parts.push(`root from ${img.source === 'qemu-note' ? 'the QEMU register note' : 'VMCOREINFO'}: ${img.detail}`);
   parts.push(`image ${img.input.file}: ${img.input.description}`);
   if (filter !== undefined && isFiltered(filter)) parts.push(`only ${describeFilter(filter)}`);
   return parts.join(style.dim(' · '));
@@ -82,7 +84,14 @@ export function jsonHead(command: string, img: OpenedImage, filter: LeafFilter):
       regions: img.input.regions.map((r) => ({ paddr: hex(r.paddr), size: hex(r.size), stored: hex(r.stored) })),
     },
     root: { paddr: hex(img.root), source: img.source, detail: img.detail },
-    tables: img.opened.map((t) => ({ mode: t.mode.id, title: t.mode.meta.name, levels: t.mode.levels, root: hex(t.root), upper: t.upper, register: t.mode.register(t.root, t.upper) })),
+    tables: img.opened.map((t) => ({
+      mode: t.mode.id,
+      title: t.mode.meta.name,
+      levels: t.mode.levels,
+      root: hex(t.root),
+      upper: t.upper,
+      register: t.mode.register(t.root, t.upper),
+    })),
     upper: img.upper,
     filter: filterJson(filter),
   };
@@ -96,7 +105,11 @@ export function auditImage(args: ImageArgs, img: OpenedImage, sink: AuditSink, f
   const has = (f: number) => img.memory.frameWord(f) >= 0;
   let total: Audit | undefined;
   for (const t of img.opened) {
-    const a = auditTables(t.mode, t.pt, has, t.upper ? t.mode.upperBits : 0n, sink, { filter, leafFlags: img.leafFlags, maxEntries: args.maxEntries });
+    const a = auditTables(t.mode, t.pt, has, t.upper ? t.mode.upperBits : 0n, sink, {
+      filter,
+      leafFlags: img.leafFlags,
+      maxEntries: args.maxEntries,
+    });
     total = total === undefined ? a : sumAudits(total, a);
     if (a.stopped !== undefined) break;
   }
@@ -120,7 +133,8 @@ export function imageAliases(args: ImageArgs, img: OpenedImage): Array<{ paddr: 
   try {
     for (const t of img.opened) {
       const upperBits = t.upper ? t.mode.upperBits : 0n;
-      for (const a of t.pt.aliases({ maxEntries })) out.push({ paddr: BigInt(a.paddr), vas: a.reaches.map((r) => displayVa(r.va, upperBits)) });
+      for (const a of t.pt.aliases({ maxEntries }))
+        out.push({ paddr: BigInt(a.paddr), vas: a.reaches.map((r) => displayVa(r.va, upperBits)) });
     }
   } catch (e) {
     if (e instanceof WalkBudgetError) return undefined;
@@ -133,7 +147,11 @@ export function imageAliases(args: ImageArgs, img: OpenedImage): Array<{ paddr: 
  * The exit status of a walk: 0, or 1 with one line on stderr saying how far
  * the walk got when the work budget stopped it (what came before is out).
  */
-export function budgetExit(ctx: Context, args: ImageArgs, stopped: { entries: number; at: bigint } | undefined): number {
+export function budgetExit(
+  ctx: Context,
+  args: ImageArgs,
+  stopped: { entries: number; at: bigint } | undefined,
+): number {
   if (stopped === undefined) return 0;
   const budget = args.maxEntries === undefined ? 'the default --max-entries' : `--max-entries ${args.maxEntries}`;
   ctx.io.stderr.write(
@@ -144,7 +162,10 @@ export function budgetExit(ctx: Context, args: ImageArgs, stopped: { entries: nu
 
 function sumAudits(a: Audit, b: Audit): Audit {
   const levels = Math.max(a.tablesPerLevel.length, b.tablesPerLevel.length);
-  const tablesPerLevel = Array.from({ length: levels }, (_, i) => (a.tablesPerLevel[i] ?? 0) + (b.tablesPerLevel[i] ?? 0));
+  const tablesPerLevel = Array.from(
+    { length: levels },
+    (_, i) => (a.tablesPerLevel[i] ?? 0) + (b.tablesPerLevel[i] ?? 0),
+  );
   const addTallies = <K>(x: Map<K, Tally>, y: Map<K, Tally>) => {
     const out = new Map<K, Tally>();
     for (const [k, t] of x) out.set(k, { ...t });
@@ -243,7 +264,9 @@ export function problemLines(ctx: Context, log: ProblemLog, kinds: ReadonlyMap<P
     const shown = new Map<ProblemKind, number>();
     for (const p of log.kept) shown.set(p.kind, (shown.get(p.kind) ?? 0) + 1);
     const more = [...kinds].map(([k, n]) => [k, n - (shown.get(k) ?? 0)] as const).filter(([, n]) => n > 0);
-    lines.push(`  ${style.yellow('!')} … and ${log.count - log.kept.length} more (${more.map(([k, n]) => `${n} ${k}`).join(', ')}; --json lists every one)`);
+    lines.push(
+      `  ${style.yellow('!')} … and ${log.count - log.kept.length} more (${more.map(([k, n]) => `${n} ${k}`).join(', ')}; --json lists every one)`,
+    );
   }
   return lines;
 }

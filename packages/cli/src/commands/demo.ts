@@ -7,16 +7,16 @@
  */
 
 import { writeFileSync } from 'node:fs';
-import { parse as parsePath, format as formatPath } from 'node:path';
-import { type MappingFlags, type PageSize, shortFlags } from '@page-table/core';
+import { format as formatPath, parse as parsePath } from 'node:path';
 import { MAIR_VALUE } from '@page-table/arch-aarch64';
+import { type MappingFlags, type PageSize, shortFlags } from '@page-table/core';
 import type { Context } from '../context.js';
+import { buildDemo, type Demo, type DemoTable, TABLE_POOL_OFFSET, TABLE_RAM_SIZE } from '../demo-layout.js';
 import { CliError, fsReason, usageError } from '../errors.js';
-import { type Demo, type DemoTable, TABLE_POOL_OFFSET, TABLE_RAM_SIZE, buildDemo } from '../demo-layout.js';
-import { MappingTable, flagNames, mappingJson, mappingRows, pageSizeName, permPaint } from '../mappings.js';
+import { flagNames, MappingTable, mappingJson, mappingRows, pageSizeName, permPaint } from '../mappings.js';
 import { MODES, type Mode } from '../modes.js';
 import { formatBytes, formatBytesApprox, hex } from '../numbers.js';
-import { MODE_OPTIONS, flag, modeOption, parse, str } from '../options.js';
+import { flag, MODE_OPTIONS, modeOption, parse, str } from '../options.js';
 import { renderTable } from '../table.js';
 import { JSON_SCHEMA, jsonText } from './common.js';
 
@@ -176,7 +176,9 @@ function demoLines(ctx: Context, demo: Demo, tables: readonly TableReport[], sav
   );
   if (demo.note !== undefined) lines.push(`${style.dim('note')} ${demo.note}`);
   if (saved !== undefined) {
-    lines.push(`${style.dim('image')} ${saved.file} (${formatBytes(ram.size)} of RAM at ${hex(ram.base)}); read it back with:`);
+    lines.push(
+      `${style.dim('image')} ${saved.file} (${formatBytes(ram.size)} of RAM at ${hex(ram.base)}); read it back with:`,
+    );
     for (const c of saved.commands) lines.push(`  ${style.green(c)}`);
   }
   return lines;

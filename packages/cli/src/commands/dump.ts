@@ -14,15 +14,15 @@ import { MappingTable, mappingJson } from '../mappings.js';
 import { formatBytes, formatBytesApprox, hex } from '../numbers.js';
 import { IMAGE_OPTIONS, imageArgs, parse } from '../options.js';
 import {
-  HUMAN_PROBLEMS,
-  ProblemLog,
   auditImage,
+  budgetExit,
+  HUMAN_PROBLEMS,
   headerLine,
   imageAliases,
   jsonHead,
+  ProblemLog,
   problemJson,
   problemLines,
-  budgetExit,
   withImage,
 } from './common.js';
 
@@ -49,7 +49,12 @@ export function dumpCommand(ctx: Context, argv: readonly string[]): number {
       for (const [k, v] of Object.entries(jsonHead('dump', img, filter))) json.field(k, v);
       const log = new ProblemLog(JSON_PROBLEMS);
       json.open('mappings');
-      const audit = auditImage(args, img, { row: (r) => json.item(mappingJson(r)), problem: (x) => log.add(x) }, filter);
+      const audit = auditImage(
+        args,
+        img,
+        { row: (r) => json.item(mappingJson(r)), problem: (x) => log.add(x) },
+        filter,
+      );
       json.close();
       json.open('problems');
       if (log.overflowed) auditImage(args, img, { problem: (x) => json.item(problemJson(x)) }, filter);
@@ -57,7 +62,8 @@ export function dumpCommand(ctx: Context, argv: readonly string[]): number {
       json.close();
       const aliases = audit.stopped === undefined ? imageAliases(args, img) : undefined;
       json.open('aliases');
-      for (const a of aliases ?? []) json.item({ table: hex(a.paddr), reaches: a.vas.length, vas: a.vas.slice(0, ALIAS_VAS * 8).map(hex) });
+      for (const a of aliases ?? [])
+        json.item({ table: hex(a.paddr), reaches: a.vas.length, vas: a.vas.slice(0, ALIAS_VAS * 8).map(hex) });
       json.close();
       const tableFrames = audit.tablesPerLevel.reduce((a, b) => a + b, 0);
       json.field('summary', {
@@ -88,12 +94,19 @@ export function dumpCommand(ctx: Context, argv: readonly string[]): number {
       ),
     );
     if (audit.restricted > 0) {
-      out.line(style.dim(`${audit.restricted} leaves have fewer permissions than their own bits (tables above restrict them): "(leaf …)" shows their own`));
+      out.line(
+        style.dim(
+          `${audit.restricted} leaves have fewer permissions than their own bits (tables above restrict them): "(leaf …)" shows their own`,
+        ),
+      );
     }
     for (const line of problemLines(ctx, log, audit.problemKinds)) out.line(line);
     if (audit.stopped === undefined) {
       const aliases = imageAliases(args, img);
-      if (aliases === undefined) out.line(style.dim('shared tables not listed: the tables hold more entries than the alias scan keeps in memory'));
+      if (aliases === undefined)
+        out.line(
+          style.dim('shared tables not listed: the tables hold more entries than the alias scan keeps in memory'),
+        );
       else for (const line of aliasLines(ctx, aliases)) out.line(line);
     }
     out.flush();
@@ -101,16 +114,21 @@ export function dumpCommand(ctx: Context, argv: readonly string[]): number {
   });
 }
 
-
 /** The aliases as information: which tables several entries reach, and from which VAs. */
 function aliasLines(ctx: Context, aliases: ReadonlyArray<{ paddr: bigint; vas: bigint[] }>): string[] {
   if (aliases.length === 0) return [];
   const { style } = ctx;
-  const lines = ['', style.bold(`${aliases.length} ${aliases.length === 1 ? 'table is' : 'tables are'} shared (reached from several VAs, each listed above):`)];
+  const lines = [
+    '',
+    style.bold(
+      `${aliases.length} ${aliases.length === 1 ? 'table is' : 'tables are'} shared (reached from several VAs, each listed above):`,
+    ),
+  ];
   for (const a of aliases.slice(0, HUMAN_ALIASES)) {
     const more = a.vas.length > ALIAS_VAS ? `, … (${a.vas.length} in all)` : '';
     lines.push(`  table ${hex(a.paddr)} from VA ${a.vas.slice(0, ALIAS_VAS).map(hex).join(', ')}${more}`);
   }
-  if (aliases.length > HUMAN_ALIASES) lines.push(`  … and ${aliases.length - HUMAN_ALIASES} more (--json lists every one)`);
+  if (aliases.length > HUMAN_ALIASES)
+    lines.push(`  … and ${aliases.length - HUMAN_ALIASES} more (--json lists every one)`);
   return lines;
 }

@@ -14,7 +14,7 @@ import { JsonWriter, LineWriter } from '../line-writer.js';
 import { flagNames, permPaint } from '../mappings.js';
 import { hex, hexPad, parseU64 } from '../numbers.js';
 import { IMAGE_OPTIONS, imageArgs, parse } from '../options.js';
-import { auditImage, headerLine, jsonHead, budgetExit, withImage } from './common.js';
+import { auditImage, budgetExit, headerLine, jsonHead, withImage } from './common.js';
 
 /** The options of `ptm find-pa`: the image's and the filter's. */
 export const FIND_PA_OPTIONS = { ...IMAGE_OPTIONS, ...FILTER_OPTIONS } as const;
@@ -61,7 +61,14 @@ export function findPaCommand(ctx: Context, argv: readonly string[]): number {
       json.open('hits');
       for (const target of targets) {
         search(target, (h) =>
-          json.item({ pa: hex(target), va: hex(h.va), leafVa: hex(h.leafVa), leafPa: hex(h.leafPa), size: hex(h.size), flags: flagNames(h.flags) }),
+          json.item({
+            pa: hex(target),
+            va: hex(h.va),
+            leafVa: hex(h.leafVa),
+            leafPa: hex(h.leafPa),
+            size: hex(h.size),
+            flags: flagNames(h.flags),
+          }),
         );
       }
       json.close();
@@ -76,7 +83,9 @@ export function findPaCommand(ctx: Context, argv: readonly string[]): number {
       out.line('');
       out.line(`PA ${style.bold(hex(target))}`);
       const n = search(target, (h) =>
-        out.line(`  VA ${hexPad(h.va, 16)}  in ${hexPad(h.leafVa, 16)}+${hex(h.size)}  ${perm(shortFlags(h.flags))}  ${flagNames(h.flags).join('|')}`.trimEnd()),
+        out.line(
+          `  VA ${hexPad(h.va, 16)}  in ${hexPad(h.leafVa, 16)}+${hex(h.size)}  ${perm(shortFlags(h.flags))}  ${flagNames(h.flags).join('|')}`.trimEnd(),
+        ),
       );
       out.line(style.dim(n === 0 ? '  mapped by no VA' : `  mapped by ${n} ${n === 1 ? 'VA' : 'VAs'}`));
     }
@@ -84,4 +93,3 @@ export function findPaCommand(ctx: Context, argv: readonly string[]): number {
     return budgetExit(ctx, args, stopped);
   });
 }
-

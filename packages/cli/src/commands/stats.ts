@@ -14,7 +14,18 @@ import type { Mode } from '../modes.js';
 import { formatBytes, formatBytesApprox, hex } from '../numbers.js';
 import { IMAGE_OPTIONS, imageArgs, parse } from '../options.js';
 import { renderTable } from '../table.js';
-import { HUMAN_PROBLEMS, ProblemLog, auditImage, headerLine, budgetExit, jsonHead, jsonText, problemJson, problemLines, withImage } from './common.js';
+import {
+  auditImage,
+  budgetExit,
+  HUMAN_PROBLEMS,
+  headerLine,
+  jsonHead,
+  jsonText,
+  ProblemLog,
+  problemJson,
+  problemLines,
+  withImage,
+} from './common.js';
 
 /** Problems the stats JSON lists in full (it says how many there were in all). */
 const JSON_PROBLEMS = 1000;
@@ -51,7 +62,11 @@ function statsJson(mode: Mode, a: Audit, log: ProblemLog): Record<string, unknow
     mapped: {
       leaves: a.leaves,
       bytes: hex(a.mappedBytes),
-      byPageSize: [...a.bySize].map(([size, t]) => ({ pageSize: pageSizeName(size), leaves: t.leaves, bytes: hex(t.bytes) })),
+      byPageSize: [...a.bySize].map(([size, t]) => ({
+        pageSize: pageSizeName(size),
+        leaves: t.leaves,
+        bytes: hex(t.bytes),
+      })),
       byFlags: [...a.byFlags].map(([flags, t]) => ({ flags: flagNames(flags), leaves: t.leaves, bytes: hex(t.bytes) })),
     },
     restrictedLeaves: a.restricted,
@@ -73,12 +88,22 @@ function statsLines(ctx: Context, mode: Mode, a: Audit, log: ProblemLog): string
   levelRows.push(['', 'total', String(frames), formatBytes(BigInt(frames) * 4096n)]);
   const sizeRows = [...a.bySize].map(([size, t]) => [pageSizeName(size), String(t.leaves), formatBytesApprox(t.bytes)]);
   sizeRows.push(['total', String(a.leaves), formatBytesApprox(a.mappedBytes)]);
-  const flagRows = [...a.byFlags].map(([flags, t]) => [shortFlags(flags), flagNames(flags).join('|') || 'none', String(t.leaves), formatBytesApprox(t.bytes)]);
+  const flagRows = [...a.byFlags].map(([flags, t]) => [
+    shortFlags(flags),
+    flagNames(flags).join('|') || 'none',
+    String(t.leaves),
+    formatBytesApprox(t.bytes),
+  ]);
   return [
     '',
     head('Table frames per level'),
     ...renderTable(
-      [{ header: 'level', align: 'right' }, { header: 'table' }, { header: 'frames', align: 'right' }, { header: 'bytes', align: 'right' }],
+      [
+        { header: 'level', align: 'right' },
+        { header: 'table' },
+        { header: 'frames', align: 'right' },
+        { header: 'bytes', align: 'right' },
+      ],
       levelRows,
       style.dim,
     ),

@@ -10,13 +10,13 @@ import { shortFlags } from '@page-table/core';
 import { type AccessOutcome, type AccessProbe, accessName, createAccessProbe, sizeName } from '../access.js';
 import type { Context } from '../context.js';
 import { usageError } from '../errors.js';
+import type { OpenedTable } from '../image.js';
 import { flagNames, pageSizeName, permPaint } from '../mappings.js';
 import { MMU_OPTIONS, mmuRequest } from '../mmu-options.js';
 import { hex, hexPad, parseU64 } from '../numbers.js';
 import { IMAGE_OPTIONS, imageArgs, parse } from '../options.js';
 import { renderTable } from '../table.js';
-import { type Translation, type WalkStep, translateVa } from '../translate.js';
-import type { OpenedTable } from '../image.js';
+import { type Translation, translateVa, type WalkStep } from '../translate.js';
 import { headerLine, jsonEnvelope, jsonText, withImage } from './common.js';
 
 /** The options of `ptm translate`: the image's, and the MMU's. */
@@ -52,7 +52,10 @@ export function translateCommand(ctx: Context, argv: readonly string[]): number 
         jsonText({
           ...jsonEnvelope('translate', img),
           mmu: probe === undefined ? null : mmuJson(probe),
-          translations: results.map((t, i) => ({ ...translationJson(t), access: outcomes === undefined ? null : accessJson(outcomes[i]) })),
+          translations: results.map((t, i) => ({
+            ...translationJson(t),
+            access: outcomes === undefined ? null : accessJson(outcomes[i]),
+          })),
         }),
       );
       return 0;
@@ -74,7 +77,14 @@ function withLeafFlags(t: Translation, leafFlags: ((entry: bigint, flags: number
   const leaf = t.steps.at(-1);
   if (leafFlags === undefined || t.result === undefined || leaf === undefined) return t;
   const own = t.result.leafFlags;
-  return { ...t, result: { ...t.result, flags: leafFlags(leaf.entry, t.result.flags), leafFlags: own === undefined ? undefined : leafFlags(leaf.entry, own) } };
+  return {
+    ...t,
+    result: {
+      ...t.result,
+      flags: leafFlags(leaf.entry, t.result.flags),
+      leafFlags: own === undefined ? undefined : leafFlags(leaf.entry, own),
+    },
+  };
 }
 
 /** The JSON of the MMU's setup (schema in the README). */
@@ -98,7 +108,10 @@ export function accessJson(o: AccessOutcome): Record<string, unknown> {
     permissions: o.permissions === undefined ? null : flagNames(o.permissions),
     fault: o.fault === undefined ? null : { ...o.fault.json, summary: o.fault.summary },
     stop: o.stop ?? null,
-    update: o.update === undefined ? null : { entryPa: hex(o.update.entryPa), before: hex(o.update.before), after: hex(o.update.after) },
+    update:
+      o.update === undefined
+        ? null
+        : { entryPa: hex(o.update.entryPa), before: hex(o.update.before), after: hex(o.update.after) },
     walk: o.steps.map((s) => ({
       level: s.level,
       table: s.table,
@@ -133,14 +146,29 @@ function accessLines(ctx: Context, probe: AccessProbe, o: AccessOutcome): string
     lines.push(`${head}${style.red(o.fault.summary)}`);
     info.push(...o.fault.detail);
     if (o.stop !== undefined) info.push(['stop', o.stop]);
-    info.push(['permissions', o.permissions === undefined ? 'none (no page reached)' : `${perm(shortFlags(o.permissions))}  ${flagNames(o.permissions).join('|') || '(none)'}`]);
+    info.push([
+      'permissions',
+      o.permissions === undefined
+        ? 'none (no page reached)'
+        : `${perm(shortFlags(o.permissions))}  ${flagNames(o.permissions).join('|') || '(none)'}`,
+    ]);
   }
-  if (o.update !== undefined) info.push(['would write', `${hexPad(o.update.after, 16)} over ${hexPad(o.update.before, 16)} at ${hex(o.update.entryPa)}`]);
+  if (o.update !== undefined)
+    info.push([
+      'would write',
+      `${hexPad(o.update.after, 16)} over ${hexPad(o.update.before, 16)} at ${hex(o.update.entryPa)}`,
+    ]);
   const width = Math.max(0, ...info.map(([k]) => k.length));
   for (const [k, v] of info) lines.push(`  ${style.dim(k.padEnd(width))}  ${v}`);
   if (o.steps.length === 0) return lines;
   const withKind = o.steps.some((s) => s.kind !== undefined);
-  const rows = o.steps.map((s) => [s.table, String(s.index), hex(s.entryPa), hexPad(s.entry, 16), ...(withKind ? [s.kind ?? ''] : [])]);
+  const rows = o.steps.map((s) => [
+    s.table,
+    String(s.index),
+    hex(s.entryPa),
+    hexPad(s.entry, 16),
+    ...(withKind ? [s.kind ?? ''] : []),
+  ]);
   lines.push(
     ...renderTable(
       [
@@ -148,7 +176,9 @@ function accessLines(ctx: Context, probe: AccessProbe, o: AccessOutcome): string
         { header: 'index', align: 'right' },
         { header: 'entry at' },
         { header: 'entry' },
-        ...(withKind ? [{ header: 'kind', paint: (t: string) => (t === 'invalid' || t === 'reserved' ? style.red(t) : t) }] : []),
+        ...(withKind
+          ? [{ header: 'kind', paint: (t: string) => (t === 'invalid' || t === 'reserved' ? style.red(t) : t) }]
+          : []),
       ],
       rows,
       style.dim,

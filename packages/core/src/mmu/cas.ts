@@ -20,7 +20,8 @@ export class EntryCas {
   /** Writes `next` as the low word if the entry still holds (`hi`, `lo`); false when it changed (walk again). */
   swapLo(words: Uint32Array, w: number, lo: number, hi: number, next: number): boolean {
     const buf = words.buffer;
-    if (typeof SharedArrayBuffer !== 'undefined' && buf instanceof SharedArrayBuffer) return this.sharedSwap(words, w, lo, hi, next);
+    if (typeof SharedArrayBuffer !== 'undefined' && buf instanceof SharedArrayBuffer)
+      return this.sharedSwap(words, w, lo, hi, next);
     if (words[w] !== lo >>> 0 || words[w + 1] !== hi >>> 0) return false;
     words[w] = next;
     return true;

@@ -16,7 +16,8 @@ export type Halves = readonly [hi: number, lo: number];
 
 function show(x: unknown): string {
   if (typeof x === 'bigint') return `${x < 0n ? '-' : ''}0x${(x < 0n ? -x : x).toString(16)}`;
-  if (typeof x === 'number') return Number.isInteger(x) && Math.abs(x) > 9 ? `${x < 0 ? '-' : ''}0x${Math.abs(x).toString(16)}` : String(x);
+  if (typeof x === 'number')
+    return Number.isInteger(x) && Math.abs(x) > 9 ? `${x < 0 ? '-' : ''}0x${Math.abs(x).toString(16)}` : String(x);
   return typeof x === 'symbol' ? x.toString() : typeof x;
 }
 

@@ -38,7 +38,8 @@ export interface GdbRemoteOptions {
  * Anything that resumes, steps, writes or detaches (`c s C S G P M X Z z
  * vCont k D R`) is refused before it reaches the wire.
  */
-const ALLOWED = /^(qSupported(:[\x20-\x7e]*)?|qXfer:features:read:[\w.-]+:[0-9a-f]+,[0-9a-f]+|QStartNoAckMode|qqemu\.PhyMemMode|Qqemu\.PhyMemMode:[01]|p[0-9a-f]+|g|m[0-9a-f]+,[0-9a-f]+|\?)$/;
+const ALLOWED =
+  /^(qSupported(:[\x20-\x7e]*)?|qXfer:features:read:[\w.-]+:[0-9a-f]+,[0-9a-f]+|QStartNoAckMode|qqemu\.PhyMemMode|Qqemu\.PhyMemMode:[01]|p[0-9a-f]+|g|m[0-9a-f]+,[0-9a-f]+|\?)$/;
 
 const MAX_RETRANSMIT = 3;
 
@@ -136,21 +137,31 @@ export class GdbRemote {
   async readRegisters(names: readonly string[]): Promise<Map<string, bigint>> {
     return this.link.exclusive(async () => {
       if (this.registers.size === 0) {
-        throw new GdbError('Unsupported', 'the gdbstub offers no target description (qXfer:features:read): register numbers are unknown');
+        throw new GdbError(
+          'Unsupported',
+          'the gdbstub offers no target description (qXfer:features:read): register numbers are unknown',
+        );
       }
       const out = new Map<string, bigint>();
       let g: string | undefined;
       for (const name of names) {
         const reg = this.register(name);
         if (reg === undefined) {
-          throw new GdbError('Unsupported', `the gdbstub's target description (${this.architecture ?? 'no architecture'}) has no register ${name}`);
+          throw new GdbError(
+            'Unsupported',
+            `the gdbstub's target description (${this.architecture ?? 'no architecture'}) has no register ${name}`,
+          );
         }
         let hex = await this.link.text(`p${reg.regnum.toString(16)}`);
         if (hex === '') {
           g ??= await this.link.text('g');
           const at = this.gOffset(reg);
           hex = at === undefined ? '' : g.slice(2 * at, 2 * at + reg.bitsize / 4);
-          if (hex.length !== reg.bitsize / 4) throw new GdbError('Unsupported', `the gdbstub answers neither p nor g for register ${reg.name} (${reg.regnum})`);
+          if (hex.length !== reg.bitsize / 4)
+            throw new GdbError(
+              'Unsupported',
+              `the gdbstub answers neither p nor g for register ${reg.name} (${reg.regnum})`,
+            );
         }
         out.set(name, decodeRegister(hex, reg));
       }
@@ -183,7 +194,10 @@ export class GdbRemote {
     return this.link.exclusive(async () => {
       const before = await this.link.text('qqemu.PhyMemMode');
       if (before !== '0' && before !== '1') {
-        throw new GdbError('Unsupported', `the gdbstub does not support QEMU's physical memory mode (qqemu.PhyMemMode answered "${before}")`);
+        throw new GdbError(
+          'Unsupported',
+          `the gdbstub does not support QEMU's physical memory mode (qqemu.PhyMemMode answered "${before}")`,
+        );
       }
       if (before === '0') {
         const ok = await this.link.text('Qqemu.PhyMemMode:1');
@@ -214,7 +228,10 @@ export class GdbRemote {
         throw new GdbError('TargetError', `the gdbstub could not read ${want} bytes at 0x${at.toString(16)} (${hex})`);
       }
       if (hex.length === 0 || hex.length % 2 !== 0 || hex.length > 2 * want || !/^[0-9a-fA-F]+$/.test(hex)) {
-        throw new GdbError('Protocol', `the gdbstub answered m${at.toString(16)},${want.toString(16)} with "${hex.slice(0, 40)}"`);
+        throw new GdbError(
+          'Protocol',
+          `the gdbstub answered m${at.toString(16)},${want.toString(16)} with "${hex.slice(0, 40)}"`,
+        );
       }
       for (let i = 0; i < hex.length / 2; i++) out[done + i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
       done += hex.length / 2;
@@ -241,7 +258,9 @@ function decodeRegister(hex: string, reg: GdbRegister): bigint {
 class Link {
   noAck = false;
   private readonly reader = new PacketReader();
-  private waiter: { resolve: (d: Uint8Array) => void; reject: (e: Error) => void; onEvent: (e: PeerEvent) => void } | undefined;
+  private waiter:
+    | { resolve: (d: Uint8Array) => void; reject: (e: Error) => void; onEvent: (e: PeerEvent) => void }
+    | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private closed: GdbError | undefined;
 
@@ -274,20 +293,28 @@ class Link {
   async readXfer(annex: string, chunk: number): Promise<string> {
     let text = '';
     for (;;) {
-      const reply = await this.request(`qXfer:features:read:${annex}:${text.length.toString(16)},${chunk.toString(16)}`);
+      const reply = await this.request(
+        `qXfer:features:read:${annex}:${text.length.toString(16)},${chunk.toString(16)}`,
+      );
       const kind = String.fromCharCode(reply[0] ?? 0);
       if (kind !== 'm' && kind !== 'l') {
-        throw new GdbError(kind === 'E' ? 'TargetError' : 'Protocol', `the gdbstub answered qXfer:features:read:${annex} with "${latin1(reply.subarray(0, 40))}"`);
+        throw new GdbError(
+          kind === 'E' ? 'TargetError' : 'Protocol',
+          `the gdbstub answered qXfer:features:read:${annex} with "${latin1(reply.subarray(0, 40))}"`,
+        );
       }
       text += latin1(reply.subarray(1));
       if (kind === 'l') return text;
-      if (reply.length === 1) throw new GdbError('Protocol', `the gdbstub's qXfer:features:read:${annex} made no progress`);
+      if (reply.length === 1)
+        throw new GdbError('Protocol', `the gdbstub's qXfer:features:read:${annex} made no progress`);
     }
   }
 
   private request(body: string): Promise<Uint8Array> {
     if (!ALLOWED.test(body)) {
-      return Promise.reject(new GdbError('Forbidden', `refusing to send "${body}": it could resume or change the guest`));
+      return Promise.reject(
+        new GdbError('Forbidden', `refusing to send "${body}": it could resume or change the guest`),
+      );
     }
     if (this.closed) return Promise.reject(this.closed);
     if (this.waiter) return Promise.reject(new GdbError('Protocol', `request ${body} while another is in flight`));
@@ -295,7 +322,10 @@ class Link {
     return new Promise<Uint8Array>((resolve, reject) => {
       let tries = 1;
       const timer = setTimeout(() => {
-        this.closed = new GdbError('Timeout', `no reply from the gdbstub to ${body.split(':')[0]} within ${this.timeoutMs} ms`);
+        this.closed = new GdbError(
+          'Timeout',
+          `no reply from the gdbstub to ${body.split(':')[0]} within ${this.timeoutMs} ms`,
+        );
         finish();
         reject(this.closed);
       }, this.timeoutMs);
@@ -312,7 +342,9 @@ class Link {
         onEvent: (e) => {
           if (e.kind === 'nak' && !this.noAck) {
             if (tries++ >= MAX_RETRANSMIT) {
-              this.waiter?.reject(new GdbError('Protocol', `the gdbstub rejected ${body.split(':')[0]} ${MAX_RETRANSMIT} times`));
+              this.waiter?.reject(
+                new GdbError('Protocol', `the gdbstub rejected ${body.split(':')[0]} ${MAX_RETRANSMIT} times`),
+              );
               return;
             }
             this.transport.send(frame);

@@ -41,13 +41,17 @@ function attrs(tag: string): Map<string, string> {
  * setting the number of its register and those after it. An include cycle
  * is a `Protocol` {@link GdbError}.
  */
-export async function readTargetDescription(load: (annex: string) => Promise<string>, annex = 'target.xml'): Promise<TargetDescription> {
+export async function readTargetDescription(
+  load: (annex: string) => Promise<string>,
+  annex = 'target.xml',
+): Promise<TargetDescription> {
   const registers: GdbRegister[] = [];
   let architecture: string | undefined;
   let next = 0;
   const open = new Set<string>();
   const walk = async (name: string): Promise<void> => {
-    if (open.has(name)) throw new GdbError('Protocol', `the gdbstub's target description includes ${name} inside itself`);
+    if (open.has(name))
+      throw new GdbError('Protocol', `the gdbstub's target description includes ${name} inside itself`);
     open.add(name);
     const xml = (await load(name)).replace(/<!--[\s\S]*?-->/g, '');
     let feature: string | undefined;
