@@ -41,6 +41,26 @@ export function vaHalves(x: AddrLike | unknown, who: string): Halves {
   throw new RangeError(`${who}: VA must be a number or bigint, got ${show(x)}`);
 }
 
+/**
+ * A 64-bit register value (CR3, satp, TTBR0_EL1, MAIR_EL1, PWCL...) as its
+ * unsigned halves, with one rule and one error wording on every MMU: a
+ * non-negative safe integer or a bigint in 0..2^64-1. Registers hold bit
+ * patterns, not addresses, so a negative number is refused rather than
+ * sign-extended (unlike a VA, see {@link vaHalves}). Anything else is a
+ * `RangeError` naming `who` and the register `what`.
+ */
+export function registerHalves(x: unknown, who: string, what: string): Halves {
+  if (typeof x === 'number') {
+    if (Number.isSafeInteger(x) && x >= 0) return [Math.floor(x / TWO32) >>> 0, x >>> 0];
+    throw new RangeError(`${who}: ${what} ${show(x)} is not a non-negative safe integer; pass a bigint`);
+  }
+  if (typeof x === 'bigint') {
+    if (x < 0n || x > U64_MAX) throw new RangeError(`${who}: ${what} ${show(x)} is outside 0..2^64-1`);
+    return [Number(x >> 32n), Number(x & 0xffff_ffffn)];
+  }
+  throw new RangeError(`${who}: ${what} must be a number or bigint, got ${show(x)}`);
+}
+
 /** Halves back to the canonical address value: a number below 2^53, else a bigint. */
 export function halvesValue(hi: number, lo: number): number | bigint {
   hi >>>= 0;
