@@ -58,8 +58,8 @@ import { effectiveFlags, hitIndex } from './mmu-rights.js';
 import { RiscvWalkState, WALK_RETRY, walkRiscv } from './mmu-walk.js';
 import { sfenceVmaAll, sfenceVmaVa } from './sfence-vma.js';
 
-export type { RiscvAdUpdate, RiscvDebugTranslation } from './mmu-debug.js';
 export { type RiscvPhysCheck, RiscvPriv } from './mmu-config.js';
+export type { RiscvAdUpdate, RiscvDebugTranslation } from './mmu-debug.js';
 
 /** The CPU state an {@link RiscvMmu} starts from: raw CSR values named as in the privileged spec. */
 export interface RiscvMmuOptions {
