@@ -86,6 +86,8 @@ export interface RiscvMmuConfig extends RiscvRawRegisters {
   readonly mpp: RiscvPriv;
   /** SUM, MXR and the TLB-hit table they imply. */
   readonly rights: RiscvRights;
+  /** `rights.hitOk`, one load closer to the TLB-hit check. */
+  readonly hitOk: Uint8Array;
 }
 
 const TWO32 = 4294967296;
@@ -135,6 +137,7 @@ export function decodeRiscvConfig(r: RiscvRawRegisters): RiscvMmuConfig {
   const mode = r.satpHi >>> 28;
   const levels = MODE_LEVELS[mode] ?? 0;
   const lo = r.mstatusLo;
+  const rights = riscvRights((lo & MSTATUS_SUM) !== 0, (lo & MSTATUS_MXR) !== 0);
   return Object.freeze({
     satpHi: r.satpHi,
     satpLo: r.satpLo,
@@ -150,7 +153,8 @@ export function decodeRiscvConfig(r: RiscvRawRegisters): RiscvMmuConfig {
     asid: (r.satpHi >>> 12) & 0xffff,
     mprv: (lo & MSTATUS_MPRV) !== 0,
     mpp: ((lo >>> MSTATUS_MPP_SHIFT) & 3) as RiscvPriv,
-    rights: riscvRights((lo & MSTATUS_SUM) !== 0, (lo & MSTATUS_MXR) !== 0),
+    rights,
+    hitOk: rights.hitOk,
   });
 }
 

@@ -12,7 +12,7 @@
 import { Access, type EntryCas, entryIndex, type PhysMemory, type WalkStep } from '@page-table/core';
 import type { PhysAddr } from '@page-table/memory-addr';
 import { accessFaultCause, pageFaultCause } from './fault.js';
-import type { RiscvHart, RiscvMmuConfig } from './mmu-config.js';
+import type { RiscvHart, RiscvMmuConfig, RiscvPhysCheck } from './mmu-config.js';
 import { denialText, PERM_NAPOT, PERM_PBMT_SHIFT, permits } from './mmu-rights.js';
 import { PTE_A, PTE_D, PTE_G, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X } from './pte.js';
 
@@ -48,7 +48,15 @@ export class RiscvWalkState {
     readonly hart: RiscvHart,
     /** The compare-and-swap of every A/D write. */
     readonly cas: EntryCas,
-  ) {}
+  ) {
+    this.pmp = hart.pmp;
+    this.svnapot = hart.svnapot;
+  }
+
+  /** `hart.pmp`, one load closer to the walk. */
+  readonly pmp: RiscvPhysCheck | undefined;
+  /** `hart.svnapot`. */
+  readonly svnapot: boolean;
 
   /** Exception code of the fault. */
   cause = 0;
@@ -99,7 +107,7 @@ export function walkRiscv(
   trace: WalkStep[] | undefined,
 ): number {
   const mem = s.mem;
-  const pmp = s.hart.pmp;
+  const pmp = s.pmp;
   const pf = pageFaultCause(access);
   let frame = cfg.rootFrame;
   let level = cfg.levels - 1;
@@ -131,7 +139,7 @@ export function walkRiscv(
       if (pbmt === 3) return s.stop(pf, 'PBMT=3 (reserved value)', level);
     }
     const napot = ehi >>> 31 !== 0;
-    if (napot && !s.hart.svnapot) return s.stop(pf, 'N set without Svnapot (reserved)', level);
+    if (napot && !s.svnapot) return s.stop(pf, 'N set without Svnapot (reserved)', level);
     const ppn = (elo >>> 10) + (ehi & PPN_HI_MASK) * PPN_LO_SPAN;
     if ((elo & (PTE_R | PTE_X)) === 0) {
       // Step 4: a pointer to the next level.

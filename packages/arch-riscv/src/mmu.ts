@@ -124,6 +124,7 @@ export class RiscvMmu implements EmulatorMmu<RiscvFault> {
   faultTvalLo = 0;
 
   private readonly hart: RiscvHart;
+  private readonly pmp: RiscvPhysCheck | undefined;
   private readonly tlb: SoftTlb;
   private readonly ws: RiscvWalkState;
   // The registers, decoded; replaced (never changed) by each setter.
@@ -149,6 +150,7 @@ export class RiscvMmu implements EmulatorMmu<RiscvFault> {
       svnapot: options.svnapot === true,
       pmp: options.pmp,
     });
+    this.pmp = options.pmp;
     this.ws = new RiscvWalkState(mem, this.hart, new EntryCas());
     const [hi, lo] = registerHalves(options.satp ?? 0, 'RiscvMmu', 'satp');
     const s = legalSatp(this.hart, hi, lo);
@@ -335,7 +337,7 @@ export class RiscvMmu implements EmulatorMmu<RiscvFault> {
     if (slot >= 0) {
       const perm = tlb.perm(slot);
       // Permissions are re-checked against the current privilege, SUM and MXR; a store on a clean entry re-walks to set D.
-      if (cfg.rights.hitOk[hitIndex(p, access, perm)] !== 0) {
+      if (cfg.hitOk[hitIndex(p, access, perm)] !== 0) {
         this.stats.hits++;
         this.lastPerm = perm;
         this.lastLevel = tlb.levelOf(slot);
@@ -445,7 +447,7 @@ export class RiscvMmu implements EmulatorMmu<RiscvFault> {
   private untranslated(hi: number, lo: number, access: Access, p: RiscvPriv): number {
     if (hi >= 0x20_0000) return this.fail(accessFaultCause(access), hi, lo);
     const pa = hi * TWO32 + lo;
-    const pmp = this.hart.pmp;
+    const pmp = this.pmp;
     if (pmp !== undefined && !pmp(pa, access, p)) return this.fail(accessFaultCause(access), hi, lo);
     this.lastLevel = -1;
     return pa;
@@ -453,7 +455,7 @@ export class RiscvMmu implements EmulatorMmu<RiscvFault> {
 
   /** The PMP/PMA check of the final PA. */
   private finish(pa: number, hi: number, lo: number, access: Access, p: RiscvPriv): number {
-    const pmp = this.hart.pmp;
+    const pmp = this.pmp;
     if (pmp !== undefined && !pmp(pa, access, p)) return this.fail(accessFaultCause(access), hi, lo);
     this.lastPriv = p;
     return pa;
