@@ -25,6 +25,10 @@ const RESERVED_HI = 0x1fc0_0000;
 /** PPN bits 22..43 in the high word. */
 const PPN_HI_MASK = 0x3f_ffff;
 const PPN_LO_SPAN = 0x40_0000;
+/** Low-word bits a pointer entry has clear, but V: every flag except G. */
+const POINTER_MASK_LO = PTE_V | PTE_R | PTE_W | PTE_X | PTE_U | PTE_A | PTE_D;
+/** High-word bits a pointer entry has clear: N, PBMT and the reserved bits 60:54 (all above the PPN). */
+const POINTER_MASK_HI = ~PPN_HI_MASK;
 
 /** A walk's outcome: success. */
 export const WALK_OK = 0;
@@ -129,6 +133,14 @@ export function walkRiscv(
     let elo = words[w];
     const ehi = words[w + 1];
     trace?.push({ level, index: idx, entryPaddr: entryPa as PhysAddr, entry: entryValue(ehi, elo) });
+    // The common pointer: V = 1, R = W = X = U = A = D = 0, no reserved, PBMT or N bits, not at the last level.
+    // It passes every check below, so it goes straight to the next level.
+    if ((elo & POINTER_MASK_LO) === PTE_V && (ehi & POINTER_MASK_HI) === 0 && level !== 0) {
+      if ((elo & PTE_G) !== 0) global = true;
+      frame = (elo >>> 10) + ehi * PPN_LO_SPAN;
+      level--;
+      continue;
+    }
     // Step 3: invalid, reserved R/W/X encodings and reserved bits.
     if ((elo & PTE_V) === 0) return s.stop(pf, 'V=0', level);
     if ((elo & (PTE_R | PTE_W)) === PTE_W) return s.stop(pf, 'W=1 without R (reserved encoding)', level);
