@@ -77,7 +77,7 @@ export class LA64TlbInstructions {
           (op === INVTLB_NON_GLOBAL && !g) ||
           (op === INVTLB_ASID && !g && t.asid[i] === a)
         )
-          t.e[i] = 0;
+          t.invalidate(i);
       }
       if (op === INVTLB_NON_GLOBAL) this.soft.flushNonGlobal();
       else if (op === INVTLB_ASID) this.soft.flushNonGlobal(a);
@@ -140,7 +140,7 @@ export class LA64TlbInstructions {
     const t = this.tlb;
     if (ps === t.stlbps) return;
     t.stlbps = ps;
-    t.e.fill(0, 0, t.mtlbStart);
+    t.invalidateStlb();
     this.soft.flushAll();
   }
 
