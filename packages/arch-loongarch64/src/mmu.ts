@@ -16,10 +16,8 @@ import {
   accessError,
   checkAccess,
   createSoftTlb,
-  type DebugTranslation,
   type EmulatorMmu,
-  halvesValue,
-  MappingFlags,
+  type MappingFlags,
   type MmuFaultReport,
   type MmuInfo,
   type MmuStats,
@@ -31,14 +29,20 @@ import {
   vaHalves,
   vaHi,
   vaLo,
-  type WalkStep,
 } from '@page-table/core';
-import { type AddrLike, fromHalves, type PhysAddr, toAddrValue, type VirtAddr } from '@page-table/memory-addr';
+import { type AddrLike, fromHalves, type PhysAddr } from '@page-table/memory-addr';
 import { LA64AdeSubcode, LA64Ecode, type LA64Fault, la64Fault } from './fault.js';
+import { decodeLA64Config, dmwIndex, type LA64MmuConfig, type LA64RawRegisters, layoutOrThrow } from './mmu-config.js';
+import { type LA64DebugTranslation, la64DebugReport } from './mmu-debug.js';
 import { describeLA64Fault, LA64_MMU_INFO } from './mmu-report.js';
-import { type LA64WalkLayout, layoutProblem, RefillWalker, reg64 } from './refill.js';
-import { PWCH_4LEVEL, PWCL_4LEVEL } from './registers.js';
-import { type LA64TlbEntry, type LA64TlbEntryInfo, type LA64TlbGeometry, La64Tlb, pow2, ppnFrameOf } from './tlb.js';
+import { permFlags } from './mmu-rights.js';
+import { LA64RefillWalk } from './mmu-walk.js';
+import { layoutProblem } from './refill.js';
+import { PWCH_4LEVEL, PWCL_4LEVEL, reg64 } from './registers.js';
+import { type LA64TlbEntry, type LA64TlbEntryInfo, type LA64TlbGeometry, La64Tlb, pow2 } from './tlb.js';
+import { LA64TlbInstructions, softLevel } from './tlb-invalidate.js';
+
+export type { LA64DebugTranslation, LA64TranslationPath } from './mmu-debug.js';
 
 /**
  * What an `LA64Mmu` is built from: the CPU's CSRs as raw values (numbers or
@@ -113,59 +117,22 @@ export interface LA64MmuRegisters {
   readonly misc: number;
 }
 
-/** How a debug translation was (or would be) made. */
-export type LA64TranslationPath = 'direct' | 'dmw' | 'address-error' | 'tlb' | 'walk' | 'refill';
-
-/**
- * `debugTranslate`'s report. `steps` are the loads of the refill walk over
- * the current tables (LDDIR per directory level, then LDPTE's even and odd
- * PTE), made whenever the VA goes through the TLB — also on a TLB hit,
- * where comparing them with `entry` shows a stale entry.
- */
-export interface LA64DebugTranslation extends DebugTranslation<LA64Fault> {
-  /** `direct` (CRMD.DA), `dmw` (a window), `address-error` (ADE), `tlb` (an entry already in the TLB), `walk` (a refill by the MMU would fill it), `refill` (TLB miss with `ptw: false`). */
-  readonly path: LA64TranslationPath;
-  /** The window that matched, for `path: 'dmw'`. */
-  readonly dmw?: number;
-  /** The TLB entry that translates (for `walk`: the one the refill would write, `index` -1). */
-  readonly entry?: LA64TlbEntryInfo;
-  /** Permissions of the page the VA falls in (the matched half), whatever the access's outcome. */
-  readonly perms?: MappingFlags;
-}
-
 const TWO32 = 4294967296;
-const READ = Access.Read;
-const WRITE = Access.Write;
-const EXECUTE = Access.Execute;
-
-// The permission word cached per page: the TLB half's V D PLV MAT (bits 0-5), NR NX RPLV (6-8), log2 of the size (9-14).
-const P_V = 1;
-const P_D = 2;
-const P_NR = 1 << 6;
-const P_NX = 1 << 7;
-const P_RPLV = 1 << 8;
-
 const CRMD_DA = 1 << 3;
-const CRMD_PG = 1 << 4;
-
-function matFlags(mat: number): MappingFlags {
-  return mat === 0 ? MappingFlags.DEVICE : mat === 2 ? MappingFlags.UNCACHED : 0;
-}
-
-/**
- * SoftTlb level of the 4 KiB pages cached from an entry of page size 2^ps:
- * the smallest whose block (2^(12+9·level)) holds the whole pair, so that one
- * `flushVa` drops them all; 0 for a 4 KiB pair (two `flushVa`s).
- */
-function softLevel(ps: number): number {
-  return ps === 12 ? 0 : Math.ceil((ps + 1 - 12) / 9);
-}
 
 function checkWidth(name: string, v: number | undefined): number {
   const x = v ?? 48;
   if (!Number.isInteger(x) || x < 33 || x > 48)
     throw new RangeError(`loongarch64: ${name} must be an integer in 33..48, got ${x}`);
   return x;
+}
+
+function big(hi: number, lo: number): bigint {
+  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+}
+
+function unsupported(layout: string): RangeError {
+  return new RangeError(`loongarch64: unsupported page-walk layout: ${layout}`);
 }
 
 /**
@@ -211,117 +178,97 @@ export class LA64Mmu implements EmulatorMmu<LA64Fault> {
   /** After a faulting {@link translatePa}: low 32 bits of BADV. */
   faultVaLo = 0;
 
-  private crmdValue = CRMD_DA;
-  private plv = 0;
-  private direct = true;
-  private readonly directFlags = new Int32Array(3);
-  private pgdlHi = 0;
-  private pgdlLo = 0;
-  private pgdhHi = 0;
-  private pgdhLo = 0;
-  private pwclValue = PWCL_4LEVEL;
-  private pwchValue = PWCH_4LEVEL;
-  private layout: LA64WalkLayout | string;
-  private asidValue = 0;
-  private readonly dmwHi = new Uint32Array(4);
-  private readonly dmwLo = new Uint32Array(4);
-  private readonly dmwVseg = new Int32Array(4);
-  private readonly dmwPlv = new Uint8Array(4);
-  private readonly dmwFlags = new Int32Array(4);
-  private dmwOn = false;
-  private miscValue = 0;
-
+  private cfg: LA64MmuConfig;
   private readonly tlb: La64Tlb;
   private readonly soft: SoftTlb;
-  private readonly walker: RefillWalker;
-  private readonly vaHiMask: number;
+  private readonly ops: LA64TlbInstructions;
+  private readonly walk: LA64RefillWalk;
   private readonly paHiMask: number;
   private readonly legalShift: number;
-
-  // Result of the slow path and of the last successful translation.
-  private sPerm = 0;
-  private sFrame = 0;
+  // The last successful translation: its permission word, or the flags of a direct one (-1: through the TLB).
   private lastPerm = 0;
   private lastDirect = -1;
-  private lastSizeLog2 = 0;
+  // The PA of a miss comes back in a field: a PA above 2^31 returned from a call is a heap number, allocated per miss.
+  private missPa = 0;
 
   /** Builds the MMU from the CPU's CSRs; throws `RangeError` for a value out of range or a walk layout it does not support. */
   constructor(mem: PhysMemory, options: LA64MmuOptions = {}) {
     this.mem = mem;
     this.palen = checkWidth('palen', options.palen);
     this.valen = checkWidth('valen', options.valen);
-    this.vaHiMask = 2 ** (this.valen - 32) - 1;
     this.paHiMask = 2 ** (this.palen - 32) - 1;
     this.legalShift = this.valen - 33;
     this.ptw = options.ptw ?? true;
     this.tlb = new La64Tlb(options, this.palen);
     this.soft = createSoftTlb(options.tlbEntries ?? options.softTlbEntries ?? 1024, 'loongarch64 MMU');
-    this.walker = new RefillWalker(mem, this.palen);
-    this.pwclValue = reg64(options.pwcl ?? PWCL_4LEVEL, 'pwcl')[1];
-    this.pwchValue = reg64(options.pwch ?? PWCH_4LEVEL, 'pwch')[1];
-    this.layout = layoutProblem(this.pwclValue, this.pwchValue);
-    if (typeof this.layout === 'string')
-      throw new RangeError(`loongarch64: unsupported page-walk layout: ${this.layout}`);
-    this.tlb.stlbps = options.stlbps === undefined ? this.layout.ptBase : reg64(options.stlbps, 'stlbps')[1] & 0x3f;
-    this.crmd = options.crmd ?? CRMD_DA;
-    this.pgdl = options.pgdl ?? 0;
-    this.pgdh = options.pgdh ?? 0;
-    this.asid = options.asid ?? 0;
-    this.writeDmw(0, options.dmw0 ?? 0);
-    this.writeDmw(1, options.dmw1 ?? 0);
-    this.writeDmw(2, options.dmw2 ?? 0);
-    this.writeDmw(3, options.dmw3 ?? 0);
-    this.misc = options.misc ?? 0;
+    this.ops = new LA64TlbInstructions(this.tlb, this.soft, this.valen);
+    this.walk = new LA64RefillWalk(mem, this.palen);
+    const pwcl = reg64(options.pwcl ?? PWCL_4LEVEL, 'pwcl')[1];
+    const pwch = reg64(options.pwch ?? PWCH_4LEVEL, 'pwch')[1];
+    const layout = layoutProblem(pwcl, pwch);
+    if (typeof layout === 'string') throw unsupported(layout);
+    this.tlb.stlbps = options.stlbps === undefined ? layout.ptBase : reg64(options.stlbps, 'stlbps')[1] & 0x3f;
+    const crmd = reg64(options.crmd ?? CRMD_DA, 'crmd')[1];
+    const [pgdlHi, pgdlLo] = reg64(options.pgdl ?? 0, 'pgdl');
+    const [pgdhHi, pgdhLo] = reg64(options.pgdh ?? 0, 'pgdh');
+    const asid = reg64(options.asid ?? 0, 'asid')[1] & 0x3ff;
+    const dmw = [options.dmw0, options.dmw1, options.dmw2, options.dmw3].map((x, n) => reg64(x ?? 0, `dmw${n}`));
+    const misc = reg64(options.misc ?? 0, 'misc')[1];
+    this.cfg = decodeLA64Config({
+      crmd,
+      pgdlHi,
+      pgdlLo: (pgdlLo & 0xffff_f000) >>> 0,
+      pgdhHi,
+      pgdhLo: (pgdhLo & 0xffff_f000) >>> 0,
+      pwcl,
+      pwch,
+      asid,
+      dmwHi: dmw.map((h) => h[0]),
+      dmwLo: dmw.map((h) => h[1]),
+      misc,
+    });
   }
 
   // ------------------------------------------------------------ registers
-  // Each setter is the guest's CSRWR of that register, with its TLB effects.
+  // Each setter is the guest's CSRWR of that register, with its TLB effects; the configuration is rebuilt.
   // Values are 64-bit (a negative number or bigint is taken as two's complement); anything else throws `RangeError`.
+
+  private write(patch: Partial<LA64RawRegisters>): void {
+    this.cfg = decodeLA64Config({ ...this.cfg.raw, ...patch }, this.cfg);
+  }
 
   /** CRMD: PLV (1:0), DA (3), PG (4), DATF (6:5), DATM (8:7). */
   get crmd(): number {
-    return this.crmdValue;
+    return this.cfg.raw.crmd;
   }
   /** CRMD written: PLV, DA/PG and DATF/DATM take effect at once; nothing is flushed (the manual does not flush either, and TLB hits re-check the PLV). */
   set crmd(value: AddrLike) {
-    const v = reg64(value, 'crmd')[1];
-    this.crmdValue = v;
-    this.plv = v & 3;
-    // DA=1, PG=0 is direct translation; the combinations the manual leaves undefined are treated as mapped (as QEMU).
-    this.direct = (v & CRMD_DA) !== 0 && (v & CRMD_PG) === 0;
-    const rw = MappingFlags.READ | MappingFlags.WRITE | MappingFlags.EXECUTE;
-    const datf = (v >>> 5) & 3;
-    const datm = (v >>> 7) & 3;
-    this.directFlags[READ] = rw | matFlags(datm);
-    this.directFlags[WRITE] = rw | matFlags(datm);
-    this.directFlags[EXECUTE] = rw | matFlags(datf);
+    this.write({ crmd: reg64(value, 'crmd')[1] });
   }
 
   /** PGDL, the root for VAs with bit 63 = 0 (bits 11:0 read 0). */
   get pgdl(): bigint {
-    return (BigInt(this.pgdlHi >>> 0) << 32n) | BigInt(this.pgdlLo >>> 0);
+    return big(this.cfg.raw.pgdlHi, this.cfg.raw.pgdlLo);
   }
   /** PGDL written: used by the next refill walk; nothing is flushed (TLB entries already filled stay until INVTLB). */
   set pgdl(value: AddrLike) {
     const [hi, lo] = reg64(value, 'pgdl');
-    this.pgdlHi = hi;
-    this.pgdlLo = (lo & 0xffff_f000) >>> 0;
+    this.write({ pgdlHi: hi, pgdlLo: (lo & 0xffff_f000) >>> 0 });
   }
 
   /** PGDH, the root for VAs with bit 63 = 1 (bits 11:0 read 0). */
   get pgdh(): bigint {
-    return (BigInt(this.pgdhHi >>> 0) << 32n) | BigInt(this.pgdhLo >>> 0);
+    return big(this.cfg.raw.pgdhHi, this.cfg.raw.pgdhLo);
   }
   /** PGDH written: as {@link pgdl}, nothing is flushed. */
   set pgdh(value: AddrLike) {
     const [hi, lo] = reg64(value, 'pgdh');
-    this.pgdhHi = hi;
-    this.pgdhLo = (lo & 0xffff_f000) >>> 0;
+    this.write({ pgdhHi: hi, pgdhLo: (lo & 0xffff_f000) >>> 0 });
   }
 
   /** PWCL: PTbase, PTwidth, Dir1/Dir2 base and width, PTEWidth. */
   get pwcl(): number {
-    return this.pwclValue;
+    return this.cfg.raw.pwcl;
   }
   /**
    * PWCL written; nothing is flushed. Any value is accepted, as by the CSR
@@ -330,18 +277,16 @@ export class LA64Mmu implements EmulatorMmu<LA64Fault> {
    * LDPTE throws a `RangeError` saying why. {@link setPwc} checks at once.
    */
   set pwcl(value: AddrLike) {
-    this.pwclValue = reg64(value, 'pwcl')[1];
-    this.layout = layoutProblem(this.pwclValue, this.pwchValue);
+    this.write({ pwcl: reg64(value, 'pwcl')[1] });
   }
 
   /** PWCH: Dir3/Dir4 base and width. */
   get pwch(): number {
-    return this.pwchValue;
+    return this.cfg.raw.pwch;
   }
   /** PWCH written; as {@link pwcl}, nothing is flushed and the layout is checked by the next walk. */
   set pwch(value: AddrLike) {
-    this.pwchValue = reg64(value, 'pwch')[1];
-    this.layout = layoutProblem(this.pwclValue, this.pwchValue);
+    this.write({ pwch: reg64(value, 'pwch')[1] });
   }
 
   /** PWCL and PWCH together; throws `RangeError` (changing nothing) for a layout this model cannot walk. Nothing is flushed. */
@@ -349,19 +294,17 @@ export class LA64Mmu implements EmulatorMmu<LA64Fault> {
     const l = reg64(pwcl, 'pwcl')[1];
     const h = reg64(pwch, 'pwch')[1];
     const layout = layoutProblem(l, h);
-    if (typeof layout === 'string') throw new RangeError(`loongarch64: unsupported page-walk layout: ${layout}`);
-    this.pwclValue = l;
-    this.pwchValue = h;
-    this.layout = layout;
+    if (typeof layout === 'string') throw unsupported(layout);
+    this.write({ pwcl: l, pwch: h });
   }
 
   /** ASID.ASID (bits 9:0): the current address space. */
   get asid(): number {
-    return this.asidValue;
+    return this.cfg.asid;
   }
   /** ASID written: bits 9:0 select the address space; TLB entries are ASID-tagged, so nothing is flushed. */
   set asid(value: AddrLike) {
-    this.asidValue = reg64(value, 'asid')[1] & 0x3ff;
+    this.write({ asid: reg64(value, 'asid')[1] & 0x3ff });
   }
 
   /** DMW0: PLV0..3 enables (3:0), MAT (5:4), VSEG (63:60); a window for fetches and data. */
@@ -400,6 +343,19 @@ export class LA64Mmu implements EmulatorMmu<LA64Fault> {
     this.writeDmw(3, value);
   }
 
+  private readDmw(n: number): bigint {
+    return big(this.cfg.raw.dmwHi[n], this.cfg.raw.dmwLo[n]);
+  }
+
+  private writeDmw(n: number, value: AddrLike): void {
+    const [hi, lo] = reg64(value, `dmw${n}`);
+    const raw = this.cfg.raw;
+    this.write({
+      dmwHi: raw.dmwHi.map((x, i) => (i === n ? hi : x)),
+      dmwLo: raw.dmwLo.map((x, i) => (i === n ? lo : x)),
+    });
+  }
+
   /** STLBPS.PS (5:0): the page size of the STLB. */
   get stlbps(): number {
     return this.tlb.stlbps;
@@ -410,40 +366,32 @@ export class LA64Mmu implements EmulatorMmu<LA64Fault> {
    * expects software to flush it); the same size flushes nothing.
    */
   set stlbps(value: AddrLike) {
-    const ps = reg64(value, 'stlbps')[1] & 0x3f;
-    if (ps === this.tlb.stlbps) return;
-    this.tlb.stlbps = ps;
-    this.tlb.e.fill(0, 0, this.tlb.mtlbStart);
-    this.soft.flushAll();
+    this.ops.setStlbps(reg64(value, 'stlbps')[1] & 0x3f);
   }
 
   /** MISC: DWPL0..2 (bits 16..18) disable the D-bit store check at PLV0..2. */
   get misc(): number {
-    return this.miscValue;
+    return this.cfg.raw.misc;
   }
   /** MISC written: DWPL0..2 take effect at once (TLB hits re-check them), so nothing is flushed. */
   set misc(value: AddrLike) {
-    this.miscValue = reg64(value, 'misc')[1];
+    this.write({ misc: reg64(value, 'misc')[1] });
   }
 
   /** The CSRs as the MMU holds them. */
   get registers(): LA64MmuRegisters {
-    const big = (hi: number, lo: number) => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+    const r = this.cfg.raw;
+    const dmw = [0, 1, 2, 3].map((i) => big(r.dmwHi[i], r.dmwLo[i]));
     return {
-      crmd: this.crmdValue,
+      crmd: r.crmd,
       pgdl: this.pgdl,
       pgdh: this.pgdh,
-      pwcl: this.pwclValue,
-      pwch: this.pwchValue,
-      asid: this.asidValue,
-      dmw: [0, 1, 2, 3].map((i) => big(this.dmwHi[i], this.dmwLo[i])) as unknown as readonly [
-        bigint,
-        bigint,
-        bigint,
-        bigint,
-      ],
+      pwcl: r.pwcl,
+      pwch: r.pwch,
+      asid: r.asid,
+      dmw: dmw as unknown as readonly [bigint, bigint, bigint, bigint],
       stlbps: this.tlb.stlbps,
-      misc: this.miscValue,
+      misc: r.misc,
     };
   }
 
@@ -484,56 +432,69 @@ export class LA64Mmu implements EmulatorMmu<LA64Fault> {
     if (access !== 0 && access !== 1 && access !== 2) throw accessError(access);
     hi >>>= 0;
     lo >>>= 0;
-    if (this.direct) {
-      this.lastDirect = this.directFlags[access];
-      this.lastSizeLog2 = this.palen;
+    const cfg = this.cfg;
+    if (cfg.direct) {
+      this.lastDirect = cfg.directFlags[access];
       return (hi & this.paHiMask) * TWO32 + lo;
     }
     // The window search is a call: under 460 bytes of bytecode this method is inlined, and its PA is not boxed as a heap number.
-    const dmw = this.dmwOn ? this.dmwIndex(hi, access) : -1;
+    const dmw = cfg.dmwOn ? dmwIndex(cfg, hi, access) : -1;
     if (dmw >= 0) {
-      this.lastDirect = this.dmwFlags[dmw];
-      this.lastSizeLog2 = this.palen;
+      this.lastDirect = cfg.dmwFlags[dmw];
       return (hi & this.paHiMask) * TWO32 + lo;
     }
     const top = (hi | 0) >> this.legalShift;
     if (top !== 0 && top !== -1) {
-      return this.fail(hi, lo, LA64Ecode.ADE, access === EXECUTE ? LA64AdeSubcode.ADEF : LA64AdeSubcode.ADEM, false);
+      return this.fail(hi, lo, LA64Ecode.ADE, access === 2 ? LA64AdeSubcode.ADEF : LA64AdeSubcode.ADEM, false);
     }
-    const slot = this.soft.lookup(hi, lo, this.asidValue);
-    // The PA of a miss comes back in a field: a PA above 2^31 returned from a call is a heap number, allocated per miss.
+    const slot = this.soft.lookup(hi, lo, cfg.asid);
     if (slot < 0) return this.miss(hi, lo, access) < 0 ? -1 : this.missPa;
     this.stats.hits++;
     const perm = this.soft.perm(slot);
-    const code = this.check(perm, access);
+    const code = cfg.rights.codes[access * 512 + (perm & 511)];
     if (code !== 0) return this.fail(hi, lo, code, 0, false);
     this.lastPerm = perm;
     this.lastDirect = -1;
     return this.soft.frameOf(slot) * 4096 + (lo & 0xfff);
   }
 
-  /** The direct-mapped window that translates VA[63:32] `hi` for `access` at the current PLV, or -1. */
-  private dmwIndex(hi: number, access: Access): number {
-    const seg = hi >>> 28;
-    const bit = 1 << this.plv;
-    const n = access === EXECUTE ? 2 : 4;
-    for (let i = 0; i < n; i++) if ((this.dmwPlv[i] & bit) !== 0 && this.dmwVseg[i] === seg) return i;
-    return -1;
-  }
-
-  /** The PA found by the last successful {@link miss}. */
-  private missPa = 0;
-
   /** A software-TLB miss: the TLB (refilled when `ptw`), then the checks. 0 with the PA in `missPa`, or -1 (the fault recorded). */
   private miss(hi: number, lo: number, access: Access): number {
-    if (!this.slow(hi, lo)) return this.fail(hi, lo, LA64Ecode.PIL + access, 0, true);
-    const perm = this.sPerm;
-    const code = this.check(perm, access);
+    const cfg = this.cfg;
+    const t = this.tlb;
+    const va48 = this.ops.va48(hi, lo);
+    let i = t.find(va48, cfg.asid);
+    if (i < 0) {
+      this.stats.misses++;
+      if (!this.ptw) return this.fail(hi, lo, LA64Ecode.PIL + access, 0, true);
+      const w = this.walk;
+      w.walker.reset();
+      w.run(cfg, layoutOrThrow(cfg), hi, lo);
+      i = this.ops.refillSlot(va48, w.ps);
+      w.fill(t, i, va48, cfg.asid);
+    } else {
+      this.stats.hits++;
+    }
+    const w = this.walk;
+    w.page(t, i, hi, lo);
+    this.soft.insert(hi, lo, t.asid[i], t.g[i] !== 0, w.frame, softLevel(t.ps[i]), w.perm);
+    const perm = w.perm;
+    const code = cfg.rights.codes[access * 512 + (perm & 511)];
     if (code !== 0) return this.fail(hi, lo, code, 0, false);
     this.lastPerm = perm;
     this.lastDirect = -1;
-    this.missPa = this.sFrame * 4096 + (lo & 0xfff);
+    this.missPa = w.frame * 4096 + (lo & 0xfff);
     return 0;
+  }
+
+  private fail(hi: number, lo: number, ecode: number, esubcode: number, refill: boolean): number {
+    this.faultEcode = ecode;
+    this.faultEsubcode = esubcode;
+    this.faultRefill = refill;
+    this.faultVaHi = hi;
+    this.faultVaLo = lo;
+    this.stats.faults++;
+    return -1;
   }
 
   /** The fault of the last faulting translation, as a record (allocates). */
@@ -544,12 +505,12 @@ export class LA64Mmu implements EmulatorMmu<LA64Fault> {
 
   /** Effective permissions of the last successful translation. */
   get lastFlags(): MappingFlags {
-    return this.lastDirect >= 0 ? this.lastDirect : this.permFlags(this.lastPerm);
+    return this.lastDirect >= 0 ? this.lastDirect : permFlags(this.cfg.rights, this.lastPerm);
   }
 
   /** Size reported for the last successful translation (see {@link translate}). */
   get lastSize(): number {
-    return pow2(this.lastDirect >= 0 ? this.lastSizeLog2 : (this.lastPerm >>> 9) & 63);
+    return pow2(this.lastDirect >= 0 ? this.palen : (this.lastPerm >>> 9) & 63);
   }
 
   /**
@@ -559,156 +520,10 @@ export class LA64Mmu implements EmulatorMmu<LA64Fault> {
    * the page's permissions, and the result `translate` would return.
    */
   debugTranslate(va: AddrLike, access: Access = Access.Read): LA64DebugTranslation {
-    return sharedReport(this.debugReport(va, access));
-  }
-
-  private debugReport(va: AddrLike, access: Access): LA64DebugTranslation {
     checkAccess(access);
     const [hi, lo] = vaHalves(va, 'loongarch64 MMU');
-    const v = halvesValue(hi, lo) as VirtAddr;
-    const linear = (hi & this.paHiMask) * TWO32 + lo;
-    const none = { access, updates: [] as const };
-    if (this.direct) {
-      const flags = this.directFlags[access];
-      const size = pow2(this.palen);
-      return {
-        va: v,
-        ...none,
-        steps: [],
-        path: 'direct',
-        perms: flags,
-        permissions: flags,
-        leafSize: size,
-        result: { paddr: linear as PhysAddr, size, flags },
-      };
-    }
-    if (this.dmwOn) {
-      const bit = 1 << this.plv;
-      const n = access === EXECUTE ? 2 : 4;
-      for (let i = 0; i < n; i++) {
-        if ((this.dmwPlv[i] & bit) !== 0 && this.dmwVseg[i] === hi >>> 28) {
-          const flags = this.dmwFlags[i];
-          const size = pow2(this.palen);
-          return {
-            va: v,
-            ...none,
-            steps: [],
-            path: 'dmw',
-            dmw: i,
-            perms: flags,
-            permissions: flags,
-            leafSize: size,
-            result: { paddr: linear as PhysAddr, size, flags },
-          };
-        }
-      }
-    }
-    const top = (hi | 0) >> this.legalShift;
-    if (top !== 0 && top !== -1) {
-      const fault = la64Fault(LA64Ecode.ADE, access === EXECUTE ? LA64AdeSubcode.ADEF : LA64AdeSubcode.ADEM, v);
-      return {
-        va: v,
-        ...none,
-        steps: [],
-        path: 'address-error',
-        result: { fault },
-        stopLevel: -1,
-        stopReason: 'address-error',
-        stop: `${fault.name}: bits 63..${this.valen - 1} of the VA are not all equal and no direct-mapped window matches`,
-      };
-    }
-    // The refill walk over the current tables, recorded.
-    const steps: WalkStep[] = [];
-    const layout = this.layout;
-    let walkNote: string;
-    let walked = false;
-    if (typeof layout === 'string') {
-      walkNote = `no walk: unsupported layout (${layout})`;
-    } else {
-      this.walker.reset(steps);
-      try {
-        this.walk(layout, hi, lo);
-      } finally {
-        this.walker.steps = undefined;
-      }
-      walked = true;
-      walkNote = this.describeWalk(layout, steps);
-    }
-    const va48 = (hi & this.vaHiMask) * TWO32 + lo;
-    let index = this.tlb.find(va48, this.asidValue);
-    let path: LA64TranslationPath = 'tlb';
-    let stop: string;
-    if (index >= 0) {
-      stop = `TLB entry ${index} matches (the tables now: ${walkNote})`;
-    } else if (!this.ptw || !walked) {
-      const fault = la64Fault(LA64Ecode.PIL + access, 0, v, true);
-      const why = this.ptw
-        ? walkNote
-        : `TLB miss and ptw is off: the guest's refill handler runs (the walk a Linux handler makes: ${walkNote})`;
-      return {
-        va: v,
-        ...none,
-        steps,
-        path: 'refill',
-        result: { fault },
-        stopLevel: steps.at(-1)?.level ?? -1,
-        stopReason: 'refill',
-        stop: why,
-      };
-    } else {
-      // What the refill would write, in the TLB's scratch slot (not architecturally visible).
-      const w = this.walker;
-      index = this.tlb.scratch;
-      this.tlb.write(
-        index,
-        va48,
-        this.walkPs,
-        this.asidValue,
-        this.walkLo0,
-        this.walkHi0,
-        w.outLo,
-        w.outHi,
-        false,
-        this.walkSize,
-      );
-      path = 'walk';
-      stop = `TLB miss: the refill loads ${walkNote}`;
-    }
-    this.derive(index, hi, lo, false);
-    const perm = this.sPerm;
-    const entry = this.entryInfo(index);
-    const perms = this.permFlags(perm);
-    // A V = 0 half is no page: it has no permissions and no size.
-    const page = (perm & P_V) !== 0 ? { permissions: perms, leafSize: pow2((perm >>> 9) & 63) } : {};
-    const code = this.check(perm, access);
-    if (code !== 0) {
-      const fault = la64Fault(code, 0, v);
-      const at = { stopLevel: steps.at(-1)?.level ?? -1, stopReason: fault.name };
-      return {
-        va: v,
-        ...none,
-        steps,
-        path,
-        entry,
-        perms,
-        ...page,
-        result: { fault },
-        ...at,
-        stop: `${stop}; ${fault.name}: ${this.faultReason(code, perm)}`,
-      };
-    }
-    const paddr = (this.sFrame * 4096 + (lo & 0xfff)) as PhysAddr;
-    return {
-      va: v,
-      ...none,
-      steps,
-      path,
-      entry,
-      perms,
-      ...page,
-      result: { paddr, size: pow2((perm >>> 9) & 63), flags: perms },
-      stop,
-    };
+    const src = { cfg: this.cfg, walk: this.walk, ops: this.ops, ptw: this.ptw, palen: this.palen, valen: this.valen };
+    return sharedReport(la64DebugReport(src, hi, lo, access));
   }
 
   /** The manual's table and privilege names. */
@@ -742,26 +557,8 @@ export class LA64Mmu implements EmulatorMmu<LA64Fault> {
   invtlb(op: number, asid: AddrLike = 0, va: AddrLike = 0): boolean {
     if (!Number.isInteger(op) || op < 0 || op > 6) return false;
     const a = reg64(asid, 'asid')[1] & 0x3ff;
-    const t = this.tlb;
-    if (op <= 4) {
-      for (let i = 0; i < t.size; i++) {
-        if (t.e[i] === 0) continue;
-        const g = t.g[i] !== 0;
-        if (op <= 1 || (op === 2 && g) || (op === 3 && !g) || (op === 4 && !g && t.asid[i] === a)) t.e[i] = 0;
-      }
-      if (op === 3) this.soft.flushNonGlobal();
-      else if (op === 4) this.soft.flushNonGlobal(a);
-      else this.soft.flushAll();
-      return true;
-    }
-    const [hi, lo] = reg64(va, 'va');
-    const va48 = (hi & this.vaHiMask) * TWO32 + lo;
-    for (let i = 0; i < t.size; i++) {
-      if (t.e[i] === 0 || Math.floor(va48 / pow2(t.ps[i] + 1)) !== t.vpn2[i]) continue;
-      const g = t.g[i] !== 0;
-      if (op === 5 ? !g && t.asid[i] === a : g || t.asid[i] === a) this.drop(i);
-    }
-    return true;
+    const [hi, lo] = op >= 5 ? reg64(va, 'va') : [0, 0];
+    return this.ops.invtlb(op, a, hi, lo);
   }
 
   /**
@@ -771,10 +568,7 @@ export class LA64Mmu implements EmulatorMmu<LA64Fault> {
    * outside 12..VALEN-1.
    */
   tlbfill(entry: LA64TlbEntry): number {
-    const e = this.checkEntry(entry);
-    const i = this.tlb.victim(e.va48, e.ps);
-    this.store(i, e, false);
-    return i;
+    return this.ops.tlbfill(entry, this.cfg.asid);
   }
 
   /**
@@ -783,23 +577,18 @@ export class LA64Mmu implements EmulatorMmu<LA64Fault> {
    * manual requires them equal). Throws `RangeError` for an index out of range.
    */
   tlbwr(index: number, entry: LA64TlbEntry): void {
-    this.checkIndex(index);
-    const e = this.checkEntry(entry);
-    if (index < this.tlb.mtlbStart) e.ps = this.tlb.stlbps;
-    this.store(index, e, entry.ne === true);
+    this.ops.tlbwr(index, entry, this.cfg.asid);
   }
 
   /** TLBRD: the entry at `index`, or `undefined` when it does not exist (E = 0: TLBIDX.NE = 1). */
   tlbrd(index: number): LA64TlbEntryInfo | undefined {
-    this.checkIndex(index);
-    return this.tlb.e[index] === 0 ? undefined : this.entryInfo(index);
+    return this.ops.tlbrd(index);
   }
 
   /** TLBSRCH: the index of the entry matching `ehi` (TLBEHI's VA) for `asid` (default the current ASID), or -1 (TLBIDX.NE = 1). */
   tlbsrch(ehi: AddrLike, asid?: number): number {
     const [hi, lo] = reg64(ehi, 'ehi');
-    const a = asid === undefined ? this.asidValue : asid & 0x3ff;
-    return this.tlb.find((hi & this.vaHiMask) * TWO32 + lo, a);
+    return this.ops.tlbsrch(hi, lo, asid === undefined ? this.cfg.asid : asid & 0x3ff);
   }
 
   /**
@@ -807,12 +596,12 @@ export class LA64Mmu implements EmulatorMmu<LA64Fault> {
    * current ASID in the STLB set `index` falls in, or in the whole MTLB.
    */
   tlbclr(index: number): void {
-    this.clearRange(index, true);
+    this.ops.clear(index, this.cfg.asid);
   }
 
   /** TLBFLUSH with TLBIDX.Index = `index`: invalidates every entry of the STLB set `index` falls in, or of the whole MTLB. */
   tlbflush(index: number): void {
-    this.clearRange(index, false);
+    this.ops.clear(index, -1);
   }
 
   /** Entries of the architectural TLB (valid TLBIDX.Index values are 0 .. tlbSize-1). */
@@ -824,10 +613,7 @@ export class LA64Mmu implements EmulatorMmu<LA64Fault> {
 
   /** CSR.PGD for a refill of `badv`: PGDH when its bit 63 is 1, else PGDL. */
   pgd(badv: AddrLike): bigint {
-    const [hi] = reg64(badv, 'badv');
-    const h = hi >>> 31 ? this.pgdhHi : this.pgdlHi;
-    const l = hi >>> 31 ? this.pgdhLo : this.pgdlLo;
-    return (BigInt(h) << 32n) | BigInt(l);
+    return reg64(badv, 'badv')[0] >>> 31 ? this.pgdh : this.pgdl;
   }
 
   /**
@@ -839,12 +625,13 @@ export class LA64Mmu implements EmulatorMmu<LA64Fault> {
   lddir(rj: AddrLike, level: number, badv: AddrLike): bigint {
     if (!Number.isInteger(level) || level < 1 || level > 4)
       throw new RangeError(`loongarch64: LDDIR level must be 1..4, got ${level}`);
-    const layout = this.layoutOrThrow();
+    const layout = layoutOrThrow(this.cfg);
     const [rh, rl] = reg64(rj, 'rj');
     const [vh, vl] = reg64(badv, 'badv');
-    this.walker.reset();
-    this.walker.lddir(layout, rh, rl, level, vh, vl);
-    return (BigInt(this.walker.outHi) << 32n) | BigInt(this.walker.outLo);
+    const w = this.walk.walker;
+    w.reset();
+    w.lddir(layout, rh, rl, level, vh, vl);
+    return big(w.outHi, w.outLo);
   }
 
   /**
@@ -861,285 +648,12 @@ export class LA64Mmu implements EmulatorMmu<LA64Fault> {
     /** The size of each half as log2 of its bytes, for TLBREHI.PS: PTbase for an ordinary PTE, half the huge page's span for a huge entry. */
     ps: number;
   } {
-    const layout = this.layoutOrThrow();
+    const layout = layoutOrThrow(this.cfg);
     const [rh, rl] = reg64(rj, 'rj');
     const [vh, vl] = reg64(badv, 'badv');
-    this.walker.reset();
-    this.walker.ldpte(layout, rh, rl, seq & 1, vh, vl);
-    return { elo: (BigInt(this.walker.outHi) << 32n) | BigInt(this.walker.outLo), ps: this.walker.outPs };
+    const w = this.walk.walker;
+    w.reset();
+    w.ldpte(layout, rh, rl, seq & 1, vh, vl);
+    return { elo: big(w.outHi, w.outLo), ps: w.outPs };
   }
-
-  // -------------------------------------------------------------- private
-
-  /** DMWn as stored. */
-  private readDmw(n: number): bigint {
-    return (BigInt(this.dmwHi[n] >>> 0) << 32n) | BigInt(this.dmwLo[n] >>> 0);
-  }
-
-  /** DMWn written (n = 0..3): VSEG (63:60), MAT (5:4), PLV0..3 enables (3:0). */
-  private writeDmw(n: number, value: AddrLike): void {
-    const [hi, lo] = reg64(value, `dmw${n}`);
-    this.dmwHi[n] = hi;
-    this.dmwLo[n] = lo;
-    this.dmwVseg[n] = hi >>> 28;
-    this.dmwPlv[n] = lo & 0xf;
-    this.dmwFlags[n] =
-      MappingFlags.READ |
-      MappingFlags.WRITE |
-      (n < 2 ? MappingFlags.EXECUTE : 0) |
-      (lo & 8 ? MappingFlags.USER : 0) |
-      matFlags((lo >>> 4) & 3);
-    this.dmwOn = (this.dmwPlv[0] | this.dmwPlv[1] | this.dmwPlv[2] | this.dmwPlv[3]) !== 0;
-  }
-
-  private fail(hi: number, lo: number, ecode: number, esubcode: number, refill: boolean): number {
-    this.faultEcode = ecode;
-    this.faultEsubcode = esubcode;
-    this.faultRefill = refill;
-    this.faultVaHi = hi;
-    this.faultVaLo = lo;
-    this.stats.faults++;
-    return -1;
-  }
-
-  /** The manual's check order: V, NX, PLV/RPLV, NR, D. Returns 0 or the Ecode. */
-  private check(perm: number, access: Access): number {
-    if ((perm & P_V) === 0) return LA64Ecode.PIL + access;
-    if (access === EXECUTE && (perm & P_NX) !== 0) return LA64Ecode.PNX;
-    const eplv = (perm >>> 2) & 3;
-    if ((perm & P_RPLV) !== 0 ? this.plv !== eplv : this.plv > eplv) return LA64Ecode.PPI;
-    if (access === READ && (perm & P_NR) !== 0) return LA64Ecode.PNR;
-    if (
-      access === WRITE &&
-      (perm & P_D) === 0 &&
-      (this.plv === 3 || ((this.miscValue >>> (16 + this.plv)) & 1) === 0)
-    ) {
-      return LA64Ecode.PME;
-    }
-    return 0;
-  }
-
-  private faultReason(code: number, perm: number): string {
-    const eplv = (perm >>> 2) & 3;
-    switch (code) {
-      case LA64Ecode.PIL:
-      case LA64Ecode.PIS:
-      case LA64Ecode.PIF:
-        return 'the page is invalid (V=0)';
-      case LA64Ecode.PNX:
-        return 'fetch from a no-execute page (NX=1)';
-      case LA64Ecode.PPI:
-        return (perm & P_RPLV) !== 0
-          ? `CRMD.PLV=${this.plv} is not the page's PLV ${eplv} (RPLV=1)`
-          : `CRMD.PLV=${this.plv} is above the page's PLV ${eplv}`;
-      case LA64Ecode.PNR:
-        return 'load from a no-read page (NR=1)';
-      default:
-        return 'store to a page with D=0';
-    }
-  }
-
-  /** Effective flags of a cached page word at the current PLV and MISC. */
-  private permFlags(perm: number): MappingFlags {
-    if ((perm & P_V) === 0) return 0;
-    const writable = (perm & P_D) !== 0 || (this.plv < 3 && ((this.miscValue >>> (16 + this.plv)) & 1) !== 0);
-    return (
-      ((perm & P_NR) === 0 ? MappingFlags.READ : 0) |
-      (writable ? MappingFlags.WRITE : 0) |
-      ((perm & P_NX) === 0 ? MappingFlags.EXECUTE : 0) |
-      ((perm & 0xc) === 0xc ? MappingFlags.USER : 0) |
-      matFlags((perm >>> 4) & 3)
-    );
-  }
-
-  /** TLB lookup after a software-TLB miss, refilling by a walk when `ptw`. False: refill exception. */
-  private slow(hi: number, lo: number): boolean {
-    const va48 = (hi & this.vaHiMask) * TWO32 + lo;
-    let i = this.tlb.find(va48, this.asidValue);
-    if (i < 0) {
-      this.stats.misses++;
-      if (!this.ptw) return false;
-      this.walker.reset();
-      this.walk(this.layoutOrThrow(), hi, lo);
-      const w = this.walker;
-      i = this.tlb.victim(va48, this.walkPs);
-      if (this.tlb.e[i] !== 0) this.dropSoft(i);
-      this.tlb.write(
-        i,
-        va48,
-        this.walkPs,
-        this.asidValue,
-        this.walkLo0,
-        this.walkHi0,
-        w.outLo,
-        w.outHi,
-        false,
-        this.walkSize,
-      );
-    } else {
-      this.stats.hits++;
-    }
-    this.derive(i, hi, lo, true);
-    return true;
-  }
-
-  // The even half and PS of the last walk (the odd half stays in the walker's out registers).
-  private walkLo0 = 0;
-  private walkHi0 = 0;
-  private walkPs = 0;
-  private walkSize = 0;
-
-  /** Linux's refill: CSR.PGD, LDDIR at each directory level top first, LDPTE 0 and 1. */
-  private walk(layout: LA64WalkLayout, hi: number, lo: number): void {
-    const w = this.walker;
-    let rh = hi >>> 31 ? this.pgdhHi : this.pgdlHi;
-    let rl = hi >>> 31 ? this.pgdhLo : this.pgdlLo;
-    const levels = layout.levels;
-    for (let k = 0; k < levels.length; k++) {
-      w.lddir(layout, rh, rl, levels[k], hi, lo);
-      rh = w.outHi;
-      rl = w.outLo;
-    }
-    w.ldpte(layout, rh, rl, 0, hi, lo);
-    // A huge entry split in two is one leaf of 2^(PS+1); a PTE pair is two leaves of 2^PS.
-    this.walkSize = (rl & 0x40) !== 0 ? w.outPs + 1 : w.outPs;
-    this.walkLo0 = w.outLo;
-    this.walkHi0 = w.outHi;
-    this.walkPs = w.outPs;
-    w.ldpte(layout, rh, rl, 1, hi, lo);
-  }
-
-  private describeWalk(layout: LA64WalkLayout, steps: readonly WalkStep[]): string {
-    const parts: string[] = [];
-    for (const s of steps) {
-      const name = s.level === 0 ? 'PTE' : `Dir${s.level}`;
-      parts.push(`${name}[${s.index}] @0x${s.entryPaddr.toString(16)} = 0x${s.entry.toString(16)}`);
-    }
-    const last = steps.filter((s) => s.level > 0).at(-1);
-    const huge = last !== undefined && (last.entry & 0x40n) !== 0n && steps.every((s) => s.level !== 0);
-    let text = parts.join(', ');
-    if (huge) {
-      text += `; huge entry at Dir${last.level} (bit 6): split into two 2^${this.walkPs}-byte halves`;
-    } else if (layout.levels.length === 0 && steps.length === 0) {
-      text += 'nothing';
-    }
-    if (this.walker.unbacked)
-      text += `; PA 0x${this.walker.unbackedPa.toString(16)} is not backed by memory (read as 0)`;
-    return text;
-  }
-
-  /** Computes the cached page word and 4 KiB frame of VA (hi, lo) in TLB entry i; caches it in the software TLB when asked. */
-  private derive(i: number, hi: number, lo: number, insert: boolean): void {
-    const t = this.tlb;
-    const ps = t.ps[i];
-    const odd = ps < 32 ? (lo >>> ps) & 1 : (hi >>> (ps - 32)) & 1;
-    const hl = odd ? t.lo1[i] : t.lo0[i];
-    const hh = odd ? t.hi1[i] : t.hi0[i];
-    const perm = (hl & 0x3f) | ((hh >>> 29) << 6) | (t.sizeLog2[i] << 9);
-    // The VA's 4 KiB frame within the page, by masks and shifts: `%` on a double beyond int32 is a runtime call.
-    const vaFrame = ps < 32 ? (lo & (pow2(ps) - 1)) >>> 12 : ((hi & (pow2(ps - 32) - 1)) >>> 0) * 1048576 + (lo >>> 12);
-    const frame = ppnFrameOf(hl, hh, ps) + vaFrame;
-    this.sPerm = perm;
-    this.sFrame = frame;
-    if (insert) {
-      this.soft.insert(hi, lo, t.asid[i], t.g[i] !== 0, frame, softLevel(ps), perm);
-    }
-  }
-
-  /** Invalidates TLB entry i and every software-TLB page cached from it. */
-  private drop(i: number): void {
-    this.dropSoft(i);
-    this.tlb.invalidate(i);
-  }
-
-  /** Drops the software-TLB pages cached from entry i (and possibly others nearby: over-flushing is harmless). */
-  private dropSoft(i: number): void {
-    const t = this.tlb;
-    const ps = t.ps[i];
-    const level = softLevel(ps);
-    const base = t.vpn2[i] * pow2(ps + 1);
-    let hi = Math.floor(base / TWO32);
-    const lo = base - hi * TWO32; // not `base % TWO32`: a runtime call on a double
-    if (hi > this.vaHiMask >>> 1) hi = (hi | ~this.vaHiMask) >>> 0;
-    this.soft.flushVa(hi, lo);
-    if (level === 0) this.soft.flushVa(hi, lo + 4096);
-  }
-
-  private store(i: number, e: CheckedEntry, ne: boolean): void {
-    if (this.tlb.e[i] !== 0) this.dropSoft(i);
-    this.tlb.write(i, e.va48, e.ps, e.asid, e.lo0, e.hi0, e.lo1, e.hi1, ne);
-  }
-
-  private checkEntry(entry: LA64TlbEntry): CheckedEntry {
-    const ps = entry.ps;
-    if (!Number.isInteger(ps) || ps < 12 || ps > this.valen - 1) {
-      throw new RangeError(`loongarch64: TLB entry PS must be an integer in 12..${this.valen - 1}, got ${ps}`);
-    }
-    const [hi, lo] = reg64(entry.ehi, 'ehi');
-    const [hi0, lo0] = reg64(entry.elo0, 'elo0');
-    const [hi1, lo1] = reg64(entry.elo1, 'elo1');
-    return {
-      va48: (hi & this.vaHiMask) * TWO32 + lo,
-      ps,
-      asid: entry.asid === undefined ? this.asidValue : entry.asid & 0x3ff,
-      lo0,
-      hi0,
-      lo1,
-      hi1,
-    };
-  }
-
-  private checkIndex(index: number): void {
-    if (!Number.isInteger(index) || index < 0 || index >= this.tlb.size) {
-      throw new RangeError(`loongarch64: TLB index must be an integer in 0..${this.tlb.size - 1}, got ${index}`);
-    }
-  }
-
-  private clearRange(index: number, onlyCurrentAsid: boolean): void {
-    this.checkIndex(index);
-    const t = this.tlb;
-    const clear = (i: number) => {
-      if (t.e[i] !== 0 && (!onlyCurrentAsid || (t.g[i] === 0 && t.asid[i] === this.asidValue))) this.drop(i);
-    };
-    if (index < t.mtlbStart) {
-      const set = index % t.sets;
-      for (let w = 0; w < t.ways; w++) clear(w * t.sets + set);
-    } else {
-      for (let i = t.mtlbStart; i < t.size; i++) clear(i);
-    }
-  }
-
-  private entryInfo(i: number): LA64TlbEntryInfo {
-    const t = this.tlb;
-    const ps = t.ps[i];
-    const base = t.vpn2[i] * pow2(ps + 1);
-    const signBit = 2 ** (this.valen - 1);
-    const ehi = base >= signBit ? (BigInt(base) | ~((1n << BigInt(this.valen)) - 1n)) & 0xffff_ffff_ffff_ffffn : base;
-    const big = (hi: number, lo: number) => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-    return {
-      index: i === t.scratch ? -1 : i,
-      ehi: toAddrValue(ehi, 'ehi') as VirtAddr,
-      ps,
-      asid: t.asid[i],
-      g: t.g[i] !== 0,
-      elo0: big(t.hi0[i], t.lo0[i]),
-      elo1: big(t.hi1[i], t.lo1[i]),
-    };
-  }
-
-  private layoutOrThrow(): LA64WalkLayout {
-    const l = this.layout;
-    if (typeof l === 'string') throw new RangeError(`loongarch64: unsupported page-walk layout: ${l}`);
-    return l;
-  }
-}
-
-interface CheckedEntry {
-  va48: number;
-  ps: number;
-  asid: number;
-  lo0: number;
-  hi0: number;
-  lo1: number;
-  hi1: number;
 }

@@ -14,6 +14,7 @@
 
 import type { PhysMemory, WalkStep } from '@page-table/core';
 import type { AddrLike, PhysAddr } from '@page-table/memory-addr';
+import { reg64 } from './registers.js';
 
 /** A PWCL/PWCH pair decoded: where each level's index sits in a VA. */
 export interface LA64WalkLayout {
@@ -225,25 +226,4 @@ export class RefillWalker {
       });
     }
   }
-}
-
-/**
- * A register or GPR value as unsigned 32-bit halves: a number or bigint,
- * unsigned (0..2^64-1) or signed (down to -2^63, two's complement), as an
- * emulator may hold it.
- */
-export function reg64(x: AddrLike, what: string): [hi: number, lo: number] {
-  let b: bigint;
-  if (typeof x === 'number') {
-    if (!Number.isSafeInteger(x)) throw new RangeError(`${what}: ${x} is not a safe integer (pass a bigint)`);
-    if (x >= 0) return [(x / 4294967296) >>> 0, x >>> 0];
-    b = BigInt(x);
-  } else if (typeof x === 'bigint') {
-    if (x < -(1n << 63n) || x >= 1n << 64n) throw new RangeError(`${what}: ${x} does not fit 64 bits`);
-    b = x;
-  } else {
-    throw new RangeError(`${what}: expected a number or bigint, got ${typeof x}`);
-  }
-  const u = BigInt.asUintN(64, b);
-  return [Number(u >> 32n), Number(u & 0xffff_ffffn)];
 }

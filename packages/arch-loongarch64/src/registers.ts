@@ -10,6 +10,9 @@
  * @module
  */
 
+import { registerHalves } from '@page-table/core';
+import type { AddrLike } from '@page-table/memory-addr';
+
 /** The fields of PWCL: the page table and the two lowest directory levels. */
 export interface PwclFields {
   /** PTbase, bits 4:0 — lowest VA bit of the last-level (PTE) index: 12 for 4 KiB pages. */
@@ -85,3 +88,16 @@ export const PWCL_3LEVEL = 0x13e4_d52c;
 
 /** PWCH for the 3-level layout: no Dir3 or Dir4 (Dir2 is the root). */
 export const PWCH_3LEVEL = 0;
+
+/**
+ * A CSR or GPR value as unsigned 32-bit halves: a number or bigint,
+ * unsigned (0..2^64-1) or signed (down to -2^63, two's complement, as an
+ * emulator may hold a GPR). A signed value is made unsigned first; the rest
+ * is core's one rule for a register value (`registerHalves`), whose
+ * `RangeError` names `what`.
+ */
+export function reg64(x: AddrLike, what: string): readonly [hi: number, lo: number] {
+  if (typeof x === 'number' && x < 0 && Number.isSafeInteger(x)) x = BigInt.asUintN(64, BigInt(x));
+  else if (typeof x === 'bigint' && x < 0n && x >= -(1n << 63n)) x = BigInt.asUintN(64, x);
+  return registerHalves(x, 'loongarch64 MMU', what);
+}

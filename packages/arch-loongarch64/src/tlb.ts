@@ -95,6 +95,9 @@ export class La64Tlb {
   readonly hi1: Uint32Array;
   /** log2 of the `size` a translation through the entry reports: PS, or PS+1 for a huge page the MMU's walk split. */
   readonly sizeLog2: Uint8Array;
+  // STLB tags in set-major order (set × ways + way): VPN2 of an existing entry, -1 for E = 0. A lookup reads one
+  // cache line of them instead of a line per way in each of the arrays above (which are indexed way × sets + set).
+  private readonly stlbTag: Float64Array;
   private readonly rr: Uint8Array;
   private mtlbRr = 0;
   // One past the highest MTLB slot written with E = 1 (all above have E = 0): a miss scans only up to it, not all of the MTLB.
@@ -129,6 +132,7 @@ export class La64Tlb {
     this.lo1 = new Uint32Array(n);
     this.hi1 = new Uint32Array(n);
     this.sizeLog2 = new Uint8Array(n);
+    this.stlbTag = new Float64Array(this.mtlbStart).fill(-1);
     this.rr = new Uint8Array(sets);
     // Defined high-word bits of TLBELO: PPN[PALEN-1:32], NR (61), NX (62), RPLV (63).
     this.hiMask = ((2 ** (palen - 32) - 1) | 0xe000_0000) >>> 0;
@@ -147,14 +151,11 @@ export class La64Tlb {
   find(va48: number, asid: number): number {
     const vpn2 = Math.floor(va48 / POW2[this.stlbps + 1]);
     const set = (vpn2 >>> 0) & (this.sets - 1); // sets is a power of two; vpn2 >>> 0 keeps its low 32 bits exactly
-    for (let w = 0, i = set; w < this.ways; w++, i += this.sets) {
-      if (
-        this.e[i] !== 0 &&
-        this.vpn2[i] === vpn2 &&
-        this.ps[i] === this.stlbps &&
-        (this.g[i] !== 0 || this.asid[i] === asid)
-      )
-        return i;
+    const tags = this.stlbTag;
+    for (let w = 0, k = set * this.ways; w < this.ways; w++, k++) {
+      if (tags[k] !== vpn2) continue;
+      const i = w * this.sets + set;
+      if (this.ps[i] === this.stlbps && (this.g[i] !== 0 || this.asid[i] === asid)) return i;
     }
     let end = this.mtlbEnd;
     while (end > this.mtlbStart && this.e[end - 1] === 0) end--;
@@ -173,7 +174,7 @@ export class La64Tlb {
   victim(va48: number, ps: number): number {
     if (ps === this.stlbps) {
       const set = (Math.floor(va48 / POW2[ps + 1]) >>> 0) & (this.sets - 1);
-      for (let w = 0, i = set; w < this.ways; w++, i += this.sets) if (this.e[i] === 0) return i;
+      for (let w = 0, k = set * this.ways; w < this.ways; w++, k++) if (this.stlbTag[k] === -1) return w * this.sets + set;
       const w = this.rr[set];
       this.rr[set] = (w + 1) % this.ways;
       return w * this.sets + set;
@@ -204,7 +205,9 @@ export class La64Tlb {
     const g = lo0 & lo1 & 0x40;
     this.e[i] = ne ? 0 : 1;
     if (!ne && i >= this.mtlbEnd && i < this.size) this.mtlbEnd = i + 1;
-    this.vpn2[i] = Math.floor(va48 / POW2[ps + 1]);
+    const vpn2 = Math.floor(va48 / POW2[ps + 1]);
+    this.vpn2[i] = vpn2;
+    if (i < this.mtlbStart) this.stlbTag[this.tagSlot(i)] = ne ? -1 : vpn2;
     this.ps[i] = ps;
     this.g[i] = g ? 1 : 0;
     this.asid[i] = asid & 0x3ff;
@@ -218,6 +221,19 @@ export class La64Tlb {
   /** Clears E of entry `i`. */
   invalidate(i: number): void {
     this.e[i] = 0;
+    if (i < this.mtlbStart) this.stlbTag[this.tagSlot(i)] = -1;
+  }
+
+  /** Clears E of every STLB entry. */
+  invalidateStlb(): void {
+    this.e.fill(0, 0, this.mtlbStart);
+    this.stlbTag.fill(-1);
+  }
+
+  /** Where STLB entry `i` (way × sets + set) keeps its tag. */
+  private tagSlot(i: number): number {
+    const set = i & (this.sets - 1);
+    return set * this.ways + (i - set) / this.sets;
   }
 }
 
