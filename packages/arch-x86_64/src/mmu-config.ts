@@ -9,7 +9,14 @@
 
 import { createSoftTlb, halvesValue, registerHalves, type SoftTlb } from '@page-table/core';
 import { type AddrLike, hi32, lo32, type PhysAddr } from '@page-table/memory-addr';
-import { accessErrorBits, buildX64Rights, rightsStateFor, rightsTableFor, type X64Rights, type X64RightsState } from './mmu-rights.js';
+import {
+  accessErrorBits,
+  buildX64Rights,
+  rightsStateFor,
+  rightsTableFor,
+  type X64Rights,
+  type X64RightsState,
+} from './mmu-rights.js';
 import { X64_RESET, X64Cr0, X64Cr4, X64Efer, X64Rflags } from './registers.js';
 import { movToCr3 } from './tlb-invalidate.js';
 
@@ -179,15 +186,15 @@ function checkMaxPhyAddr(m: number): number {
  * the TLB flushes each write makes (SDM §4.10.4.1).
  */
 export class X64MmuRegisters {
-  /** The software TLB the register writes flush. */
+  /** The software TLB the register writes flush. @hidden */
   protected readonly tlb: SoftTlb;
-  /** The registers as written (canonical number | bigint). */
+  /** The registers as written (canonical number | bigint). @hidden */
   protected readonly regs: X64RawRegisters;
-  /** What {@link regs} decode to. */
+  /** What the registers decode to. @hidden */
   protected cfg: X64MmuConfig;
-  /** The permission table of the current CPL / RFLAGS.AC. */
+  /** The permission table of the current CPL / RFLAGS.AC. @hidden */
   protected rights: Uint8Array;
-  /** The #PF error-code bits of each access kind in the current privilege state. */
+  /** The #PF error-code bits of each access kind in the current privilege state. @hidden */
   protected readonly accEc = new Uint8Array(3);
   private cplValue: number;
   private rflagsValue: number | bigint;
@@ -353,12 +360,12 @@ export class X64MmuRegisters {
     return (this.cfg.rootFrame * 4096) as PhysAddr;
   }
 
-  /** RFLAGS.AC: lifts SMAP for explicit supervisor accesses. */
+  /** RFLAGS.AC: lifts SMAP for explicit supervisor accesses. @hidden */
   protected get ac(): boolean {
     return (lo32(this.rflagsValue) & X64Rflags.AC) !== 0;
   }
 
-  /** The access-rights state of the current CPL and RFLAGS.AC (what a denial is explained against). */
+  /** The access-rights state of the current CPL and RFLAGS.AC (what a denial is explained against). @hidden */
   protected rightsState(): X64RightsState {
     return rightsStateFor(this.cfg.rights, this.cplValue, this.ac);
   }

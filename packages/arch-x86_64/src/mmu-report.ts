@@ -173,5 +173,16 @@ export function debugWalkX64(
   }
   const fault: X64Fault = { vector: 14, errorCode: w.ec, cr2: fromHalves(hi, lo) as VirtAddr };
   const stop = describeX64Stop(w, cfg, steps, access, p.state);
-  return { va, access, steps, result: { fault }, stopLevel: w.level, stopReason: w.stop, stop, ...leaf, updates, ...ad };
+  return {
+    va,
+    access,
+    steps,
+    result: { fault },
+    stopLevel: w.level,
+    stopReason: w.stop,
+    stop,
+    ...leaf,
+    updates,
+    ...ad,
+  };
 }

@@ -32,7 +32,7 @@ import {
 } from '@page-table/core';
 import { type AddrLike, fromHalves, type PhysAddr, type VirtAddr } from '@page-table/memory-addr';
 import type { X64Fault, X64FaultReason } from './fault.js';
-import { MODE_LEGACY, MODE_LONG, X64MmuRegisters, type X64MmuOptions } from './mmu-config.js';
+import { MODE_LEGACY, MODE_LONG, type X64MmuOptions, X64MmuRegisters } from './mmu-config.js';
 import { debugWalkX64, describeX64Fault, X64_MMU_INFO, type X64DebugTranslation } from './mmu-report.js';
 import { PERM_D, PERM_IDENTITY, PERM_ROW, permFlags } from './mmu-rights.js';
 import { walkX64, X64WalkState } from './mmu-walk.js';
@@ -94,14 +94,12 @@ export class X64Mmu extends X64MmuRegisters implements EmulatorMmu<X64Fault> {
   private lastPerm = 0;
   // The walks' results (a debug walk uses its own, so it changes nothing visible).
   private readonly w: X64WalkState;
-  // The PA found by the last successful miss.
-  private missPa = 0;
 
   /** An MMU reading the paging structures from `mem`, in the CPU state of `options`. */
   constructor(mem: PhysMemory, options: X64MmuOptions = {}) {
     super(options);
     this.mem = mem;
-    this.w = new X64WalkState(mem, this.cas);
+    this.w = new X64WalkState(mem, this.cas, this.tlb);
   }
 
   // ------------------------------------------------------ TLB invalidation
@@ -202,21 +200,19 @@ export class X64Mmu extends X64MmuRegisters implements EmulatorMmu<X64Fault> {
       }
     }
     // The miss is a call returning 0 / -1 with the PA in a field, so this method stays small enough to be
-    // inlined into the caller's loop (else every PA above 2^31 it returns is a heap number).
-    return this.miss(hi, lo, access, slot) < 0 ? -1 : this.missPa;
+    // inlined into the caller's loop (else every PA above 2^31 it returned would be a heap number).
+    return this.miss(hi, lo, access, slot) < 0 ? -1 : this.w.frame * 4096 + (lo & 0xfff);
   }
 
-  /** A TLB miss (or a write to a clean cached page): the walk, then the TLB fill or the #PF. 0 with the PA in `missPa`, or -1. */
+  /** A TLB miss (or a write to a clean cached page): the walk, then the TLB fill or the #PF. 0 with the leaf's 4 KiB frame in `w.frame`, or -1. */
   private miss(hi: number, lo: number, access: Access, slot: number): number {
     this.stats.misses++;
     const cfg = this.cfg;
     const tlb = this.tlb;
     const w = this.w;
     if (walkX64(cfg, this.rights, this.accEc[access], hi, lo, access, w, undefined) >= 0) {
-      tlb.insert(hi, lo, cfg.asid, w.global, w.frame, w.level, w.perm);
       this.lastPerm = w.perm;
       this.lastLevel = w.level;
-      this.missPa = w.frame * 4096 + (lo & 0xfff);
       return 0;
     }
     // A #PF invalidates the faulting page's translations for the current PCID (SDM §4.10.4.1).
