@@ -182,7 +182,7 @@ function checkMaxPhyAddr(m: number): number {
 /**
  * The register file of an {@link X64Mmu}: the CR0, CR3, CR4, EFER, RFLAGS,
  * PKRU, IA32_PKRS values and CPL as the guest wrote them, their decoded
- * {@link X64MmuConfig}, the permission table of the current privilege, and
+ * configuration, the permission table of the current privilege, and
  * the TLB flushes each write makes (SDM §4.10.4.1).
  */
 export class X64MmuRegisters {
