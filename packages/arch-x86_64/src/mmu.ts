@@ -199,12 +199,12 @@ export class X64Mmu extends X64MmuRegisters implements EmulatorMmu<X64Fault> {
         return tlb.frameOf(slot) * 4096 + (lo & 0xfff);
       }
     }
-    // The miss is a call returning 0 / -1 with the PA in a field, so this method stays small enough to be
-    // inlined into the caller's loop (else every PA above 2^31 it returned would be a heap number).
+    // The miss is a call returning 0 / -1 with the frame in the walk state, so this method stays small enough
+    // to be inlined into the caller's loop (else every PA above 2^31 it returned would be a heap number).
     return this.miss(hi, lo, access, slot) < 0 ? -1 : this.w.frame * 4096 + (lo & 0xfff);
   }
 
-  /** A TLB miss (or a write to a clean cached page): the walk, then the TLB fill or the #PF. 0 with the leaf's 4 KiB frame in `w.frame`, or -1. */
+  /** A TLB miss (or a write to a clean cached page): the walk (which fills the TLB), or the #PF. 0 with the 4 KiB frame in `w.frame`, or -1. */
   private miss(hi: number, lo: number, access: Access, slot: number): number {
     this.stats.misses++;
     const cfg = this.cfg;
