@@ -7,9 +7,18 @@
  * @module
  */
 
-import { hi32, lo32 } from '@page-table/memory-addr';
-import { buildX64Rights, type X64Rights } from './mmu-rights.js';
-import { X64Cr0, X64Cr4, X64Efer } from './registers.js';
+import { createSoftTlb, halvesValue, registerHalves, type SoftTlb } from '@page-table/core';
+import { type AddrLike, hi32, lo32, type PhysAddr } from '@page-table/memory-addr';
+import {
+  accessErrorBits,
+  buildX64Rights,
+  rightsStateFor,
+  rightsTableFor,
+  type X64Rights,
+  type X64RightsState,
+} from './mmu-rights.js';
+import { X64_RESET, X64Cr0, X64Cr4, X64Efer, X64Rflags } from './registers.js';
+import { movToCr3 } from './tlb-invalidate.js';
 
 /** Paging disabled (CR0.PG = 0): linear = physical. */
 export const MODE_DISABLED = 0;
@@ -104,4 +113,274 @@ export function decodeX64Config(r: X64RawRegisters): X64MmuConfig {
 export function isCanonicalHi(cfg: X64MmuConfig, hi: number): boolean {
   const t = (hi | 0) >> cfg.canonShift;
   return t === 0 || t === -1;
+}
+
+/**
+ * The CPU state an {@link X64Mmu} starts from: raw register values named as in
+ * the SDM. Every register left out takes its RESET value ({@link X64_RESET}).
+ */
+export interface X64MmuOptions {
+  /** CR0 (PG bit 31, WP bit 16). Reset 0x6000_0010: paging off. */
+  cr0?: AddrLike;
+  /** CR3: root table PA in bits M-1:12; the PCID in bits 11:0 when CR4.PCIDE = 1. Reset 0. */
+  cr3?: AddrLike;
+  /** CR4 (PAE, PGE, LA57, PCIDE, SMEP, SMAP, PKE, PKS). Reset 0. */
+  cr4?: AddrLike;
+  /** IA32_EFER (LME bit 8, LMA bit 10, NXE bit 11). Reset 0. */
+  efer?: AddrLike;
+  /** Current privilege level 0..3; 3 makes every access a user-mode access. Reset 0. */
+  cpl?: number;
+  /** RFLAGS (AC bit 18 matters, with CR4.SMAP). Reset 0x2. */
+  rflags?: AddrLike;
+  /** PKRU: AD/WD bit pairs for the 16 keys of user-mode pages (with CR4.PKE). Reset 0. */
+  pkru?: AddrLike;
+  /** IA32_PKRS: AD/WD bit pairs for the 16 keys of supervisor-mode pages (with CR4.PKS). Reset 0. */
+  pkrs?: AddrLike;
+  /**
+   * MAXPHYADDR, the physical-address width M (CPUID 8000_0008H EAX[7:0]),
+   * 32..52: entry bits 51:M are reserved. Default 52. QEMU 7.2's TCG uses 40.
+   */
+  maxPhyAddr?: number;
+  /** Software-TLB entries: a power of two, or 0 for no TLB (every translation walks). Default 256. */
+  tlbEntries?: number;
+}
+
+/**
+ * The paging mode the registers select (SDM §4.1.1, Table 4-1):
+ * `disabled` (CR0.PG = 0: linear = physical), `4-level`, `5-level` (CR4.LA57),
+ * or `legacy` (32-bit or PAE paging outside IA-32e mode — not modelled:
+ * translating in it throws).
+ */
+export type X64PagingMode = 'disabled' | '4-level' | '5-level' | 'legacy';
+
+/**
+ * A register value as its unsigned halves (core's register rule), except that
+ * a negative int32, as JS bit operations produce (`0x8000_0011 | 0x1_0000` is
+ * negative), is read as its unsigned 32-bit value.
+ */
+function regHalves(x: AddrLike, name: string): readonly [hi: number, lo: number] {
+  const v = typeof x === 'number' && x < 0 && x >= -0x8000_0000 && Number.isInteger(x) ? x >>> 0 : x;
+  return registerHalves(v, 'X64Mmu', name);
+}
+
+/** A register value in the canonical unsigned form its getter returns. */
+function regValue(x: AddrLike, name: string): number | bigint {
+  const [hi, lo] = regHalves(x, name);
+  return halvesValue(hi, lo);
+}
+
+function checkCpl(cpl: number): number {
+  if (!Number.isInteger(cpl) || cpl < 0 || cpl > 3) throw new RangeError(`cpl ${cpl} is not 0..3`);
+  return cpl;
+}
+
+function checkMaxPhyAddr(m: number): number {
+  if (!Number.isInteger(m) || m < 32 || m > 52) throw new RangeError(`maxPhyAddr ${m} is outside 32..52`);
+  return m;
+}
+
+/**
+ * The register file of an {@link X64Mmu}: the CR0, CR3, CR4, EFER, RFLAGS,
+ * PKRU, IA32_PKRS values and CPL as the guest wrote them, their decoded
+ * configuration, the permission table of the current privilege, and
+ * the TLB flushes each write makes (SDM §4.10.4.1).
+ */
+export class X64MmuRegisters {
+  /** The software TLB the register writes flush. @hidden */
+  protected readonly tlb: SoftTlb;
+  /** The registers as written (canonical number | bigint). @hidden */
+  protected readonly regs: X64RawRegisters;
+  /** What the registers decode to. @hidden */
+  protected cfg: X64MmuConfig;
+  /** The permission table of the current CPL / RFLAGS.AC. @hidden */
+  protected rights: Uint8Array;
+  /** The #PF error-code bits of each access kind in the current privilege state. @hidden */
+  protected readonly accEc = new Uint8Array(3);
+  private cplValue: number;
+  private rflagsValue: number | bigint;
+
+  /** The registers of `options` (RESET values for those left out) and a TLB of `options.tlbEntries`. */
+  constructor(options: X64MmuOptions) {
+    this.tlb = createSoftTlb(options.tlbEntries, 'x86_64 MMU');
+    const reg = (v: AddrLike | undefined, reset: number, name: string) => (v === undefined ? reset : regValue(v, name));
+    const [cr3Hi, cr3Lo] = options.cr3 === undefined ? [0, X64_RESET.cr3] : regHalves(options.cr3, 'cr3');
+    this.regs = {
+      cr0: reg(options.cr0, X64_RESET.cr0, 'cr0'),
+      cr3: halvesValue(cr3Hi & 0x7fff_ffff, cr3Lo),
+      cr4: reg(options.cr4, X64_RESET.cr4, 'cr4'),
+      efer: reg(options.efer, X64_RESET.efer, 'efer'),
+      pkru: reg(options.pkru, X64_RESET.pkru, 'pkru'),
+      pkrs: reg(options.pkrs, X64_RESET.pkrs, 'pkrs'),
+      maxPhyAddr: checkMaxPhyAddr(options.maxPhyAddr ?? 52),
+    };
+    this.rflagsValue = reg(options.rflags, X64_RESET.rflags, 'rflags');
+    this.cplValue = checkCpl(options.cpl ?? X64_RESET.cpl);
+    this.cfg = decodeX64Config(this.regs);
+    this.rights = this.selectRights();
+  }
+
+  // Each setter is the guest's write of that register: the configuration is
+  // decoded again, and the TLB flushed as the SDM says.
+
+  /** CR0 as last written; the MMU reads PG (bit 31, paging on) and WP (bit 16, supervisor writes honour R/W). */
+  get cr0(): number | bigint {
+    return this.regs.cr0;
+  }
+  /** MOV to CR0: a change of PG flushes every translation (SDM §4.10.4.1); WP is re-applied per access, so it flushes nothing. */
+  set cr0(value: AddrLike) {
+    const v = regValue(value, 'cr0');
+    const changed = lo32(v) ^ lo32(this.regs.cr0);
+    this.regs.cr0 = v;
+    if (changed & X64Cr0.PG) this.tlb.flushAll();
+    this.decode();
+  }
+
+  /** CR3 as last written, without the no-flush bit 63: the root table's PA in bits M-1:12, the PCID in bits 11:0 when CR4.PCIDE = 1. */
+  get cr3(): number | bigint {
+    return this.regs.cr3;
+  }
+  /** MOV to CR3: exactly {@link writeCr3}, which says which translations it drops. */
+  set cr3(value: AddrLike) {
+    this.writeCr3(value);
+  }
+
+  /**
+   * MOV to CR3 (SDM §4.10.4.1): with CR4.PCIDE = 0 drops every non-global
+   * translation; with PCIDE = 1 drops the non-global translations of the new
+   * PCID (bits 11:0) unless bit 63 of `value` is set, and keeps other PCIDs'.
+   * Global translations survive (they are only made while CR4.PGE = 1).
+   */
+  writeCr3(value: AddrLike): void {
+    const [hi, lo] = regHalves(value, 'cr3');
+    const noFlush = this.cfg.pcide && (hi & 0x8000_0000) !== 0;
+    this.regs.cr3 = halvesValue(hi & 0x7fff_ffff, lo);
+    this.decode();
+    movToCr3(this.tlb, this.cfg, noFlush);
+  }
+
+  /** CR4 as last written; the MMU reads PAE, PGE, LA57, PCIDE, SMEP, SMAP, PKE and PKS ({@link X64Cr4}). */
+  get cr4(): number | bigint {
+    return this.regs.cr4;
+  }
+  /**
+   * MOV to CR4: a change of PGE or PCIDE flushes every translation, global
+   * ones too (SDM §4.10.4.1), as does a paging-mode change (PAE, LA57);
+   * SMEP, SMAP, PKE and PKS are re-applied per access, so they flush nothing.
+   */
+  set cr4(value: AddrLike) {
+    const v = regValue(value, 'cr4');
+    const changed = lo32(v) ^ lo32(this.regs.cr4);
+    this.regs.cr4 = v;
+    if (changed & (X64Cr4.PGE | X64Cr4.PCIDE | X64Cr4.PAE | X64Cr4.LA57)) this.tlb.flushAll();
+    this.decode();
+  }
+
+  /** IA32_EFER (MSR 0xC000_0080) as last written; the MMU reads LME (bit 8), LMA (bit 10) and NXE (bit 11). */
+  get efer(): number | bigint {
+    return this.regs.efer;
+  }
+  /**
+   * WRMSR 0xC000_0080: a change of NXE (whether bit 63 of an entry is XD or
+   * reserved) or of LME / LMA (the paging mode) flushes every translation.
+   */
+  set efer(value: AddrLike) {
+    const v = regValue(value, 'efer');
+    const changed = lo32(v) ^ lo32(this.regs.efer);
+    this.regs.efer = v;
+    if (changed & (X64Efer.NXE | X64Efer.LME | X64Efer.LMA)) this.tlb.flushAll();
+    this.decode();
+  }
+
+  /** Current privilege level 0..3; at CPL 3 every access is a user-mode access (SDM §4.6). */
+  get cpl(): number {
+    return this.cplValue;
+  }
+  /** A privilege change (e.g. SYSCALL, IRET): throws `RangeError` outside 0..3; rights are checked on every access, TLB hits included, so nothing is flushed. */
+  set cpl(value: number) {
+    this.cplValue = checkCpl(value);
+    this.rights = this.selectRights();
+  }
+
+  /** RFLAGS as last written; the MMU reads only AC (bit 18), which lifts SMAP for explicit supervisor accesses. */
+  get rflags(): number | bigint {
+    return this.rflagsValue;
+  }
+  /** A write of RFLAGS (STAC, CLAC, POPF): AC is re-applied on every access, so nothing is flushed. */
+  set rflags(value: AddrLike) {
+    this.rflagsValue = regValue(value, 'rflags');
+    this.rights = this.selectRights();
+  }
+
+  /** PKRU: the access-disable (AD, bit 2k) and write-disable (WD, bit 2k+1) pair of each protection key k of user-mode pages, with CR4.PKE. */
+  get pkru(): number | bigint {
+    return this.regs.pkru;
+  }
+  /** WRPKRU: the new key rights apply from the next access, TLB hits included, so nothing is flushed. */
+  set pkru(value: AddrLike) {
+    this.regs.pkru = regValue(value, 'pkru');
+    this.decode();
+  }
+
+  /** IA32_PKRS (MSR 0x6E1): the AD / WD pair of each protection key of supervisor-mode pages, as {@link pkru}, with CR4.PKS. */
+  get pkrs(): number | bigint {
+    return this.regs.pkrs;
+  }
+  /** WRMSR 0x6E1: the new key rights apply from the next access, TLB hits included, so nothing is flushed. */
+  set pkrs(value: AddrLike) {
+    this.regs.pkrs = regValue(value, 'pkrs');
+    this.decode();
+  }
+
+  /** MAXPHYADDR, the physical-address width M in bits (32..52): paging-entry bits 51:M are reserved. */
+  get maxPhyAddr(): number {
+    return this.regs.maxPhyAddr;
+  }
+  /** Models a CPU with another physical-address width: throws `RangeError` outside 32..52, else flushes every translation (their reserved-bit checks no longer hold). */
+  set maxPhyAddr(value: number) {
+    this.regs.maxPhyAddr = checkMaxPhyAddr(value);
+    this.tlb.flushAll();
+    this.decode();
+  }
+
+  /** The paging mode CR0.PG, CR4.PAE, CR4.LA57 and EFER.LME/LMA select. */
+  get pagingMode(): X64PagingMode {
+    const c = this.cfg;
+    if (c.mode === MODE_DISABLED) return 'disabled';
+    if (c.mode === MODE_LEGACY) return 'legacy';
+    return c.top === 4 ? '5-level' : '4-level';
+  }
+
+  /** The current PCID (CR3[11:0] when CR4.PCIDE = 1, else 0): the TLB tag of new translations. */
+  get pcid(): number {
+    return this.cfg.asid;
+  }
+
+  /** PA of the root paging structure (PML4 or PML5): CR3 bits M-1:12. */
+  get rootPaddr(): PhysAddr {
+    return (this.cfg.rootFrame * 4096) as PhysAddr;
+  }
+
+  /** RFLAGS.AC: lifts SMAP for explicit supervisor accesses. @hidden */
+  protected get ac(): boolean {
+    return (lo32(this.rflagsValue) & X64Rflags.AC) !== 0;
+  }
+
+  /** The access-rights state of the current CPL and RFLAGS.AC (what a denial is explained against). @hidden */
+  protected rightsState(): X64RightsState {
+    return rightsStateFor(this.cfg.rights, this.cplValue, this.ac);
+  }
+
+  /** Decodes the registers again (a register was written). */
+  private decode(): void {
+    this.cfg = decodeX64Config(this.regs);
+    this.rights = this.selectRights();
+  }
+
+  /** The permission table of the current CPL and RFLAGS.AC, with the access kinds' error-code bits. */
+  private selectRights(): Uint8Array {
+    const r = this.cfg.rights;
+    const s = this.rightsState();
+    for (let a = 0; a < 3; a++) this.accEc[a] = accessErrorBits(a, s);
+    return rightsTableFor(r, this.cplValue, this.ac);
+  }
 }

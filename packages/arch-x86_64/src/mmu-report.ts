@@ -6,8 +6,24 @@
  * @module
  */
 
-import type { MmuFaultReport, MmuInfo } from '@page-table/core';
+import {
+  type Access,
+  type DebugTranslation,
+  type EntryCas,
+  halvesValue,
+  levelPageSize,
+  MappingFlags,
+  type MmuFaultReport,
+  type MmuInfo,
+  type PageSize,
+  type PhysMemory,
+  type WalkStep,
+} from '@page-table/core';
+import { fromHalves, type PhysAddr, type VirtAddr } from '@page-table/memory-addr';
 import { formatPfErrorCode, isPageFault, type X64Fault, X64PfError } from './fault.js';
+import { isCanonicalHi, MODE_DISABLED, type X64MmuConfig } from './mmu-config.js';
+import { permFlags, type X64RightsState } from './mmu-rights.js';
+import { describeX64Stop, walkX64, type X64AdUpdate, X64WalkState } from './mmu-walk.js';
 
 /** The x86_64 MMU's names: tables PT … PML5 by level (SDM §4.5), privileges CPL 0..3. */
 export const X64_MMU_INFO: MmuInfo = {
@@ -74,5 +90,99 @@ export function describeX64Fault(f: X64Fault): MmuFaultReport {
     summary: `#PF (page fault, vector 14), error code ${hex(ec)} (${formatPfErrorCode(ec)}), CR2 = ${hex(cr2)}`,
     detail: [['error code', text]],
     fields: { name: '#PF', vector: 14, errorCode: ec, errorBits: bits, cr2: hex(cr2) },
+  };
+}
+
+/** What a debug walk reports beyond {@link DebugTranslation}. */
+export interface X64DebugTranslation extends DebugTranslation<X64Fault> {
+  /**
+   * Effective permissions of the leaf the walk reached, for the current CPL
+   * and control registers (also when the access asked about faulted);
+   * `undefined` when no leaf was reached (as on every MMU).
+   */
+  readonly permissions?: MappingFlags;
+  /** Size of the leaf the walk reached, when it reached one. */
+  readonly leafSize?: PageSize;
+  /**
+   * The A/D writes `translate` would make on a TLB miss, root first (absent
+   * when none): A in every paging-structure entry the walk passes with A = 0
+   * — made even when the access then faults — and, only if the access is
+   * allowed, A on the leaf and D too for a write (SDM §4.8).
+   */
+  readonly adUpdates?: readonly X64AdUpdate[];
+}
+
+/** The privilege the debug walk of {@link debugWalkX64} runs at. */
+export interface X64DebugPrivilege {
+  /** The permission table of the current CPL / RFLAGS.AC. */
+  readonly table: Uint8Array;
+  /** The #PF error-code bits of the access asked about. */
+  readonly accEc: number;
+  /** The rights state the table was built from (explains a denial). */
+  readonly state: X64RightsState;
+}
+
+/**
+ * The side-effect-free walk behind `X64Mmu.debugTranslate` (long mode or
+ * paging disabled; the caller rejects legacy paging): every entry read, the
+ * result a TLB miss would give, the A/D writes it would make (not made), the
+ * leaf's effective rights, and where and why it stopped.
+ */
+export function debugWalkX64(
+  mem: PhysMemory,
+  cas: EntryCas,
+  cfg: X64MmuConfig,
+  p: X64DebugPrivilege,
+  hi: number,
+  lo: number,
+  access: Access,
+): X64DebugTranslation {
+  const va = halvesValue(hi, lo) as VirtAddr;
+  const steps: WalkStep[] = [];
+  if (cfg.mode === MODE_DISABLED) {
+    const flags = MappingFlags.READ | MappingFlags.WRITE | MappingFlags.EXECUTE | MappingFlags.USER;
+    const result = { paddr: lo as PhysAddr, size: 0x1000 as const, flags };
+    return { va, access, steps, updates: [], result, permissions: flags, leafSize: 0x1000 };
+  }
+  if (!isCanonicalHi(cfg, hi)) {
+    const bits = cfg.top === 4 ? '63:56' : '63:47';
+    return {
+      va,
+      access,
+      steps,
+      updates: [],
+      result: { fault: { vector: 13, errorCode: 0 } },
+      stopLevel: -1,
+      stopReason: 'non-canonical',
+      stop: `non-canonical address: bits ${bits} are not all equal (#GP(0))`,
+    };
+  }
+  const w = new X64WalkState(mem, cas);
+  w.reset(true);
+  const ok = walkX64(cfg, p.table, p.accEc, hi, lo, access, w, steps) >= 0;
+  const leaf = w.row < 0 ? {} : { permissions: permFlags(p.table, w.row), leafSize: levelPageSize(w.leafLevel) };
+  const updates = w.ad ?? [];
+  const ad = updates.length === 0 ? {} : { adUpdates: updates };
+  if (ok) {
+    const result = {
+      paddr: (w.frame * 4096 + (lo & 0xfff)) as PhysAddr,
+      size: levelPageSize(w.level),
+      flags: permFlags(p.table, w.row),
+    };
+    return { va, access, steps, result, ...leaf, updates, ...ad };
+  }
+  const fault: X64Fault = { vector: 14, errorCode: w.ec, cr2: fromHalves(hi, lo) as VirtAddr };
+  const stop = describeX64Stop(w, cfg, steps, access, p.state);
+  return {
+    va,
+    access,
+    steps,
+    result: { fault },
+    stopLevel: w.level,
+    stopReason: w.stop,
+    stop,
+    ...leaf,
+    updates,
+    ...ad,
   };
 }

@@ -9,7 +9,14 @@
  * @module
  */
 
-import { type EntryCas, type EntryUpdate, entryIndex, type PhysMemory, type WalkStep } from '@page-table/core';
+import {
+  type EntryCas,
+  type EntryUpdate,
+  entryIndex,
+  type PhysMemory,
+  type SoftTlb,
+  type WalkStep,
+} from '@page-table/core';
 import type { PhysAddr } from '@page-table/memory-addr';
 import { type X64FaultReason, X64PfError } from './fault.js';
 import type { X64MmuConfig } from './mmu-config.js';
@@ -56,6 +63,8 @@ export class X64WalkState {
     readonly mem: PhysMemory,
     /** The compare-and-swap of every A/D write. */
     readonly cas: EntryCas,
+    /** The TLB a successful walk fills (none for a debug walk). */
+    readonly tlb?: SoftTlb,
   ) {}
 
   /** #PF error code of the fault. */
@@ -72,8 +81,6 @@ export class X64WalkState {
   frame = 0;
   /** The TLB permission word of the leaf, on success. */
   perm = 0;
-  /** Whether the leaf's G bit is set (and CR4.PGE). */
-  global = false;
   /** A/D writes a debug walk noted (undefined outside debug walks). */
   ad: X64AdUpdate[] | undefined;
 
@@ -98,7 +105,7 @@ export class X64WalkState {
  * the fault in `out`. `table` is the permission table of the current privilege and
  * `accEc` the error-code bits of the access. With `steps`, a debug walk:
  * every entry read is recorded and no entry is written (the writes are
- * noted in `out.ad`).
+ * noted in `out.ad`); otherwise a successful walk fills `out.tlb`.
  */
 export function walkX64(
   cfg: X64MmuConfig,
@@ -173,10 +180,12 @@ export function walkX64(
       // Division, not `efr % 512`: `%` on a double is a runtime call.
       else if (level === 1) f4k = Math.floor(efr / 512) * 512 + ((lo >>> 12) & 511);
       else f4k = Math.floor(efr / 262144) * 262144 + ((lo >>> 12) & 0x3ffff);
+      const perm = row | (write || (elo & D) !== 0 ? PERM_D : 0) | (elo & PCD ? PERM_UC : 0);
       out.level = level;
       out.frame = f4k;
-      out.perm = row | (write || (elo & D) !== 0 ? PERM_D : 0) | (elo & PCD ? PERM_UC : 0);
-      out.global = (elo & G) !== 0 && cfg.pge;
+      out.perm = perm;
+      // The fill is made here, from locals, rather than by the caller from `out`: it keeps the miss fast.
+      if (steps === undefined) out.tlb?.insert(hi, lo, cfg.asid, (elo & G) !== 0 && cfg.pge, f4k, level, perm);
       return 0;
     }
   }
