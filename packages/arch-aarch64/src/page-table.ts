@@ -16,18 +16,23 @@ import { type A64Range, a64Metadata } from './metadata.js';
 import type { A64PTEOptions } from './pte.js';
 
 /**
- * The VA widths a 4 KiB-granule table with full 512-entry tables at every
- * level translates: 48 bits (TCR_ELx.TnSZ = 16, the walk starts at level 0,
- * 4 levels) or 39 bits (TnSZ = 25, starts at level 1, 3 levels, as Android
- * and many Linux configurations use).
+ * The VA widths (64 - TCR_ELx.TnSZ) a 4 KiB-granule table translates here:
+ * 36 to 48 bits. 40..48 (TnSZ 16..24) start the walk at level 0 (4 levels),
+ * 36..39 (TnSZ 25..28) at level 1 (3 levels, 39 as Android and many Linux
+ * configurations use). The top table indexes VA[vaBits-1 : its shift]: 512
+ * entries for 48 and 39, fewer otherwise (42 bits: VA[41:39], 8 entries;
+ * 47 bits: 256).
  */
-export type A64VaBits = 39 | 48;
+export type A64VaBits = 36 | 37 | 38 | 39 | 40 | 41 | 42 | 43 | 44 | 45 | 46 | 47 | 48;
+
+/** Smallest and largest {@link A64VaBits}. */
+export const A64_VA_BITS = { min: 36, max: 48 } as const;
 
 /** Options of {@link A64PageTable.create}: the walker's options plus the regime, MAIR slots, VA range and width. */
 export interface A64PageTableOptions extends PageTableOptions, A64PTEOptions {
   /** The VA range this table translates (default `both`, as upstream). */
   range?: A64Range;
-  /** VA bits (64 - TnSZ): 48 (default) or 39. */
+  /** VA bits (64 - TnSZ): 36..48, default 48. */
   vaBits?: A64VaBits;
 }
 
@@ -35,30 +40,45 @@ export interface A64PageTableOptions extends PageTableOptions, A64PTEOptions {
 export interface A64AdoptOptions extends AdoptOptions, A64PTEOptions {
   /** The VA range this table translates (default `both`, as upstream). */
   range?: A64Range;
-  /** VA bits (64 - TnSZ): 48 (default) or 39. */
+  /** VA bits (64 - TnSZ): 36..48, default 48. */
   vaBits?: A64VaBits;
 }
 
-const threeLevel = new WeakMap<PagingMetaData, PagingMetaData>();
+const byWidth = new WeakMap<PagingMetaData, Map<number, PagingMetaData>>();
 
 /**
- * The metadata of a table with these options: {@link a64Metadata}'s, with 3
- * levels and 39 VA bits for `vaBits: 39` (one frozen object per option set).
+ * The metadata of a table with these options: {@link a64Metadata}'s, with
+ * the VA width and the level count it starts at (4 from 40 bits, 3 below;
+ * one frozen object per option set).
  *
- * @throws RangeError for a VA width other than 39 or 48.
+ * @throws RangeError for a VA width outside 36..48.
  */
 export function a64TableMetadata(
   options: (A64PTEOptions & { range?: A64Range; vaBits?: A64VaBits }) | undefined,
 ): PagingMetaData {
   const meta = a64Metadata(options);
-  const bits = options?.vaBits ?? 48;
+  const bits: number = options?.vaBits ?? 48;
   if (bits === 48) return meta;
-  if (bits !== 39)
-    throw new RangeError(`aarch64: ${String(bits)}-bit VAs need a partial top table (4 KiB granule: 39 or 48 bits)`);
-  let m = threeLevel.get(meta);
+  if (!(Number.isInteger(bits) && bits >= A64_VA_BITS.min && bits <= A64_VA_BITS.max)) {
+    throw new RangeError(
+      `aarch64: ${String(bits)}-bit VAs: with a 4 KiB granule the tables take 36..48 bits (TnSZ 16..28)`,
+    );
+  }
+  let widths = byWidth.get(meta);
+  if (widths === undefined) {
+    widths = new Map();
+    byWidth.set(meta, widths);
+  }
+  let m = widths.get(bits);
   if (m === undefined) {
-    m = Object.freeze({ ...meta, name: meta.name.replace('4-level', '3-level 39-bit'), levels: 3, vaBits: 39 });
-    threeLevel.set(meta, m);
+    const levels = bits > 39 ? 4 : 3;
+    m = Object.freeze({
+      ...meta,
+      name: meta.name.replace('4-level', `${levels}-level ${bits}-bit`),
+      levels,
+      vaBits: bits,
+    });
+    widths.set(bits, m);
   }
   return m;
 }
@@ -66,8 +86,10 @@ export function a64TableMetadata(
 /**
  * A 4-level AArch64 stage-1 translation table (4 KiB granule, 48-bit VA and
  * PA): page_table_multiarch's `A64PageTable`. Maps 4 KiB pages, 2 MiB blocks
- * (level 2) and 1 GiB blocks (level 1). With `vaBits: 39` it is the 3-level
- * table of a 39-bit VA range (TnSZ = 25): the walk starts at level 1.
+ * (level 2) and 1 GiB blocks (level 1). With `vaBits` (64 - TnSZ) below 48
+ * it is the table of that VA range: 4 levels down to 40 bits, 3 levels
+ * (starting at level 1) from 39, its top table partial (fewer than 512
+ * entries) except at 39. The root is still a 4 KiB-aligned frame.
  *
  * One instance is the table of one TTBR. With `range: 'lower'` (TTBR0) or
  * `'upper'` (TTBR1) it takes only VAs of that range and reports them so.

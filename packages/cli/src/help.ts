@@ -36,8 +36,8 @@ const IMAGE = `Image options:
   --satp N             riscv: the whole satp (MODE selects Sv39/48/57, ASID masked)
   --ttbr0 N, --ttbr1 N aarch64: TTBR0_EL1 and/or TTBR1_EL1 (ASID and CnP masked);
                        both together dump the whole address space
-  --tcr N              aarch64: TCR_EL1; T0SZ/T1SZ give the VA size (16: 48-bit,
-                       25: 39-bit), TG0/TG1 must be 4 KiB
+  --tcr N              aarch64: TCR_EL1; T0SZ/T1SZ give the VA size (16..28: 48-
+                       to 36-bit, e.g. 22: 42-bit), TG0/TG1 must be 4 KiB
   --mair N             aarch64: MAIR_EL1, for memory types (DEVICE, UNCACHED);
                        without it they are not shown
   --cache-frames N     frames of the image kept in memory (default 1024 = 4 MiB)

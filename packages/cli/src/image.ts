@@ -9,6 +9,7 @@
  * @module
  */
 
+import { A64_VA_BITS, type A64VaBits } from '@page-table/arch-aarch64';
 import { isPagingError, type PageTable64 } from '@page-table/core';
 import {
   type CpuState,
@@ -28,7 +29,7 @@ import {
 import { CliError, fsReason, usageError } from './errors.js';
 import { FileSource, SpecialFileError } from './file-source.js';
 import type { LiveInput } from './gdb.js';
-import { AARCH64_39, type Mode, resolveMode } from './modes.js';
+import { aarch64Mode, type Mode, resolveMode } from './modes.js';
 import { formatBytes, hex } from './numbers.js';
 import { type ImageArgs, type ResolvedTables, resolveTables } from './options.js';
 import type { TableSpec } from './roots.js';
@@ -335,11 +336,11 @@ function fromVmcoreinfo(
     case 'aarch64':
       // swapper_pg_dir is the kernel's TTBR1 table.
       upper = true;
-      if (k.vaBits === 39) mode = AARCH64_39;
-      else if (k.vaBits === undefined || k.vaBits === 48) mode = resolveMode('aarch64');
+      if (k.vaBits === undefined) mode = resolveMode('aarch64');
+      else if (k.vaBits >= A64_VA_BITS.min && k.vaBits <= A64_VA_BITS.max) mode = aarch64Mode(k.vaBits as A64VaBits);
       else
         throw new CliError(
-          `the kernel uses ${k.vaBits}-bit VAs (VMCOREINFO); ptm walks 39- and 48-bit AArch64 tables with a 4 KiB granule`,
+          `the kernel uses ${k.vaBits}-bit VAs (VMCOREINFO); ptm walks 36- to 48-bit AArch64 tables with a 4 KiB granule`,
         );
       break;
     case 'riscv64':

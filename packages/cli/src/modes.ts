@@ -6,7 +6,7 @@
  * @module
  */
 
-import { A64_METADATA, A64PageTable, a64TableMetadata, ttbrValue } from '@page-table/arch-aarch64';
+import { A64_METADATA, A64PageTable, type A64VaBits, a64TableMetadata, ttbrValue } from '@page-table/arch-aarch64';
 import { LA64_3LEVEL_METADATA, LA64_4LEVEL_METADATA, LA64PageTable } from '@page-table/arch-loongarch64';
 import {
   SatpMode,
@@ -171,6 +171,40 @@ export const AARCH64_39: Mode = {
   create: (h) => A64PageTable.create(h, { vaBits: 39 }),
   fromRoot: (h, root) => A64PageTable.fromRoot(h, root, { vaBits: 39 }),
 };
+
+const a64Modes = new Map<number, Mode>();
+
+/**
+ * The AArch64 mode of a VA width (64 - TCR_EL1.TnSZ, 36..48 with a 4 KiB
+ * granule): the 48-bit one, {@link AARCH64_39}, or `aarch64-42bit` and the
+ * like, whose walk starts in a partial top table (one object per width).
+ */
+export function aarch64Mode(vaBits: A64VaBits): Mode {
+  if (vaBits === 48) return resolveMode('aarch64');
+  if (vaBits === 39) return AARCH64_39;
+  let m = a64Modes.get(vaBits);
+  if (m === undefined) {
+    const meta = a64TableMetadata({ vaBits }); // validates the width
+    const levels = meta.levels;
+    const tsz = 64 - vaBits;
+    m = {
+      id: `aarch64-${vaBits}bit`,
+      arch: 'aarch64',
+      meta,
+      levels,
+      args: ['--arch', 'aarch64', '--tcr', hex(BigInt(tsz) | (BigInt(tsz) << 16n) | (2n << 30n))],
+      tableNames: A64_NAMES.slice(4 - levels),
+      splitHalves: true,
+      upperBits: (0xffff_ffff_ffff_ffffn >> BigInt(vaBits)) << BigInt(vaBits),
+      register: (root, upper) =>
+        `${upper ? 'TTBR1_EL1' : 'TTBR0_EL1'} = ${hex(ttbrValue(root))}, TCR.T${upper ? 1 : 0}SZ = ${tsz}`,
+      create: (h) => A64PageTable.create(h, { vaBits }),
+      fromRoot: (h, root) => A64PageTable.fromRoot(h, root, { vaBits }),
+    };
+    a64Modes.set(vaBits, m);
+  }
+  return m;
+}
 
 /** The names `--arch` accepts, with the `--levels` each allows (the first is the default). */
 const ARCH_NAMES: Readonly<Record<string, { readonly arch: ArchName; readonly levels: readonly number[] }>> = {

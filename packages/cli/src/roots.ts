@@ -8,9 +8,10 @@
  * @module
  */
 
+import type { A64VaBits } from '@page-table/arch-aarch64';
 import { MappingFlags } from '@page-table/core';
 import { usageError } from './errors.js';
-import { AARCH64_39, type Mode, resolveMode } from './modes.js';
+import { aarch64Mode, type Mode, resolveMode } from './modes.js';
 import { hex, parseU64 } from './numbers.js';
 import type { Parsed } from './options.js';
 
@@ -165,7 +166,7 @@ function tcrHalf(tcr: bigint, half: 0 | 1): { tsz: number; granule: number; disa
   return { tsz, granule, disabled };
 }
 
-/** The AArch64 mode of one TTBR from TCR_EL1: 48-bit (TnSZ 16) or 39-bit (TnSZ 25) VAs, 4 KiB granule. */
+/** The AArch64 mode of one TTBR from TCR_EL1: 64 - TnSZ VA bits (TnSZ 16..28: 48- to 36-bit VAs), 4 KiB granule. */
 function a64Mode(tcr: bigint, half: 0 | 1, mode: Mode | undefined): { mode: Mode; disabled: boolean } {
   const { tsz, granule, disabled } = tcrHalf(tcr, half);
   const name = `TCR_EL1 ${hex(tcr)}: T${half}SZ = ${tsz}`;
@@ -174,14 +175,12 @@ function a64Mode(tcr: bigint, half: 0 | 1, mode: Mode | undefined): { mode: Mode
       `TCR_EL1 ${hex(tcr)}: TG${half} selects a ${granule === 0 ? 'reserved' : `${granule} KiB`} granule; ptm walks 4 KiB-granule tables`,
     );
   }
-  let m: Mode;
-  if (tsz === 16) m = resolveMode('aarch64');
-  else if (tsz === 25) m = AARCH64_39;
-  else {
+  if (tsz < 16 || tsz > 28) {
     throw usageError(
-      `${name} (${64 - tsz}-bit VA): with a 4 KiB granule the walk starts in a partial table; ptm walks T${half}SZ = 16 (48-bit, 4 levels) and 25 (39-bit, 3 levels)`,
+      `${name} (${64 - tsz}-bit VA): ptm walks 4 KiB-granule tables of T${half}SZ = 16..28 (48- to 36-bit VAs; ${tsz < 16 ? 'below 16 needs FEAT_LPA2/LVA' : 'above 28 the walk starts at level 2'})`,
     );
   }
+  const m = aarch64Mode((64 - tsz) as A64VaBits);
   if (mode !== undefined && mode.levels !== m.levels)
     throw usageError(`${name} gives ${m.levels} levels; --arch/--levels say ${mode.levels}`);
   return { mode: m, disabled };

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { levelPageSize, type MappingFlags, PageSize, type PhysMemory } from '@page-table/core';
+import { levelPageSize, type MappingFlags, PageSize, type PhysMemory, topTableEntries } from '@page-table/core';
 import type { Mode } from './modes.js';
 import { hex } from './numbers.js';
 
@@ -103,6 +103,7 @@ export function translateVa(mode: Mode, memory: PhysMemory, root: bigint, va: bi
     return out;
   }
   const pte = mode.meta.pte;
+  const topEntries = topTableEntries(mode.meta);
   let tablePa = root;
   // Rights the links above take away (x86 R/W, U/S, NX; AArch64 APTable, XNTable), as the codec defines them.
   let restrictions = 0;
@@ -118,7 +119,8 @@ export function translateVa(mode: Mode, memory: PhysMemory, root: bigint, va: bi
       };
       return out;
     }
-    const index = Number((va >> BigInt(12 + 9 * level)) & 511n);
+    // The root may be a partial table (AArch64 42-bit VAs: VA[41:39]); the bits above are the canonical check's.
+    const index = Number((va >> BigInt(12 + 9 * level)) & BigInt(level === top ? topEntries - 1 : 511));
     const words = memory.words;
     const lo = words[base + 2 * index];
     const hi = words[base + 2 * index + 1];

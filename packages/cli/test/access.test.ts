@@ -413,18 +413,27 @@ describe('the JSON schema', () => {
     expect(plain.translations[0].access).toBeNull();
     const t = translate('x86_64', ['--access', 'w'], [RODATA, TEXT]);
     expect(Object.keys(t)).toEqual([
-      'version',
+      'schema',
       'command',
       'arch',
       'mode',
       'title',
       'levels',
-      'image',
+      'input',
       'root',
+      'tables',
       'upper',
       'mmu',
       'translations',
     ]);
+    // The same envelope as `ptm dump --json` (schema 2), without the filter.
+    expect(t.schema).toBe(2);
+    expect(Object.keys(t.input)).toEqual(['file', 'format', 'description', 'machine', 'regions']);
+    expect(t.input.format).toBe('raw');
+    expect(t.root).toEqual({ paddr: '0x100000', source: 'option', detail: expect.any(String) });
+    const d = ptmInJson(['dump', ...on('x86_64')]);
+    for (const k of ['schema', 'arch', 'mode', 'title', 'levels', 'input', 'root', 'tables', 'upper'])
+      expect(t[k], k).toEqual(d[k]);
     expect(t.mmu).toEqual({
       access: 'write',
       privilege: 'CPL 0',

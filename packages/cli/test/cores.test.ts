@@ -39,6 +39,10 @@ beforeAll(() => {
   const noPaging = Buffer.from(core);
   noPaging.writeBigUInt64LE(0x11n, qemu + 8 + 392);
   writeFileSync(file('no-paging.elf'), noPaging);
+  // QEMU writes e_machine EM_386 (3) for a guest whose first CPU has EFER.LMA = 0, whatever the ELF class.
+  const i386 = Buffer.from(core);
+  i386.writeUInt16LE(3, 18);
+  writeFileSync(file('i386.elf'), i386);
   // The same core without its QEMU note (renamed): the root must come from VMCOREINFO.
   const noNote = Buffer.from(core);
   noNote.write('QEMX', qemu, 'latin1');
@@ -138,6 +142,17 @@ describe('QEMU ELF cores', () => {
       1,
       /CPU 0 of the core had paging off \(CR0\.PG = 0; CR0 0x11, CR3 0x2620000/,
     );
+  });
+
+  it('refuse the core of a guest not in long mode (EM_386) in one line, for every image command', () => {
+    for (const command of ['dump', 'stats', 'translate', 'find-pa']) {
+      const extra = command === 'translate' || command === 'find-pa' ? ['0x1000'] : [];
+      expectError(
+        ptmIn([command, '--image', file('i386.elf'), ...extra]),
+        1,
+        /^ptm: error: the core is an ELF64 core \(EM_386[^)]*\): CPU 0 was not in long mode \(EFER\.LMA = 0; CR0 0x[0-9a-f]+, CR3 0x2620000, CR4 0x[0-9a-f]+\); ptm walks x86_64 4- and 5-level tables/,
+      );
+    }
   });
 
   it('take the kernel root from VMCOREINFO without a register note', () => {

@@ -26,9 +26,9 @@ const U = 4n;
 const PS = 0x80n;
 const NX = 1n << 63n;
 
-/** The image: multiboot header (a.out kludge: load address in the header), code, tables. */
-export function tinyGuestImage(): Uint8Array {
-  const img = new Uint8Array(0x6000);
+/** A multiboot image of `size` bytes (a.out kludge: load address in the header) with `code` at the entry. */
+function multibootImage(size: number, code: readonly number[]): { img: Uint8Array; dv: DataView } {
+  const img = new Uint8Array(size);
   const dv = new DataView(img.buffer);
   const magic = 0x1badb002;
   const flags = 0x00010000; // addresses in the header
@@ -40,7 +40,14 @@ export function tinyGuestImage(): Uint8Array {
   dv.setUint32(20, 0, true); // load_end_addr: the whole file
   dv.setUint32(24, 0, true); // bss_end_addr
   dv.setUint32(28, TINY.entry, true);
-  const le32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
+  img.set(code, TINY.entry - TINY.load);
+  return { img, dv };
+}
+
+const le32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
+
+/** The image: multiboot header, code that enters IA-32e mode, tables. */
+export function tinyGuestImage(): Uint8Array {
   // biome-ignore format: one instruction per line
   const code = [
     0xb8, ...le32(TINY.pml4), // mov eax, PML4
@@ -58,7 +65,7 @@ export function tinyGuestImage(): Uint8Array {
     0xf4, // hlt (interrupts are off under multiboot)
     0xeb, 0xfd, // jmp hlt
   ];
-  img.set(code, TINY.entry - TINY.load);
+  const { img, dv } = multibootImage(0x6000, code);
   const entry = (table: number, index: number, value: bigint) =>
     dv.setBigUint64(table - TINY.load + 8 * index, value, true);
   entry(TINY.pml4, 0, BigInt(TINY.pdptLow) | P | W | U);
@@ -73,6 +80,32 @@ export function tinyGuestImage(): Uint8Array {
   entry(TINY.pt, 1, 0x30_1000n | P | W | U | NX);
   entry(TINY.pt, 2, 0x30_2000n | P | W);
   entry(TINY.pt, 511, 0x7f_e000n | P | W | U);
+  return img;
+}
+
+/** Where the 32-bit guest's page directory is (after the long-mode tables). */
+export const TINY_PD32 = 0x106000;
+
+/**
+ * A guest that turns paging on WITHOUT long mode: 32-bit paging (CR4.PSE, one 4 MiB page
+ * identity-mapping the first 4 MiB), EFER.LME = 0, so QEMU writes its core with EM_386.
+ */
+export function tinyProtectedModeImage(): Uint8Array {
+  // biome-ignore format: one instruction per line
+  const code = [
+    0xb8, ...le32(TINY_PD32), // mov eax, PD
+    0x0f, 0x22, 0xd8, // mov cr3, eax
+    0x0f, 0x20, 0xe0, // mov eax, cr4
+    0x83, 0xc8, 0x10, // or eax, CR4.PSE
+    0x0f, 0x22, 0xe0, // mov cr4, eax
+    0x0f, 0x20, 0xc0, // mov eax, cr0
+    0x0d, ...le32(0x80010001), // or eax, CR0.PG | CR0.WP | CR0.PE: 32-bit paging from here
+    0x0f, 0x22, 0xc0, // mov cr0, eax
+    0xf4, // hlt
+    0xeb, 0xfd, // jmp hlt
+  ];
+  const { img, dv } = multibootImage(TINY_PD32 + 0x1000 - TINY.load, code);
+  dv.setUint32(TINY_PD32 - TINY.load, 0x83, true); // PDE 0: 4 MiB page at 0, P | R/W | PS
   return img;
 }
 
@@ -133,8 +166,11 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts QEMU on the tiny guest with QMP on a unix socket and the gdbstub on 127.0.0.1:gdbPort. */
-export function startTinyGuest(image: string, qmpSocket: string, gdbPort: number): ChildProcess {
+/**
+ * Starts QEMU on the tiny guest with QMP on a unix socket and the gdbstub on 127.0.0.1:gdbPort;
+ * `extra` arguments go last (e.g. `-S`: stopped at reset, in real mode).
+ */
+export function startTinyGuest(image: string, qmpSocket: string, gdbPort: number, extra: string[] = []): ChildProcess {
   return spawn(
     'qemu-system-x86_64',
     [
@@ -161,6 +197,7 @@ export function startTinyGuest(image: string, qmpSocket: string, gdbPort: number
       `unix:${qmpSocket},server=on,wait=off`,
       '-gdb',
       `tcp:127.0.0.1:${gdbPort}`,
+      ...extra,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );

@@ -17,7 +17,7 @@ import { fromBigUnchecked, type PhysAddr, type VirtAddr } from '@page-table/memo
 import { PagingError } from './error.js';
 import type { MappingFlags } from './flags.js';
 import type { PhysMemory } from './handler.js';
-import type { PagingMetaData } from './metadata.js';
+import { type PagingMetaData, topTableEntries } from './metadata.js';
 import { levelPageSize, type PageSize } from './page-size.js';
 import type { GenericPTE } from './pte.js';
 
@@ -196,6 +196,8 @@ class TreeCursor {
   private readonly h: PhysMemory;
   private readonly pte: GenericPTE;
   private readonly top: number;
+  // Entries of the root table (512, fewer for a partial top table).
+  private readonly topEnd: number;
   private readonly frames: Float64Array;
   private readonly nextIndex: Int32Array;
   private readonly firstVpn: Float64Array;
@@ -211,6 +213,7 @@ class TreeCursor {
     this.h = h;
     this.pte = meta.pte;
     this.top = meta.levels - 1;
+    this.topEnd = topTableEntries(meta);
     this.frames = new Float64Array(meta.levels);
     this.nextIndex = new Int32Array(meta.levels);
     this.firstVpn = new Float64Array(meta.levels);
@@ -244,7 +247,9 @@ class TreeCursor {
         return END;
       }
       let i = this.nextIndex[d];
-      if (i >= 512) {
+      // The root may be a partial table (fewer than 512 entries: an AArch64 42-bit VA range).
+      const end = d === 0 ? this.topEnd : 512;
+      if (i >= end) {
         d--;
         base = -1;
         continue;
@@ -254,19 +259,19 @@ class TreeCursor {
         words = h.words;
         if (base < 0) {
           // Backed when entered; a backend may only lose it if it shrank: nothing more to read here.
-          this.nextIndex[d] = 512;
+          this.nextIndex[d] = end;
           continue;
         }
       }
       let lo = 0;
       let hi = 0;
-      for (; i < 512; i++) {
+      for (; i < end; i++) {
         lo = words[base + 2 * i];
         hi = words[base + 2 * i + 1];
         if ((lo | hi) !== 0) break;
       }
-      if (i === 512) {
-        this.nextIndex[d] = 512;
+      if (i === end) {
+        this.nextIndex[d] = end;
         continue;
       }
       const level = this.top - d;

@@ -28,11 +28,14 @@ export type FlushTlb = (va: VirtAddr | undefined) => void;
 export interface PagingMetaData {
   /** Human name, e.g. `x86_64 4-level`. */
   readonly name: string;
-  /** Number of table levels: 3, 4 or 5 (512 entries each, 9 VA bits per level). */
+  /**
+   * Number of table levels: 3, 4 or 5 (512 entries each, 9 VA bits per level;
+   * the root has fewer when `vaBits` leaves it less, see {@link topTableEntries}).
+   */
   readonly levels: 3 | 4 | 5;
   /** Physical address width: a PA must be below 2^paBits. */
   readonly paBits: number;
-  /** Virtual address width (bits translated). */
+  /** Virtual address width (bits translated): at least 33, at most 12 + 9 × levels. */
   readonly vaBits: number;
   /** Canonical-VA rule. */
   readonly vaCheck: VaCheck;
@@ -40,4 +43,14 @@ export interface PagingMetaData {
   readonly pte: GenericPTE;
   /** Default TLB flush (a page table's own `flushTlb` option overrides it). */
   readonly flushTlb?: FlushTlb;
+}
+
+/**
+ * Entries of the top (root) table of a paging mode: 512, or fewer when its
+ * VA width leaves the top level less than 9 bits (an AArch64 4 KiB-granule
+ * table of a 42-bit VA starts at level 0 with VA[41:39]: 8 entries). The
+ * bits above it are the canonical check's, never part of an index.
+ */
+export function topTableEntries(meta: PagingMetaData): number {
+  return 2 ** Math.min(9, meta.vaBits - 12 - 9 * (meta.levels - 1));
 }

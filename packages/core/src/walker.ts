@@ -35,7 +35,7 @@ import {
   type WalkEntry,
   walkEntries,
 } from './mappings.js';
-import type { FlushTlb, PagingMetaData } from './metadata.js';
+import { type FlushTlb, type PagingMetaData, topTableEntries } from './metadata.js';
 import { isPageSize, levelPageSize, type PageSize, pageSizeLevel } from './page-size.js';
 import type { GenericPTE } from './pte.js';
 import { TlbFlusher } from './tlb.js';
@@ -154,6 +154,8 @@ export class PageTable64 {
   private readonly pte: GenericPTE;
   private readonly root: number;
   private readonly top: number;
+  // Index mask of the root table: 511, or topTableEntries - 1 for a partial top table.
+  private readonly topMask: number;
   private readonly vaMask: number;
   // The two values the VA's top bits (under vaMask) may take.
   private readonly vaLow: number;
@@ -196,6 +198,10 @@ export class PageTable64 {
     this.handler = handler;
     this.pte = meta.pte;
     this.top = meta.levels - 1;
+    const entries = topTableEntries(meta);
+    if (!(entries >= 2 && Number.isInteger(entries)))
+      throw new RangeError(`${meta.name}: ${meta.vaBits}-bit VAs leave ${meta.levels} levels no root table`);
+    this.topMask = entries - 1;
     const topBit = meta.vaCheck === 'sign-extend' ? meta.vaBits - 1 : meta.vaBits;
     this.vaMask = ~0 << (topBit - 32);
     this.vaLow = meta.vaCheck === 'top-bits-upper' ? this.vaMask : 0;
@@ -590,8 +596,8 @@ export class PageTable64 {
     const region = this.checkRegion(start, size);
     if (region === undefined) return;
     const shift = PAGES_PER_LEVEL[this.top];
-    const first = Math.floor(region[0] / shift) % 512;
-    const last = Math.floor((region[0] + region[1] - 1) / shift) % 512;
+    const first = Math.floor(region[0] / shift) % (this.topMask + 1);
+    const last = Math.floor((region[0] + region[1] - 1) / shift) % (this.topMask + 1);
     const h = this.handler;
     const pte = this.pte;
     // Check: collect every frame of the subtrees to be replaced.
@@ -659,7 +665,7 @@ export class PageTable64 {
       const h = this.handler;
       const seen = new Set<number>([this.root]);
       const frames: number[] = [];
-      for (let i = 0; i < 512; i++) {
+      for (let i = 0; i <= this.topMask; i++) {
         const base = h.frameWord(this.root);
         const lo = h.words[base + 2 * i];
         const hi = h.words[base + 2 * i + 1];
@@ -849,16 +855,18 @@ export class PageTable64 {
     const words = h.words;
     let table = this.root;
     let level = this.top;
+    let mask = this.topMask;
     for (;;) {
       const base = h.frameWord(table);
       if (base < 0) throw this.outside(table);
-      const w = base + (entryIndex(hi, lo, level) << 1);
+      const w = base + ((entryIndex(hi, lo, level) & mask) << 1);
       if (level === target) return this.stop(level, table, w);
       const elo = words[w];
       const ehi = words[w + 1];
       if (!pte.table(elo, ehi)) return this.stop(level, table, w);
       table = pte.frame(elo, ehi);
       level--;
+      mask = 511;
     }
   }
 
@@ -901,12 +909,13 @@ export class PageTable64 {
     const words = h.words;
     let table = this.root;
     let level = this.top;
+    let mask = this.topMask;
     let elo: number;
     let ehi: number;
     for (;;) {
       const base = h.frameWord(table);
       if (base < 0) throw this.outside(table);
-      const w = base + (entryIndex(hi, lo, level) << 1);
+      const w = base + ((entryIndex(hi, lo, level) & mask) << 1);
       elo = words[w];
       ehi = words[w + 1];
       if (level === 0) {
@@ -916,6 +925,7 @@ export class PageTable64 {
       if (pte.table(elo, ehi)) {
         table = pte.frame(elo, ehi);
         level--;
+        mask = 511;
         continue;
       }
       if (level > 2 || !pte.present(elo, ehi)) return -1;
@@ -1048,7 +1058,7 @@ export class PageTable64 {
         throw this.outside(next);
       }
       words = h.words;
-      const at = this.slot(table, entryIndex(hi, lo, level));
+      const at = this.slot(table, entryIndex(hi, lo, level) & (level === this.top ? this.topMask : 511));
       this.journal.record(at, elo, ehi, next);
       this.journal.clearFrame(words, h.frameWord(next));
       pte.encodeTable(next);

@@ -16,13 +16,10 @@ import { hex } from '../numbers.js';
 import type { ImageArgs } from '../options.js';
 import { Progress } from '../progress.js';
 
-/** JSON version of `ptm translate` (its `version` field): bumped only for incompatible changes. */
-export const JSON_VERSION = 1;
-
 /**
- * JSON schema of `dump`, `stats`, `find-pa` and `demo` (their `schema`
- * field). 2: ranges as first and last address (`vaLast`, `paLast`), the
- * `input` and `root` objects, the `filter`.
+ * JSON schema of every `--json` document (its `schema` field). 2: ranges as
+ * first and last address (`vaLast`, `paLast`), the `input` and `root`
+ * objects, the `tables`, the `filter` (not in translate).
  */
 export const JSON_SCHEMA = 2;
 
@@ -67,8 +64,13 @@ export function headerLine(ctx: Context, img: OpenedImage, filter?: LeafFilter):
   return parts.join(style.dim(' · '));
 }
 
-/** The fields the schema-2 JSON of `dump`, `stats` and `find-pa` starts with. */
+/** The fields the schema-2 JSON of `dump`, `stats` and `find-pa` starts with: the envelope, then the filter. */
 export function jsonHead(command: string, img: OpenedImage, filter: LeafFilter): Record<string, unknown> {
+  return { ...jsonEnvelope(command, img), filter: filterJson(filter) };
+}
+
+/** The fields every schema-2 JSON document of an image command starts with (translate's whole header). */
+export function jsonEnvelope(command: string, img: OpenedImage): Record<string, unknown> {
   return {
     schema: JSON_SCHEMA,
     command,
@@ -93,7 +95,6 @@ export function jsonHead(command: string, img: OpenedImage, filter: LeafFilter):
       register: t.mode.register(t.root, t.upper),
     })),
     upper: img.upper,
-    filter: filterJson(filter),
   };
 }
 
@@ -218,22 +219,6 @@ export class ProblemLog {
   get overflowed(): boolean {
     return this.count > this.kept.length;
   }
-}
-
-/** The fields `ptm translate`'s JSON (version 1) starts with. */
-export function jsonEnvelope(command: string, img: OpenedImage): Record<string, unknown> {
-  const first = img.input.regions[0];
-  return {
-    version: JSON_VERSION,
-    command,
-    arch: img.mode.arch,
-    mode: img.mode.id,
-    title: img.mode.meta.name,
-    levels: img.mode.levels,
-    image: { file: img.input.file, ramBase: hex(first?.paddr ?? 0n), size: hex(first?.size ?? 0n) },
-    root: hex(img.root),
-    upper: img.upper,
-  };
 }
 
 /** The JSON form of a problem. */
