@@ -1,7 +1,7 @@
 // A64PageTable on the generic walker: the reference example, every page size,
 // both VA ranges, adoption of tables written elsewhere (including a hand-made
 // one from the Arm layout), and the deliberate fixes pinned end to end.
-import { isPagingError, MappingFlags, PageSize, PagingError, RamHandler } from '@page-table/core';
+import { MappingFlags, PageSize, PagingError, RamHandler } from '@page-table/core';
 import { describe, expect, it } from 'vitest';
 import {
   A64_EL2_METADATA,
@@ -12,6 +12,7 @@ import {
   ttbrIndex,
   ttbrValue,
 } from '../src/index.js';
+import { expectPagingError } from './helpers.js';
 
 const { READ: R, WRITE: W, EXECUTE: X, USER: U, DEVICE: DEV, UNCACHED: UC } = MappingFlags;
 const { Size4K, Size2M, Size1G } = PageSize;
@@ -27,16 +28,6 @@ function leafEntry(pt: A64PageTable, va: number): bigint | undefined {
     if (e.leaf && typeof e.va === 'number' && va >= e.va && va < e.va + e.size) found = e.entry;
   });
   return found;
-}
-
-function expectPagingError(f: () => unknown, kind: PagingError['kind']): void {
-  try {
-    f();
-  } catch (e) {
-    expect(isPagingError(e, kind), String(e)).toBe(true);
-    return;
-  }
-  throw new Error(`expected PagingError ${kind}`);
 }
 
 describe('reference example', () => {

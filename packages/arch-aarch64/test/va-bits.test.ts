@@ -1,22 +1,13 @@
 // A64PageTable with a 39-bit VA range (TnSZ = 25): three levels from level 1,
 // checked against a table laid out by hand from the Arm ARM (4 KiB granule:
 // VA[38:30] indexes the level-1 table, VA[29:21] level 2, VA[20:12] level 3).
-import { isPagingError, MappingFlags, PageSize, type PagingError, RamHandler, topTableEntries } from '@page-table/core';
+import { MappingFlags, PageSize, RamHandler, topTableEntries } from '@page-table/core';
 import { describe, expect, it } from 'vitest';
 import { A64PageTable } from '../src/index.js';
+import { expectPagingError } from './helpers.js';
 
 const TABLE = 0b11n; // valid, table (levels 0-2) / page (level 3)
 const AF = 1n << 10n;
-
-function expectPagingError(f: () => unknown, kind: PagingError['kind']): void {
-  try {
-    f();
-  } catch (e) {
-    expect(isPagingError(e, kind), String(e)).toBe(true);
-    return;
-  }
-  throw new Error(`expected PagingError ${kind}`);
-}
 
 describe('A64PageTable with vaBits 39', () => {
   it('is a 3-level table of 39-bit VAs', () => {

@@ -1,42 +1,18 @@
 // Conformance with the executed encodings of page_table_entry 0.6.1's A64PTE
 // (test/fixtures): every aarch64 record, in the default (EL1&0) build and in
 // the `arm-el2` build.
-import { readFileSync } from 'node:fs';
 import { MappingFlags } from '@page-table/core';
+import { loadVectors, type VectorPageRecord, type VectorRecord } from '@page-table/test-support';
 import { describe, expect, it } from 'vitest';
 import { A64_EL2_METADATA, A64_METADATA, A64PTE, DescriptorAttr, MAIR_VALUE } from '../src/index.js';
 
-interface TableRecord {
-  op: 'new_table';
-  pa: string;
-  bits: string;
-  paddr: string;
-  flags: number;
-  present: boolean;
-  huge: boolean;
-  unused: boolean;
-}
-interface PageRecord {
-  op: 'new_page';
-  pa: string;
-  huge: boolean;
-  in_flags: number;
-  bits: string;
-  paddr: string;
-  out_flags: number;
-  present: boolean;
-  is_huge: boolean;
-  unused: boolean;
-  set_flags_bits: string;
-}
-type VectorRecord = TableRecord | PageRecord;
 interface VectorFile {
   aarch64: VectorRecord[];
   aarch64_MAIR_VALUE: string;
 }
 
 function load(name: string): VectorFile {
-  return JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
+  return loadVectors<VectorFile>(new URL(`./fixtures/${name}`, import.meta.url));
 }
 
 const RWXU = MappingFlags.READ | MappingFlags.WRITE | MappingFlags.EXECUTE | MappingFlags.USER;
@@ -56,7 +32,7 @@ describe.each(files)('$name ($regime)', ({ name, pte, regime }) => {
   });
 
   it('holds every flag combination, 4K and huge, at each PA', () => {
-    const pages = records.filter((r): r is PageRecord => r.op === 'new_page');
+    const pages = records.filter((r): r is VectorPageRecord => r.op === 'new_page');
     const pas = new Set(pages.map((r) => r.pa));
     expect(pas.size).toBeGreaterThanOrEqual(3);
     expect(pages.length).toBe(pas.size * 128);

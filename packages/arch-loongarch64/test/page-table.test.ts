@@ -1,4 +1,5 @@
-import { MappingFlags, PageSize, PagingError, RamHandler, type WalkEntry } from '@page-table/core';
+import { MappingFlags, PageSize, PagingError, RamHandler } from '@page-table/core';
+import { kindOf, walkAll } from '@page-table/test-support';
 import { describe, expect, it } from 'vitest';
 import {
   LA64_3LEVEL_METADATA,
@@ -22,21 +23,8 @@ function setup(levels: 3 | 4 = 4) {
   return { ram, pt };
 }
 
-function kind(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof PagingError) return e.kind;
-    throw e;
-  }
-  return 'ok';
-}
-
-function walkAll(pt: LA64PageTable): WalkEntry[] {
-  const out: WalkEntry[] = [];
-  pt.walk((e) => out.push(e));
-  return out;
-}
+/** The kind of PagingError `fn` throws, or 'ok'. */
+const kind = kindOf(PagingError);
 
 /** PA of the entry that maps `va` at `level`, following the bare-address directory entries in RAM. */
 function entryPa(ram: RamHandler, pt: LA64PageTable, va: bigint, level: number): number {

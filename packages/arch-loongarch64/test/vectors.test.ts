@@ -1,53 +1,23 @@
-import { readFileSync } from 'node:fs';
 import { MappingFlags } from '@page-table/core';
+import { loadVectors, type VectorPageRecord, type VectorTableRecord } from '@page-table/test-support';
 import { describe, expect, it } from 'vitest';
 import { LA64_PTE } from '../src/index.js';
 
-interface TableRecord {
-  op: 'new_table';
-  pa: string;
-  bits: string;
-  paddr: string;
-  flags: number;
-  present: boolean;
-  huge: boolean;
-  unused: boolean;
-}
-
-interface PageRecord {
-  op: 'new_page';
-  pa: string;
-  huge: boolean;
-  in_flags: number;
-  bits: string;
-  paddr: string;
-  out_flags: number;
-  present: boolean;
-  is_huge: boolean;
-  unused: boolean;
-  set_flags_bits: string;
-}
-
-type VectorRecord = TableRecord | PageRecord;
-
-const all = JSON.parse(readFileSync(new URL('./fixtures/pte-v0.6.1.json', import.meta.url), 'utf8')) as Record<
-  string,
-  VectorRecord[]
->;
+const all = loadVectors(new URL('./fixtures/pte-v0.6.1.json', import.meta.url));
 const records = all.loongarch64;
-const tables = records.filter((r): r is TableRecord => r.op === 'new_table');
-const pages = records.filter((r): r is PageRecord => r.op === 'new_page');
+const tables = records.filter((r): r is VectorTableRecord => r.op === 'new_table');
+const pages = records.filter((r): r is VectorPageRecord => r.op === 'new_page');
 
 const RWXU = MappingFlags.READ | MappingFlags.WRITE | MappingFlags.EXECUTE | MappingFlags.USER;
 const HGLOBAL = 1n << 12n;
 
 /** Upstream puts PA bit 12 into a huge leaf, where the hardware reads it as HGLOBAL; we never do. */
-function isHGlobalDeviation(r: PageRecord): boolean {
+function isHGlobalDeviation(r: VectorPageRecord): boolean {
   return r.huge && (BigInt(r.pa) & HGLOBAL) !== 0n;
 }
 
 const pte = LA64_PTE;
-const name = (r: PageRecord) => `pa=${r.pa} huge=${r.huge} flags=${r.in_flags}`;
+const name = (r: VectorPageRecord) => `pa=${r.pa} huge=${r.huge} flags=${r.in_flags}`;
 
 describe('loongarch64 vectors (page_table_entry 0.6.1)', () => {
   it('holds every record: 3 tables and 64 flag sets × {4K, huge} × 3 PAs', () => {

@@ -1,5 +1,6 @@
 /** The RISC-V page tables through the generic walker, on an in-memory RAM. */
 import { MappingFlags, PageSize, PagingError, RamHandler, type WalkEntry } from '@page-table/core';
+import { kindOf, walkAll } from '@page-table/test-support';
 import { describe, expect, it } from 'vitest';
 import {
   PTE_A,
@@ -21,25 +22,12 @@ type Table = Sv39PageTable | Sv48PageTable | Sv57PageTable;
 // 1 MiB (256 frames) is plenty for these tests and keeps them fast.
 const ram = () => new RamHandler({ base: 0, size: 1 << 20 });
 
-function kind(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof PagingError) return e.kind;
-    throw e;
-  }
-  return 'ok';
-}
-
-function entries(pt: Table): WalkEntry[] {
-  const out: WalkEntry[] = [];
-  pt.walk((e) => out.push(e));
-  return out;
-}
+/** The kind of PagingError `fn` throws, or 'ok'. */
+const kind = kindOf(PagingError);
 
 /** The raw leaf covering `va` (by its first VA). */
 function leafAt(pt: Table, va: number | bigint): WalkEntry {
-  const found = entries(pt).find((e) => e.leaf && BigInt(e.va) === BigInt(va));
+  const found = walkAll(pt).find((e) => e.leaf && BigInt(e.va) === BigInt(va));
   if (!found) throw new Error(`no leaf at ${va.toString(16)}`);
   return found;
 }
@@ -94,7 +82,7 @@ describe.each(modes)('$name', ({ cls, levels, satpMode, high, lowTop }) => {
     expect(leaf.depth).toBe(levels - 1 - level);
     expect(leaf.entry).toBe((BigInt(target) >> 2n) | BigInt(PTE_V | PTE_A | PTE_D) | 0x16n);
     // Links hold V and the PPN only: A, D and U must be clear on non-leaf entries.
-    for (const e of entries(pt).filter((x) => !x.leaf)) expect(Number(e.entry & 0x3ffn)).toBe(PTE_V);
+    for (const e of walkAll(pt).filter((x) => !x.leaf)) expect(Number(e.entry & 0x3ffn)).toBe(PTE_V);
     expect(pt.protect(base, RX)).toBe(size);
     expect(pt.query(base)?.flags).toBe(RX);
     expect(pt.unmap(base + size / 2)).toEqual({ paddr: target, flags: RX, size });
@@ -113,7 +101,7 @@ describe.each(modes)('$name', ({ cls, levels, satpMode, high, lowTop }) => {
     const leaf = leafAt(pt, high);
     expect(leaf.va).toBe(high);
     // The first high-half root entry: index 256.
-    expect(entries(pt).find((e) => e.depth === 0)?.index).toBe(256);
+    expect(walkAll(pt).find((e) => e.depth === 0)?.index).toBe(256);
     expect([...pt.mappings()].map((m) => m.va)).toEqual([high, high + 0x4000_0000n]);
   });
 
@@ -159,7 +147,7 @@ describe.each(modes)('$name', ({ cls, levels, satpMode, high, lowTop }) => {
     expect(leafAt(pt, 0x1000).entry).toBe(0xa000_0000_0000_0000n | (0x1000_0000n >> 2n) | 0xc7n);
     expect(leafAt(pt, 0x2000).entry).toBe(0x7000_0000_0000_0000n | (0x8000_0000n >> 2n) | 0xc7n);
     expect(pt.query(0x1000)?.flags).toBe(RW);
-    for (const e of entries(pt).filter((x) => !x.leaf)) expect(e.entry >> 54n).toBe(0n);
+    for (const e of walkAll(pt).filter((x) => !x.leaf)) expect(e.entry >> 54n).toBe(0n);
     pt.protect(0x1000, READ);
     expect(leafAt(pt, 0x1000).entry >> 60n).toBe(0x7n);
   });
@@ -180,7 +168,7 @@ describe('Sv39 specifics', () => {
     const h = ram();
     const pt = Sv39PageTable.create(h);
     pt.mapRegion(0, 0, 4 * PageSize.Size1G, RW, true);
-    const all = entries(pt);
+    const all = walkAll(pt);
     expect(all).toHaveLength(4);
     expect(all.every((e) => e.leaf && e.depth === 0 && e.size === PageSize.Size1G)).toBe(true);
     expect(h.framesInUse).toBe(1);
@@ -194,7 +182,7 @@ describe('Sv39 specifics', () => {
       expect(kind(() => sv39.map(va, 0x1000, PageSize.Size4K, READ))).toBe('InvalidAddress');
       expect(kind(() => sv39.query(va))).toBe('InvalidAddress');
     }
-    expect(entries(sv39)).toHaveLength(0);
+    expect(walkAll(sv39)).toHaveLength(0);
   });
 
   it('refuses a VA canonical in Sv57 but not in Sv48', () => {
@@ -278,7 +266,7 @@ describe('deliberate fixes through the walker', () => {
     const pt = Sv39PageTable.create(h);
     expect(kind(() => pt.map(0x1000, 0x8000_0000, PageSize.Size4K, flags))).toBe('UnsupportedFlags');
     expect(kind(() => pt.mapRegion(0x1000, 0x8000_0000, 0x4000, flags, false))).toBe('UnsupportedFlags');
-    expect(entries(pt)).toHaveLength(0);
+    expect(walkAll(pt)).toHaveLength(0);
     expect(h.framesInUse).toBe(1);
     pt.map(0x1000, 0x8000_0000, PageSize.Size4K, RW);
     const raw = leafAt(pt, 0x1000).entry;

@@ -2,31 +2,23 @@
  * Conformance with the Rust crate: every riscv record of the executed
  * page_table_entry 0.6.1 vectors, default features and `xuantie-c9xx`.
  */
-import { readFileSync } from 'node:fs';
 import { MappingFlags } from '@page-table/core';
 import { pa } from '@page-table/memory-addr';
+import {
+  loadVectors,
+  type VectorPageRecord,
+  type VectorRecord,
+  type VectorTableRecord,
+} from '@page-table/test-support';
 import { describe, expect, it } from 'vitest';
 import { RV64_PTE, RV64_PTE_XUANTIE, type Rv64PTE } from '../src/index.js';
 
-interface VectorRecord {
-  op: 'new_table' | 'new_page';
-  pa: string;
-  huge?: boolean;
-  in_flags?: number;
-  bits: string;
-  paddr: string;
-  out_flags?: number;
-  flags?: number;
-  present: boolean;
-  is_huge?: boolean;
-  unused: boolean;
-  set_flags_bits?: string;
+function load(file: string): VectorRecord[] {
+  return loadVectors<{ riscv: VectorRecord[] }>(new URL(`./fixtures/${file}`, import.meta.url)).riscv;
 }
 
-function load(file: string): VectorRecord[] {
-  const url = new URL(`./fixtures/${file}`, import.meta.url);
-  return (JSON.parse(readFileSync(url, 'utf8')) as { riscv: VectorRecord[] }).riscv;
-}
+const isPage = (r: VectorRecord): r is VectorPageRecord => r.op === 'new_page';
+const isTable = (r: VectorRecord): r is VectorTableRecord => r.op === 'new_table';
 
 const { READ, WRITE, EXECUTE, USER } = MappingFlags;
 const RWXU = READ | WRITE | EXECUTE | USER;
@@ -40,27 +32,27 @@ describe.each(suites)('riscv vectors, %s', (_name, file, pte) => {
   const records = load(file);
 
   it('holds all 64 flag sets, 4K and huge, at every PA, and the table links', () => {
-    expect(records.filter((r) => r.op === 'new_page')).toHaveLength(384);
-    expect(records.filter((r) => r.op === 'new_table')).toHaveLength(3);
+    expect(records.filter(isPage)).toHaveLength(384);
+    expect(records.filter(isTable)).toHaveLength(3);
   });
 
   it('encodes and decodes every new_page record bit-exactly', () => {
-    for (const r of records.filter((x) => x.op === 'new_page')) {
+    for (const r of records.filter(isPage)) {
       const ctx = `pa=${r.pa} flags=${r.in_flags} huge=${r.huge}`;
       const bits = BigInt(r.bits);
-      expect(pte.newPage(BigInt(r.pa), r.in_flags!, r.huge!), ctx).toBe(bits);
+      expect(pte.newPage(BigInt(r.pa), r.in_flags, r.huge), ctx).toBe(bits);
       expect(pte.paddr(bits), ctx).toBe(pa(BigInt(r.paddr)));
       expect(pte.flags(bits), ctx).toBe(r.out_flags);
       expect(pte.isPresent(bits), ctx).toBe(r.present);
       expect(pte.isHuge(bits), ctx).toBe(r.is_huge);
       expect(pte.isUnused(bits), ctx).toBe(r.unused);
-      const full = pte.newPage(BigInt(r.pa), RWXU, r.huge!);
-      expect(pte.setFlags(full, r.in_flags!, r.huge!), ctx).toBe(BigInt(r.set_flags_bits!));
+      const full = pte.newPage(BigInt(r.pa), RWXU, r.huge);
+      expect(pte.setFlags(full, r.in_flags, r.huge), ctx).toBe(BigInt(r.set_flags_bits));
     }
   });
 
   it('encodes and decodes every new_table record bit-exactly', () => {
-    for (const r of records.filter((x) => x.op === 'new_table')) {
+    for (const r of records.filter(isTable)) {
       const bits = BigInt(r.bits);
       expect(pte.newTable(BigInt(r.pa)), r.pa).toBe(bits);
       expect(pte.paddr(bits), r.pa).toBe(pa(BigInt(r.paddr)));
@@ -76,8 +68,8 @@ describe.each(suites)('riscv vectors, %s', (_name, file, pte) => {
     // R/W/X encodings; sets without R or X (empty, USER, DEVICE, …) become V|A|D[|U], read by hardware as a
     // pointer to a next-level table. We reject them in checkFlags; the walker then throws UnsupportedFlags.
     let refused = 0;
-    for (const r of records.filter((x) => x.op === 'new_page')) {
-      const f = r.in_flags!;
+    for (const r of records.filter(isPage)) {
+      const f = r.in_flags;
       const reserved = (f & (READ | WRITE)) === WRITE;
       const noLeaf = (f & (READ | EXECUTE)) === 0;
       const reason = pte.checkFlags(f);

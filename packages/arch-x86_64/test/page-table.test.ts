@@ -1,5 +1,6 @@
 import { MappingFlags, PageSize, PagingError, RamHandler } from '@page-table/core';
 import { pa, va } from '@page-table/memory-addr';
+import { kindOf } from '@page-table/test-support';
 import { describe, expect, it, vi } from 'vitest';
 import { X64_PTE, X64PageTable, X64PageTable5 } from '../src/index.js';
 
@@ -13,15 +14,7 @@ function ram16(): RamHandler {
 }
 
 /** The kind of PagingError `fn` throws, or 'ok'. */
-function kind(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof PagingError) return e.kind;
-    throw e;
-  }
-  return 'ok';
-}
+const kind = kindOf(PagingError);
 
 /** Offsets where two RAM snapshots differ (a cheap stand-in for deep equality on 16 MiB). */
 function diff(a: Uint8Array, b: Uint8Array): number[] {

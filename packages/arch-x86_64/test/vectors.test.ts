@@ -1,41 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { pa } from '@page-table/memory-addr';
+import { loadVectors, type VectorPageRecord, type VectorTableRecord } from '@page-table/test-support';
 import { describe, expect, it } from 'vitest';
 import { X64_PTE } from '../src/index.js';
 
-/** One executed encoding of the Rust crate (test/fixtures/README.md). */
-interface TableRecord {
-  op: 'new_table';
-  pa: string;
-  bits: string;
-  paddr: string;
-  flags: number;
-  present: boolean;
-  huge: boolean;
-  unused: boolean;
-}
-interface PageRecord {
-  op: 'new_page';
-  pa: string;
-  huge: boolean;
-  in_flags: number;
-  bits: string;
-  paddr: string;
-  out_flags: number;
-  present: boolean;
-  is_huge: boolean;
-  unused: boolean;
-  set_flags_bits: string;
-}
-type VectorRecord = TableRecord | PageRecord;
-
-const vectors = JSON.parse(readFileSync(new URL('./fixtures/pte-v0.6.1.json', import.meta.url), 'utf8')) as Record<
-  string,
-  VectorRecord[]
->;
+const vectors = loadVectors(new URL('./fixtures/pte-v0.6.1.json', import.meta.url));
 const records = vectors.x86_64;
-const tables = records.filter((r): r is TableRecord => r.op === 'new_table');
-const pages = records.filter((r): r is PageRecord => r.op === 'new_page');
+const tables = records.filter((r): r is VectorTableRecord => r.op === 'new_table');
+const pages = records.filter((r): r is VectorPageRecord => r.op === 'new_page');
 const RWXU = 0b1111;
 
 const pte = X64_PTE;

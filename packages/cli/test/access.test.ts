@@ -15,7 +15,7 @@ import { createAccessProbe } from '../src/access.js';
 import { FileMemory } from '../src/file-memory.js';
 import type { MmuRequest } from '../src/mmu-options.js';
 import { resolveMode } from '../src/modes.js';
-import { type JsonValue, ptm, ptmIn, ptmInJson, type Run, tempDir, writeImage } from './helpers.js';
+import { expectError, type JsonValue, ptm, ptmIn, ptmInJson, tempDir, writeImage } from './helpers.js';
 
 const tmp = tempDir();
 const file = (name: string) => join(tmp.dir, name);
@@ -525,14 +525,6 @@ describe('the human output', () => {
 });
 
 describe('bad options (exit 2, one line)', () => {
-  function expectError(r: Run, message: RegExp): void {
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    expect(r.stderr.split('\n')).toHaveLength(2);
-    expect(r.stderr).toMatch(/^ptm: error: /);
-    expect(r.stderr).toMatch(message);
-  }
-
   it('rejects a bad access, privilege, option of another arch, or registers the MMU cannot use', () => {
     const cases: Array<[string, string[], RegExp]> = [
       ['x86_64', ['--access', 'q'], /--access: 'q' is not r \(read\), w \(write\) or x \(execute\)/],
@@ -567,7 +559,7 @@ describe('bad options (exit 2, one line)', () => {
       ['loongarch64', ['--pwcl', '0x1'], /unsupported page-walk layout/],
     ];
     for (const [key, options, message] of cases)
-      expectError(ptmIn(['translate', ...on(key), ...options, TEXT]), message);
+      expectError(ptmIn(['translate', ...on(key), ...options, TEXT]), 2, message);
   });
 });
 

@@ -8,19 +8,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type JsonValue, PKG, ptm, ptmIn, ptmInJson, type Run, tempDir } from './helpers.js';
+import { expectError, type JsonValue, PKG, ptm, ptmIn, ptmInJson, tempDir } from './helpers.js';
 
 const FIXTURES = join(PKG, '../dump/test/fixtures');
 const tmp = tempDir();
 const file = (name: string) => join(tmp.dir, name);
-
-function expectError(r: Run, code: number, message: RegExp): void {
-  expect(r.code, r.stderr).toBe(code);
-  expect(r.stdout).toBe('');
-  expect(r.stderr.split('\n')).toHaveLength(2);
-  expect(r.stderr).toMatch(/^ptm: error: /);
-  expect(r.stderr).toMatch(message);
-}
 
 let demo: JsonValue;
 

@@ -5,24 +5,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type JsonValue, ptm, ptmIn, ptmInJson, ptmJson, type Run, tempDir, writeImage } from './helpers.js';
+import { expectError, type JsonValue, ptm, ptmIn, ptmInJson, ptmJson, tempDir, writeImage } from './helpers.js';
 
 const tmp = tempDir();
 const file = (name: string) => join(tmp.dir, name);
 /** x86_64 flags: P | R/W | U/S for a link, PS for a block. */
 const LINK = 7n;
 const BLOCK = 0x83n;
-
-/** Expects a failure with one line on stderr matching `message`, nothing on stdout. */
-function expectError(r: Run, code: number, message: RegExp): void {
-  expect(r.code).toBe(code);
-  expect(r.stdout).toBe('');
-  const lines = r.stderr.split('\n');
-  expect(lines).toHaveLength(2); // one line and its newline
-  expect(lines[0]).toMatch(/^ptm: error: /);
-  expect(lines[0]).toMatch(message);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-}
 
 beforeAll(() => {
   // A valid little x86_64 image at PA 0: root at 0x1000 mapping VA 0 to PA 0x5000.

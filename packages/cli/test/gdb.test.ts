@@ -10,7 +10,7 @@ import { type AddressInfo, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGdbstub, x86Description } from '../../dump/test/fake-gdbstub.js';
-import { type JsonValue, ptm, ptmInJson, type Run, tempDir } from './helpers.js';
+import { expectError, type JsonValue, ptm, ptmInJson, tempDir } from './helpers.js';
 
 const tmp = tempDir();
 let demo: JsonValue;
@@ -41,13 +41,6 @@ const port = (s: Server) => (s.address() as AddressInfo).port;
 let good: Server;
 let silent: Server;
 let realMode: Server;
-
-function expectError(r: Run, message: RegExp): void {
-  expect(r.code, r.stderr).toBe(1);
-  expect(r.stdout).toBe('');
-  expect(r.stderr.split('\n')).toHaveLength(2);
-  expect(r.stderr).toMatch(message);
-}
 
 beforeAll(async () => {
   demo = ptmInJson(['demo', '--arch', 'x86_64', '--save-image', join(tmp.dir, 'demo.img')]).modes[0];
@@ -97,9 +90,9 @@ describe('ptm --gdb', () => {
       ptm(['dump', '--gdb', `127.0.0.1:${port(realMode)}`]),
       ptm(['dump', '--gdb', 'nowhere']),
     ]);
-    expectError(refused, /^ptm: error: cannot connect to a gdbstub at 127\.0\.0\.1:\d+: connection refused/);
-    expectError(quiet, /^ptm: error: gdbstub at 127\.0\.0\.1:\d+: .*(no reply|within)/);
-    expectError(real, /^ptm: error: the guest is not in long mode \(EFER 0x0: LMA = 0\)/);
+    expectError(refused, 1, /^ptm: error: cannot connect to a gdbstub at 127\.0\.0\.1:\d+: connection refused/);
+    expectError(quiet, 1, /^ptm: error: gdbstub at 127\.0\.0\.1:\d+: .*(no reply|within)/);
+    expectError(real, 1, /^ptm: error: the guest is not in long mode \(EFER 0x0: LMA = 0\)/);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^ptm: error: --gdb: 'nowhere' is not HOST:PORT/);
   }, 30_000);

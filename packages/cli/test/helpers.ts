@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { main } from '../src/cli.js';
 
 /** The package directory. */
@@ -92,4 +92,18 @@ export function writeImage(file: string, size: number, entries: ReadonlyArray<re
   const buf = Buffer.alloc(size);
   for (const [offset, value] of entries) buf.writeBigUInt64LE(value, offset);
   writeFileSync(file, buf);
+}
+
+/**
+ * Expects a failed run that exited with `code`: nothing on stdout, and on stderr a single `ptm: error:` line
+ * (no stack trace, no second line) matching `message`.
+ */
+export function expectError(r: Run, code: number, message: RegExp): void {
+  expect(r.code, r.stderr).toBe(code);
+  expect(r.stdout).toBe('');
+  const lines = r.stderr.split('\n');
+  expect(lines, r.stderr).toHaveLength(2); // one line and its newline
+  expect(lines[1]).toBe('');
+  expect(lines[0]).toMatch(/^ptm: error: /);
+  expect(lines[0]).toMatch(message);
 }

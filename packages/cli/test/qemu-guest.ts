@@ -6,8 +6,8 @@
  * supervisor-only PDPT), with 4 KiB, 2 MiB and 1 GiB leaves and U/W/NX combinations.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { MappingFlags } from '@page-table/core';
+import { headlessQemuArgs } from '@page-table/test-support';
 
 /** Physical layout of the guest image (loaded at 1 MiB). */
 export const TINY = {
@@ -154,18 +154,6 @@ export function hasQemu(): boolean {
   }
 }
 
-/** A free TCP port on 127.0.0.1 (bound then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 /**
  * Starts QEMU on the tiny guest with QMP on a unix socket and the gdbstub on 127.0.0.1:gdbPort;
  * `extra` arguments go last (e.g. `-S`: stopped at reset, in real mode).
@@ -186,17 +174,8 @@ export function startTinyGuest(image: string, qmpSocket: string, gdbPort: number
       '1',
       '-kernel',
       image,
-      '-display',
-      'none',
-      '-serial',
-      'none',
-      '-monitor',
-      'none',
       '-no-reboot',
-      '-qmp',
-      `unix:${qmpSocket},server=on,wait=off`,
-      '-gdb',
-      `tcp:127.0.0.1:${gdbPort}`,
+      ...headlessQemuArgs(`unix:${qmpSocket},server=on,wait=off`, gdbPort),
       ...extra,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },

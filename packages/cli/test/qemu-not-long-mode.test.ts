@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Qmp } from '../../../scripts/guest/qmp.mjs';
 import { ptm, type Run } from './helpers.js';
-import { freePort, hasQemu, startTinyGuest, TINY_PD32, tinyProtectedModeImage } from './qemu-guest.js';
+import { freePort } from '@page-table/test-support';
+import { hasQemu, startTinyGuest, TINY_PD32, tinyProtectedModeImage } from './qemu-guest.js';
 
 const QEMU = hasQemu();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -14,10 +14,11 @@ import { join } from 'node:path';
 import { X64PageTable } from '@page-table/arch-x86_64';
 import { formatFlags, MappingFlags } from '@page-table/core';
 import { FrameMemory, GdbFrameSource, GdbRemote, type GdbTransport, walkWithFetch } from '@page-table/dump';
+import { freePort } from '@page-table/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Qmp } from '../../../scripts/guest/qmp.mjs';
 import { ptmJson } from './helpers.js';
-import { freePort, hasQemu, startTinyGuest, TINY, TINY_MAPPINGS, tinyGuestImage } from './qemu-guest.js';
+import { hasQemu, startTinyGuest, TINY, TINY_MAPPINGS, tinyGuestImage } from './qemu-guest.js';
 import { openCapture, parseInfoTlb } from './real-guest-fixtures.js';
 
 const QEMU = hasQemu();

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { A64PageTable, type A64VaBits } from '@page-table/arch-aarch64';
 import { MappingFlags, PageSize, RamHandler } from '@page-table/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type JsonValue, ptm, ptmIn, ptmInJson, type Run, tempDir, writeImage } from './helpers.js';
+import { expectError, type JsonValue, ptm, ptmIn, ptmInJson, tempDir, writeImage } from './helpers.js';
 
 const tmp = tempDir();
 const file = (name: string) => join(tmp.dir, name);
@@ -18,15 +18,6 @@ const file = (name: string) => join(tmp.dir, name);
 const LINK = 7n;
 /** A heap far smaller than what the whole output of the big images needs. */
 const SMALL_HEAP = { NODE_OPTIONS: '--max-old-space-size=40' };
-
-/** Expects one `ptm: error:` line matching `message`, nothing on stdout. */
-function expectError(r: Run, code: number, message: RegExp): void {
-  expect(r.code, r.stderr).toBe(code);
-  expect(r.stdout).toBe('');
-  expect(r.stderr.split('\n')).toHaveLength(2);
-  expect(r.stderr).toMatch(/^ptm: error: /);
-  expect(r.stderr).toMatch(message);
-}
 
 /** The demo image of one mode and the dump arguments for each of its tables. */
 function demoImage(arch: string): { file: string; commands: string[][]; mode: JsonValue } {

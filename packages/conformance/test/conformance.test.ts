@@ -4,30 +4,15 @@
  * an `if` on its name here.
  */
 import { MappingFlags as F, PageSize, type PageTable64, PagingError, RamHandler } from '@page-table/core';
+import { kindOf, sameMemory } from '@page-table/test-support';
 import { describe, expect, it } from 'vitest';
 import { ARCHES, type ArchCase, accepts, canon, endVa, firstVa, highHalfStart, lowHalfEnd } from './arches.js';
 
 const RW = F.READ | F.WRITE;
 const SIZES = [PageSize.Size4K, PageSize.Size2M, PageSize.Size1G] as const;
 
-function kind(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof PagingError) return e.kind;
-    throw e;
-  }
-  return 'ok';
-}
-
-function same(a: Uint32Array, b: Uint32Array): boolean {
-  return (
-    Buffer.compare(
-      Buffer.from(a.buffer, a.byteOffset, a.byteLength),
-      Buffer.from(b.buffer, b.byteOffset, b.byteLength),
-    ) === 0
-  );
-}
+/** The kind of PagingError `fn` throws, or 'ok'. */
+const kind = kindOf(PagingError);
 
 function setup(arch: ArchCase, size = 4 << 20): { ram: RamHandler; pt: PageTable64 } {
   const ram = new RamHandler({ base: 0, size });
@@ -82,7 +67,7 @@ describe.each(ARCHES)('$name', (arch) => {
         pt.unmap(at(arch, 0x1000));
       } else {
         expect(r, `flags ${flags}`).toBe('UnsupportedFlags');
-        expect(same(ram.words, before)).toBe(true);
+        expect(sameMemory(ram.words, before)).toBe(true);
       }
     }
   });
@@ -125,7 +110,7 @@ describe.each(ARCHES)('$name', (arch) => {
     const before = ram.words.slice();
     expect(kind(() => pt.unmapRegion(at(arch, 0x4000_0000), 0x1000))).toBe('MappedToHugePage');
     expect(kind(() => pt.protectRegion(at(arch, 0x8000_1000), 0x1000, F.READ))).toBe('MappedToHugePage');
-    expect(same(ram.words, before)).toBe(true);
+    expect(sameMemory(ram.words, before)).toBe(true);
     pt.protectRegion(canon(b), 0x1_0000_0000, F.READ);
     expect([...pt.mappings()].every((m) => m.flags === arch.normalize(F.READ))).toBe(true);
     pt.unmapRegion(canon(b), 0x1_0000_0000);
@@ -180,7 +165,7 @@ describe.each(ARCHES)('$name', (arch) => {
       const r = kind(() => pt.mapRegion(at(arch, 0x3ff0_0000), 0, 0x4020_0000, RW, false));
       expect(r).toBe('NoMemory');
       expect(ram.framesInUse).toBe(used);
-      expect(same(ram.words, before)).toBe(true);
+      expect(sameMemory(ram.words, before)).toBe(true);
       pt.destroy();
       expect(ram.framesInUse).toBe(0);
     }

@@ -13,6 +13,7 @@
  * fail with RAM and frames exactly as before).
  */
 import { isPagingError, PageSize, type PageTable64, PagingError, RamHandler } from '@page-table/core';
+import { sameMemory } from '@page-table/test-support';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ARCHES, type ArchCase, canon, highHalfStart, lowHalfEnd } from './arches.js';
@@ -127,15 +128,6 @@ function attempt<T>(fn: () => T): { ok: T } | { err: string } {
     if (e instanceof PagingError || e instanceof ModelError) return { err: e.kind };
     throw e;
   }
-}
-
-function sameWords(a: Uint32Array, b: Uint32Array): boolean {
-  return (
-    Buffer.compare(
-      Buffer.from(a.buffer, a.byteOffset, a.byteLength),
-      Buffer.from(b.buffer, b.byteOffset, b.byteLength),
-    ) === 0
-  );
 }
 
 /** Leaves of a real table as [VA, PA, size, flags]. */
@@ -315,7 +307,7 @@ function run(arch: ArchCase, capacity: number, ops: Op[], order: boolean): void 
         const planted = ram.words.slice();
         const e = attempt(() => tables[0].copyFrom(tables[1], canon(va), op.pages * 4096));
         expect(e, 'copyFrom over a foreign frame').toEqual({ err: 'InvalidAddress' });
-        expect(sameWords(ram.words, planted), 'RAM changed by the failed copyFrom').toBe(true);
+        expect(sameMemory(ram.words, planted), 'RAM changed by the failed copyFrom').toBe(true);
         ram.words[root + 2 * slot] = 0;
         ram.words[root + 2 * slot + 1] = 0;
         real = model = { ok: undefined };
@@ -330,7 +322,7 @@ function run(arch: ArchCase, capacity: number, ops: Op[], order: boolean): void 
       }
     }
     expect(real, `${arch.name}: ${JSON.stringify(op)}`).toEqual(model);
-    if ('err' in real) expect(sameWords(ram.words, before), `RAM changed by failed ${op.op}`).toBe(true);
+    if ('err' in real) expect(sameMemory(ram.words, before), `RAM changed by failed ${op.op}`).toBe(true);
     else world = next;
     for (const [i, pt2] of tables.entries()) {
       const expected = world

@@ -4,6 +4,8 @@
  * scalars, and the all-or-nothing rule of `copyFrom`, `destroy` and
  * `mapRegion` under failure.
  */
+
+import { sameMemory } from '@page-table/test-support';
 import { describe, expect, it } from 'vitest';
 import { MappingFlags as F, isPagingError, PageSize, PageTable64, PagingError, RamHandler } from '../src/index.js';
 import { TOY4 } from './toy-arch.js';
@@ -29,13 +31,6 @@ function caught(fn: () => unknown): PagingError | undefined {
 }
 
 const kind = (fn: () => unknown) => caught(fn)?.kind ?? 'ok';
-
-/** Byte-for-byte equality of two RAM snapshots (vitest's deep equality is far too slow for megabytes). */
-function same(a: Uint32Array, b: Uint32Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 describe('re-entrancy: Busy', () => {
   it('refuses every modifying call from a mapRegion callback, which may still query', () => {
@@ -90,7 +85,7 @@ describe('re-entrancy: Busy', () => {
       ),
     );
     expect(e?.kind).toBe('Busy');
-    expect(same(ram.words, before)).toBe(true);
+    expect(sameMemory(ram.words, before)).toBe(true);
     expect(ram.framesInUse).toBe(used);
     expect(pt.pendingFlush).toEqual([0x40_0000]);
   });
@@ -267,7 +262,7 @@ describe('all or nothing under failure', () => {
     const e = caught(() => dst.copyFrom(src, 0, 0x180_0000_0000));
     expect(e?.kind).toBe('InvalidAddress');
     expect(e?.message).toMatch(/not handed out/);
-    expect(same(ram.words, before)).toBe(true);
+    expect(sameMemory(ram.words, before)).toBe(true);
     expect(ram.framesInUse).toBe(used);
     plant(ram, dst, 2, 0);
     ram.words[ram.frameWord((dst.rootPaddr as number) / 4096) + 4] = 0;
@@ -286,7 +281,7 @@ describe('all or nothing under failure', () => {
     const before = ram.words.slice();
     const used = ram.framesInUse;
     expect(kind(() => adopted.copyFrom(src, 0, 0x80_0000_0000))).toBe('AlreadyMapped');
-    expect(same(ram.words, before)).toBe(true);
+    expect(sameMemory(ram.words, before)).toBe(true);
     expect(ram.framesInUse).toBe(used);
     // An empty slot of the owner's root can take a shared subtree.
     src.map(0x80_0000_0000, 0x5000, PageSize.Size4K, RW);
@@ -328,7 +323,7 @@ describe('all or nothing under failure', () => {
     const used = ram.framesInUse;
     // Maps 0x0, 0x1000, 0x2000 (over the junk), then hits 0x3000.
     expect(kind(() => pt.mapRegion(0, 0x10_0000, 0x5000, RW))).toBe('AlreadyMapped');
-    expect(same(ram.words, before)).toBe(true);
+    expect(sameMemory(ram.words, before)).toBe(true);
     expect(ram.framesInUse).toBe(used);
   });
 
@@ -340,7 +335,7 @@ describe('all or nothing under failure', () => {
     const used = ram.framesInUse;
     // 1 GiB of 4K pages needs 512 last-level tables; the allocator has fewer.
     expect(kind(() => pt.mapRegion(0x40_0000_0000, 0x4000_0000, 0x4000_0000, RW))).toBe('NoMemory');
-    expect(same(ram.words, before)).toBe(true);
+    expect(sameMemory(ram.words, before)).toBe(true);
     expect(ram.framesInUse).toBe(used);
   });
 });

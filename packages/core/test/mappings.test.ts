@@ -1,4 +1,5 @@
 import { pa } from '@page-table/memory-addr';
+import { walkAll } from '@page-table/test-support';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_MAX_ENTRIES,
@@ -10,7 +11,6 @@ import {
   type PagingMetaData,
   RamHandler,
   WalkBudgetError,
-  type WalkEntry,
 } from '../src/index.js';
 import { TOY4, ToyPTE } from './toy-arch.js';
 
@@ -29,12 +29,6 @@ const link = (pa: number) => BigInt(pa) | 7n;
 /** PA of the next-level table the entry at `entryPa` links to. */
 function target(ram: RamHandler, entryPa: number): number {
   return Number(ram.read64(entryPa) & 0xf_ffff_ffff_f000n);
-}
-
-function entries(pt: PageTable64): WalkEntry[] {
-  const out: WalkEntry[] = [];
-  pt.walk((e) => out.push(e));
-  return out;
 }
 
 function budgetError(fn: () => unknown): WalkBudgetError {
@@ -59,7 +53,7 @@ describe('walks that reach a table by several paths, as the CPU does', () => {
       { va: high, pa: 0x8000, size: 0x1000, pageSize: PageSize.Size4K, flags: RW },
     ]);
     expect(pt.query(high)?.paddr).toBe(0x8000);
-    const leaves = entries(pt).filter((e) => e.leaf);
+    const leaves = walkAll(pt).filter((e) => e.leaf);
     expect(leaves.map((e) => [BigInt(e.va), e.entryPa])).toEqual([
       [0x1000n, leaves[0].entryPa],
       [high, leaves[0].entryPa],
@@ -124,7 +118,7 @@ describe('walks that reach a table by several paths, as the CPU does', () => {
     const { ram, pt, root } = setup();
     pt.map(0x1000, 0x8000, PageSize.Size4K, RW);
     ram.write64(root + 8, link(0x7_0000_0000));
-    const e = entries(pt);
+    const e = walkAll(pt);
     expect(e.filter((x) => x.outside).map((x) => [x.va, x.paddr, x.entryPa])).toEqual([
       [2 ** 39, 0x7_0000_0000, root + 8],
     ]);
@@ -153,7 +147,7 @@ describe('walks that reach a table by several paths, as the CPU does', () => {
     };
     const view = new PageTable64(TOY4, cache, pa(root), false);
     expect([...view.mappings()]).toEqual([...pt.mappings()]);
-    expect(entries(view)).toEqual(entries(pt));
+    expect(walkAll(view)).toEqual(walkAll(pt));
     expect(view.aliases()).toEqual(pt.aliases());
   });
 });
@@ -239,7 +233,7 @@ describe('effective flags through the codec hook', () => {
       { va: 0x1fe000, pa: 0x40_0000, size: 0x2000, pageSize: PageSize.Size4K, flags: RW },
       { va: 0x200000, pa: 0x40_2000, size: 0x1000, pageSize: PageSize.Size4K, flags: F.READ, leafFlags: RW },
     ]);
-    const leaf = entries(pt).find((e) => e.leaf && e.va === 0x200000);
+    const leaf = walkAll(pt).find((e) => e.leaf && e.va === 0x200000);
     expect([leaf?.flags, leaf?.leafFlags]).toEqual([F.READ, RW]);
   });
 });

@@ -1,3 +1,4 @@
+import { kindOf, sameMemory } from '@page-table/test-support';
 import { describe, expect, it } from 'vitest';
 import { MappingFlags as F, PageSize, PageTable64, PagingError, RamHandler } from '../src/index.js';
 import { TOY3, TOY4, TOY5 } from './toy-arch.js';
@@ -10,19 +11,8 @@ function setup(meta = TOY4, size = 16 << 20) {
   return { ram, pt };
 }
 
-function same(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-function kind(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof PagingError) return e.kind;
-    throw e;
-  }
-  return 'ok';
-}
+/** The kind of PagingError `fn` throws, or 'ok'. */
+const kind = kindOf(PagingError);
 
 describe('PageTable64 basics', () => {
   it('maps, queries, protects, remaps and unmaps a 4K page', () => {
@@ -56,7 +46,7 @@ describe('PageTable64 basics', () => {
     expect(kind(() => pt.map(0x1000, 0x2000, PageSize.Size4K, 0))).toBe('UnsupportedFlags');
     expect(kind(() => pt.map(0x1000, 0x2000, PageSize.Size4K, 64))).toBe('UnsupportedFlags');
     expect(kind(() => pt.map(1.5, 0x2000, PageSize.Size4K, RW))).toBe('InvalidAddress');
-    expect(same(ram.bytes, before)).toBe(true);
+    expect(sameMemory(ram.bytes, before)).toBe(true);
     expect(ram.framesInUse).toBe(1);
   });
 
@@ -80,7 +70,7 @@ describe('PageTable64 basics', () => {
     const pt = new PageTable64(TOY4, ram, PageTable64.allocRoot(ram), true);
     const before = ram.bytes.slice();
     expect(kind(() => pt.map(0x1000, 0x2000, PageSize.Size4K, RW))).toBe('NoMemory');
-    expect(same(ram.bytes, before)).toBe(true);
+    expect(sameMemory(ram.bytes, before)).toBe(true);
     expect(ram.framesInUse).toBe(1);
   });
 
@@ -97,7 +87,7 @@ describe('PageTable64 basics', () => {
     const before = ram.bytes.slice();
     // Overlaps the last 4K page: nothing of it may stay.
     expect(kind(() => pt.mapRegion(0x9000_0000 - 0x1000_0000 + 0x20_0000, 0x1000, 0x3000, RW))).toBe('AlreadyMapped');
-    expect(same(ram.bytes, before)).toBe(true);
+    expect(sameMemory(ram.bytes, before)).toBe(true);
     expect(ram.framesInUse).toBe(used);
     expect(kind(() => pt.unmapRegion(0x8000_0000 + 0x1000, 0x1000))).toBe('MappedToHugePage');
     pt.protectRegion(0, 0x1_0000_0000, F.READ);

@@ -197,28 +197,18 @@ export function elfCore(spec: ElfCoreSpec): { bytes: Uint8Array; noteOffset: num
   b.u16(spec.type ?? 4)
     .u16(spec.machine)
     .u32(1);
-  if (is64)
-    b.u64(0)
-      .u64(phoff)
-      .u64(shoff)
-      .u32(0)
-      .u16(ehsize)
-      .u16(phentsize)
-      .u16(xnum ? 0xffff : phnum)
-      .u16(shentsize)
-      .u16(xnum ? 1 : 0)
-      .u16(0);
-  else
-    b.u32(0)
-      .u32(phoff)
-      .u32(shoff)
-      .u32(0)
-      .u16(ehsize)
-      .u16(phentsize)
-      .u16(xnum ? 0xffff : phnum)
-      .u16(shentsize)
-      .u16(xnum ? 1 : 0)
-      .u16(0);
+  /** An address or offset field: Elf64_Addr/Elf64_Off are 8 bytes, their ELF32 forms 4. */
+  const word = (v: number) => (is64 ? b.u64(v) : b.u32(v));
+  word(0); // e_entry
+  word(phoff);
+  word(shoff);
+  b.u32(0)
+    .u16(ehsize)
+    .u16(phentsize)
+    .u16(xnum ? 0xffff : phnum)
+    .u16(shentsize)
+    .u16(xnum ? 1 : 0)
+    .u16(0);
   const ph = (type: number, offset: number, vaddr: bigint, paddr: bigint, filesz: number, memsz: bigint) => {
     if (is64)
       b.u32(type)
@@ -245,8 +235,11 @@ export function elfCore(spec: ElfCoreSpec): { bytes: Uint8Array; noteOffset: num
   });
   if (xnum) {
     // Section header 0: sh_info holds the real program header count.
-    if (is64) b.u32(0).u32(0).u64(0).u64(0).u64(0).u64(0).u32(0).u32(phnum).u64(0).u64(0);
-    else b.u32(0).u32(0).u32(0).u32(0).u32(0).u32(0).u32(0).u32(phnum).u32(0).u32(0);
+    b.u32(0).u32(0); // sh_name, sh_type
+    for (let i = 0; i < 4; i++) word(0); // sh_flags, sh_addr, sh_offset, sh_size
+    b.u32(0).u32(phnum); // sh_link, sh_info
+    word(0); // sh_addralign
+    word(0); // sh_entsize
   }
   if (b.length !== noteOffset) throw new Error('ELF layout');
   b.bytes(spec.notes);

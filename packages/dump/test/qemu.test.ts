@@ -4,13 +4,14 @@
  * `dump-guest-memory` writes (ELF, and kdump in makedumpfile's flattened form as QEMU 7.2 writes it)
  * are read with openDump, each checked against QEMU's other answers.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, headlessQemuArgs } from '@page-table/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bytesSource, DumpError, GdbRemote, type GdbTransport, type OpenedDump, openDump } from '../src/index.js';
+import { bytesSource, GdbRemote, type GdbTransport, type OpenedDump, openDump } from '../src/index.js';
 
 const QEMU = 'qemu-system-x86_64';
 function installed(binary: string): boolean {
@@ -22,17 +23,6 @@ function installed(binary: string): boolean {
   }
 }
 const haveQemu = installed(QEMU);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function connectRetry(port: number, ms = 20000): Promise<Socket> {
   const until = Date.now() + ms;
@@ -94,50 +84,21 @@ class Qmp {
 
 const title = 'QEMU 7.2 gdbstub and dump-guest-memory, started by the test on 127.0.0.1';
 describe.skipIf(!haveQemu)(haveQemu ? title : `${title} (skipped: ${QEMU} is not installed)`, () => {
-  let qemu: ChildProcess;
+  let guest: QemuGuest | undefined;
   let qmp: Qmp;
-  let qmpSock: Socket;
   let gdbPort: number;
   let dir: string;
   const dumps = new Map<string, OpenedDump>();
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ptm-dump-qemu-'));
-    gdbPort = await freePort();
-    const qmpPort = await freePort();
-    qemu = spawn(
-      QEMU,
-      [
-        '-M',
-        'q35',
-        '-accel',
-        'tcg',
-        '-m',
-        '16M',
-        '-S',
-        '-nodefaults',
-        '-display',
-        'none',
-        '-serial',
-        'none',
-        '-monitor',
-        'none',
-        '-qmp',
-        `tcp:127.0.0.1:${qmpPort},server=on,wait=off`,
-        '-gdb',
-        `tcp:127.0.0.1:${gdbPort}`,
-      ],
-      { stdio: 'ignore' },
-    );
-    qmpSock = await connectRetry(qmpPort);
-    qmp = new Qmp(qmpSock);
-    await qmp.next(); // greeting
-    await qmp.cmd('qmp_capabilities');
+    guest = await startQemu(QEMU, ['-M', 'q35', '-accel', 'tcg']);
+    qmp = guest.qmp;
+    gdbPort = guest.gdbPort;
   }, 60_000);
 
   afterAll(() => {
-    qmpSock?.destroy();
-    qemu?.kill();
+    guest?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -241,8 +202,15 @@ describe.skipIf(!haveQemu)(haveQemu ? title : `${title} (skipped: ${QEMU} is not
   }, 60_000);
 });
 
+/** A running QEMU: its QMP session, its gdbstub's port, and how to stop it. */
+interface QemuGuest {
+  qmp: Qmp;
+  gdbPort: number;
+  stop(): void;
+}
+
 /** A stopped QEMU (-S) with QMP and a gdbstub on free loopback ports. */
-async function startQemu(binary: string, machine: string[]): Promise<{ qmp: Qmp; gdbPort: number; stop(): void }> {
+async function startQemu(binary: string, machine: string[]): Promise<QemuGuest> {
   const gdbPort = await freePort();
   const qmpPort = await freePort();
   const proc = spawn(
@@ -253,22 +221,13 @@ async function startQemu(binary: string, machine: string[]): Promise<{ qmp: Qmp;
       '16M',
       '-S',
       '-nodefaults',
-      '-display',
-      'none',
-      '-serial',
-      'none',
-      '-monitor',
-      'none',
-      '-qmp',
-      `tcp:127.0.0.1:${qmpPort},server=on,wait=off`,
-      '-gdb',
-      `tcp:127.0.0.1:${gdbPort}`,
+      ...headlessQemuArgs(`tcp:127.0.0.1:${qmpPort},server=on,wait=off`, gdbPort),
     ],
     { stdio: 'ignore' },
   );
   const sock = await connectRetry(qmpPort);
   const qmp = new Qmp(sock);
-  await qmp.next();
+  await qmp.next(); // greeting
   await qmp.cmd('qmp_capabilities');
   return {
     qmp,
