@@ -12,7 +12,7 @@
 import type { SoftTlb } from '@page-table/core';
 import { toAddrValue, type VirtAddr } from '@page-table/memory-addr';
 import { reg64 } from './registers.js';
-import { type La64Tlb, type LA64TlbEntry, type LA64TlbEntryInfo, pow2 } from './tlb.js';
+import { type LA64TlbEntry, type LA64TlbEntryInfo, type La64Tlb, pow2 } from './tlb.js';
 
 const TWO32 = 4294967296;
 

@@ -174,7 +174,8 @@ export class La64Tlb {
   victim(va48: number, ps: number): number {
     if (ps === this.stlbps) {
       const set = (Math.floor(va48 / POW2[ps + 1]) >>> 0) & (this.sets - 1);
-      for (let w = 0, k = set * this.ways; w < this.ways; w++, k++) if (this.stlbTag[k] === -1) return w * this.sets + set;
+      for (let w = 0, k = set * this.ways; w < this.ways; w++, k++)
+        if (this.stlbTag[k] === -1) return w * this.sets + set;
       const w = this.rr[set];
       this.rr[set] = (w + 1) % this.ways;
       return w * this.sets + set;

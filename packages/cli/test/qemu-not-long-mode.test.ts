@@ -7,10 +7,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@page-table/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Qmp } from '../../../scripts/guest/qmp.mjs';
 import { ptm, type Run } from './helpers.js';
-import { freePort } from '@page-table/test-support';
 import { hasQemu, startTinyGuest, TINY_PD32, tinyProtectedModeImage } from './qemu-guest.js';
 
 const QEMU = hasQemu();

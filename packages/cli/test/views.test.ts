@@ -419,47 +419,55 @@ describe('AArch64 VA widths from TCR_EL1.TnSZ (partial top tables)', () => {
   // TCR_EL1 with T0SZ = T1SZ = 64 - bits, TG0 = 4 KiB (0b00), TG1 = 4 KiB (0b10).
   const tcr = (bits: number) => `0x${(BigInt(64 - bits) | (BigInt(64 - bits) << 16n) | (2n << 30n)).toString(16)}`;
 
-  it.each([42, 47, 40, 36])('dumps and translates TTBR0 and TTBR1 tables of %i-bit VAs built by A64PageTable', (bits) => {
-    const ram = new RamHandler({ base: 0, size: 1 << 20 });
-    const lower = A64PageTable.create(ram, { vaBits: bits as A64VaBits, range: 'lower' });
-    const upper = A64PageTable.create(ram, { vaBits: bits as A64VaBits, range: 'upper' });
-    const top = 1n << BigInt(bits);
-    const rw = MappingFlags.READ | MappingFlags.WRITE;
-    lower.map(0x40_0000, 0x8_0000, PageSize.Size4K, MappingFlags.READ | MappingFlags.EXECUTE | MappingFlags.USER);
-    lower.map(top - 0x1000n, 0x8_1000, PageSize.Size4K, rw | MappingFlags.USER);
-    upper.map(0x1_0000_0000_0000_0000n - top, 0x8_2000, PageSize.Size4K, rw);
-    upper.map(0xffff_ffff_ffe0_0000n, 0x20_0000, PageSize.Size2M, MappingFlags.READ | MappingFlags.EXECUTE);
-    const img = file(`a64-${bits}.img`);
-    writeFileSync(img, ram.bytes);
-    const hexOf = (v: bigint | number) => `0x${BigInt(v).toString(16)}`;
-    const args = ['--image', img, '--ttbr0', hexOf(lower.rootPaddr), '--ttbr1', hexOf(upper.rootPaddr)];
-    const d = ptmInJson(['dump', ...args, '--tcr', tcr(bits), '--mair', '0xff']);
-    expect(d.mode).toBe(`aarch64-${bits}bit`);
-    expect(d.levels).toBe(bits > 39 ? 4 : 3);
-    expect(d.tables.map((t: JsonValue) => t.register)).toEqual([
-      `TTBR0_EL1 = ${hexOf(lower.rootPaddr)}, TCR.T0SZ = ${64 - bits}`,
-      `TTBR1_EL1 = ${hexOf(upper.rootPaddr)}, TCR.T1SZ = ${64 - bits}`,
-    ]);
-    const rows = (pt: A64PageTable, upperBits: bigint) =>
-      [...pt.mappings()].map((m) => [hexOf(BigInt(m.va) | upperBits), hexOf(m.pa), hexOf(m.size)]);
-    expect(d.mappings.map((m: JsonValue) => [m.va, m.pa, m.size])).toEqual([
-      ...rows(lower, 0n),
-      ...rows(upper, 0n),
-    ]);
-    expect(d.mappings.map((m: JsonValue) => m.va)).toEqual([
-      '0x400000',
-      hexOf(top - 0x1000n),
-      hexOf(0x1_0000_0000_0000_0000n - top),
-      '0xffffffffffe00000',
-    ]);
-    // translate walks the same entries: both range ends, and the first VA past the TTBR0 range is not canonical.
-    const t = ptmInJson(['translate', ...args, '--tcr', tcr(bits), hexOf(top - 0xf00n), '0xffffffffffe01234', hexOf(top)]);
-    expect(t.translations.map((x: JsonValue) => x.pa)).toEqual(['0x81100', '0x201234', null]);
-    expect(t.translations[0].walk).toHaveLength(bits > 39 ? 4 : 3);
-    expect(t.translations[0].walk[0].index).toBe(Number(((top - 1n) >> (bits > 39 ? 39n : 30n)) & 511n));
-    expect(t.translations[1].walk[0].index).toBe(Number(((top - 1n) >> (bits > 39 ? 39n : 30n)) & 511n));
-    expect(t.translations[2].stop.reason).toBe('non-canonical');
-  });
+  it.each([42, 47, 40, 36])(
+    'dumps and translates TTBR0 and TTBR1 tables of %i-bit VAs built by A64PageTable',
+    (bits) => {
+      const ram = new RamHandler({ base: 0, size: 1 << 20 });
+      const lower = A64PageTable.create(ram, { vaBits: bits as A64VaBits, range: 'lower' });
+      const upper = A64PageTable.create(ram, { vaBits: bits as A64VaBits, range: 'upper' });
+      const top = 1n << BigInt(bits);
+      const rw = MappingFlags.READ | MappingFlags.WRITE;
+      lower.map(0x40_0000, 0x8_0000, PageSize.Size4K, MappingFlags.READ | MappingFlags.EXECUTE | MappingFlags.USER);
+      lower.map(top - 0x1000n, 0x8_1000, PageSize.Size4K, rw | MappingFlags.USER);
+      upper.map(0x1_0000_0000_0000_0000n - top, 0x8_2000, PageSize.Size4K, rw);
+      upper.map(0xffff_ffff_ffe0_0000n, 0x20_0000, PageSize.Size2M, MappingFlags.READ | MappingFlags.EXECUTE);
+      const img = file(`a64-${bits}.img`);
+      writeFileSync(img, ram.bytes);
+      const hexOf = (v: bigint | number) => `0x${BigInt(v).toString(16)}`;
+      const args = ['--image', img, '--ttbr0', hexOf(lower.rootPaddr), '--ttbr1', hexOf(upper.rootPaddr)];
+      const d = ptmInJson(['dump', ...args, '--tcr', tcr(bits), '--mair', '0xff']);
+      expect(d.mode).toBe(`aarch64-${bits}bit`);
+      expect(d.levels).toBe(bits > 39 ? 4 : 3);
+      expect(d.tables.map((t: JsonValue) => t.register)).toEqual([
+        `TTBR0_EL1 = ${hexOf(lower.rootPaddr)}, TCR.T0SZ = ${64 - bits}`,
+        `TTBR1_EL1 = ${hexOf(upper.rootPaddr)}, TCR.T1SZ = ${64 - bits}`,
+      ]);
+      const rows = (pt: A64PageTable, upperBits: bigint) =>
+        [...pt.mappings()].map((m) => [hexOf(BigInt(m.va) | upperBits), hexOf(m.pa), hexOf(m.size)]);
+      expect(d.mappings.map((m: JsonValue) => [m.va, m.pa, m.size])).toEqual([...rows(lower, 0n), ...rows(upper, 0n)]);
+      expect(d.mappings.map((m: JsonValue) => m.va)).toEqual([
+        '0x400000',
+        hexOf(top - 0x1000n),
+        hexOf(0x1_0000_0000_0000_0000n - top),
+        '0xffffffffffe00000',
+      ]);
+      // translate walks the same entries: both range ends, and the first VA past the TTBR0 range is not canonical.
+      const t = ptmInJson([
+        'translate',
+        ...args,
+        '--tcr',
+        tcr(bits),
+        hexOf(top - 0xf00n),
+        '0xffffffffffe01234',
+        hexOf(top),
+      ]);
+      expect(t.translations.map((x: JsonValue) => x.pa)).toEqual(['0x81100', '0x201234', null]);
+      expect(t.translations[0].walk).toHaveLength(bits > 39 ? 4 : 3);
+      expect(t.translations[0].walk[0].index).toBe(Number(((top - 1n) >> (bits > 39 ? 39n : 30n)) & 511n));
+      expect(t.translations[1].walk[0].index).toBe(Number(((top - 1n) >> (bits > 39 ? 39n : 30n)) & 511n));
+      expect(t.translations[2].stop.reason).toBe('non-canonical');
+    },
+  );
 });
 
 describe('AArch64 memory types', () => {
