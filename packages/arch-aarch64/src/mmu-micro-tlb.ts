@@ -1,6 +1,6 @@
 /**
  * The AArch64 MMU's two micro-TLBs in front of the software TLB: the last
- * page used for data and the last page fetched from, each with the accesses
+ * data pages (one per slot of VA bits 17..12) and the last page fetched from, each with the accesses
  * the current EL, PAN and WXN allow there, plus what the last successful
  * translation found (for `lastSize` / `lastFlags`). Emptied by every TLBI
  * and register write, so they never outlive the state they were filled under.
@@ -11,20 +11,23 @@
 import { Access } from '@page-table/core';
 import { R, W, X } from './mmu-perms.js';
 
+/** Data micro-TLB slots (a power of two), indexed by VA bits 17..12. */
+export const DATA_SLOTS = 64;
+
 /** The micro-TLB entries and the last translation's result, as plain fields the hit path reads. */
 export class A64MicroTlb {
-  /** Data entry: raw VA high word (-1 = empty). */
-  dHi = -1;
-  /** Data entry: VA bits 31..12. */
-  dVpn = 0;
-  /** Data entry: allowed loads / stores (allowed-access bits). */
-  dOk = 0;
-  /** Data entry: perm bits of the leaf. */
-  dPerm = 0;
-  /** Data entry: Arm level of the leaf. */
-  dLevel = 3;
-  /** Data entry: PA of the page. */
-  dBase = 0;
+  /** Data entries by VA bits 17..12: raw VA high word (-1 = empty). */
+  readonly dHi = new Float64Array(DATA_SLOTS).fill(-1);
+  /** Data entries: VA bits 31..12. */
+  readonly dVpn = new Int32Array(DATA_SLOTS);
+  /** Data entries: allowed loads / stores (allowed-access bits). */
+  readonly dOk = new Uint8Array(DATA_SLOTS);
+  /** Data entries: perm bits of the leaf. */
+  readonly dPerm = new Uint8Array(DATA_SLOTS);
+  /** Data entries: Arm level of the leaf. */
+  readonly dLevel = new Uint8Array(DATA_SLOTS);
+  /** Data entries: PA of the page. */
+  readonly dBase = new Float64Array(DATA_SLOTS);
   /** Fetch entry: raw VA high word (-1 = empty). */
   iHi = -1;
   /** Fetch entry: VA bits 31..12. */
@@ -56,12 +59,13 @@ export class A64MicroTlb {
       this.iLevel = level;
       this.iBase = base;
     } else {
-      this.dHi = hi;
-      this.dVpn = vpn;
-      this.dOk = ok & (R | W);
-      this.dPerm = perm;
-      this.dLevel = level;
-      this.dBase = base;
+      const k = vpn & (DATA_SLOTS - 1);
+      this.dHi[k] = hi;
+      this.dVpn[k] = vpn;
+      this.dOk[k] = ok & (R | W);
+      this.dPerm[k] = perm;
+      this.dLevel[k] = level;
+      this.dBase[k] = base;
     }
     this.last(perm, level, access);
   }
@@ -76,6 +80,6 @@ export class A64MicroTlb {
   /** Empties both entries. */
   drop(): void {
     this.iHi = -1;
-    this.dHi = -1;
+    this.dHi.fill(-1);
   }
 }

@@ -42,6 +42,7 @@ import {
   leafFlags,
   leafPageSize,
 } from './mmu-debug.js';
+import { DATA_SLOTS } from './mmu-micro-tlb.js';
 import { A64_MMU_INFO, describeA64Fault } from './mmu-report.js';
 import { A64WalkState, a64Walk } from './mmu-walk.js';
 import { rangeTagHi, tlbiAside1, tlbiVae1, tlbiVae2, tlbiVmalle1 } from './tlb-invalidate.js';
@@ -167,12 +168,15 @@ export class A64Mmu extends A64MmuRegisterFile implements EmulatorMmu<A64Fault> 
         m.lastAccess = access;
         return m.iBase + (lo & 0xfff);
       }
-    } else if (hi === m.dHi && vpn === m.dVpn && ((m.dOk >>> access) & 1) !== 0) {
-      this.stats.hits++;
-      m.lastPerm = m.dPerm;
-      m.lastLevel = m.dLevel;
-      m.lastAccess = access;
-      return m.dBase + (lo & 0xfff);
+    } else {
+      const k = vpn & (DATA_SLOTS - 1);
+      if (hi === m.dHi[k] && vpn === m.dVpn[k] && ((m.dOk[k] >>> access) & 1) !== 0) {
+        this.stats.hits++;
+        m.lastPerm = m.dPerm[k];
+        m.lastLevel = m.dLevel[k];
+        m.lastAccess = access;
+        return m.dBase[k] + (lo & 0xfff);
+      }
     }
     return this.miss(hi, lo, vpn, access) < 0 ? -1 : this.missPa;
   }
