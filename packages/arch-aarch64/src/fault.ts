@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { VirtAddr } from '@page-table/memory-addr';
+import { fromHalves, type VirtAddr } from '@page-table/memory-addr';
 
 /**
  * Exception classes (ESR_ELx.EC, bits [31:26]) of the aborts a stage-1
@@ -225,4 +225,32 @@ export function formatA64Fault(f: A64Fault): string {
   const what = instr ? 'Instruction Abort' : 'Data Abort';
   const acc = instr ? 'fetch' : f.wnr ? 'write' : 'read';
   return `${what} from ${from} (${acc}): ${faultKindName(f.kind)}, level ${f.level} at 0x${f.far.toString(16)} (ESR 0x${f.esr.toString(16)})`;
+}
+
+/**
+ * The abort a stage-1 fault of `kind` at lookup `level` raises for an
+ * access at `el` to VA (hi, lo): a fetch (`fetch`) or a load / store
+ * (`wnr`), with its ESR and FAR. The one encoder of the MMU's fault record.
+ */
+export function abortFault(
+  kind: number,
+  level: number,
+  hi: number,
+  lo: number,
+  fetch: boolean,
+  wnr: boolean,
+  el: number,
+): A64Fault {
+  const ec = abortEc(fetch, el);
+  const fsc = kind | level;
+  return {
+    esr: abortEsr(ec, fsc, wnr),
+    far: fromHalves(hi, lo) as VirtAddr,
+    ec,
+    fsc,
+    kind: kind as A64FaultKind,
+    level,
+    wnr,
+    el: el as 0 | 1 | 2,
+  };
 }

@@ -1,0 +1,239 @@
+/**
+ * The AArch64 stage-1 table walk with the 4 KiB granule (Arm ARM
+ * AArch64.S1Walk, D8.2; QEMU `get_phys_addr_lpae`): from a range's TTBR
+ * through the table descriptors to a block or page, merging the table
+ * attributes, checking the output size, the Access flag and the permission
+ * table, and making the hardware AF / dirty-state updates (D8.5) through the
+ * shared entry compare-and-swap. One function for every regime and range:
+ * they differ only in the {@link A64Regime} and {@link A64VaRange} given.
+ * Allocation-free unless a debug walk records its steps.
+ *
+ * @module
+ */
+
+import { Access, type EntryCas, type PhysMemory, type WalkStep } from '@page-table/core';
+import type { PhysAddr } from '@page-table/memory-addr';
+import { A64FaultKind } from './fault.js';
+import { leafPerm } from './mmu-perms.js';
+import type { A64Regime, A64VaRange } from './mmu-regime.js';
+
+/** What a debug walk read at one level: core's {@link WalkStep} plus the Arm level and the descriptor's type. */
+export interface A64WalkStep extends WalkStep {
+  /** The Arm lookup level, 0..3 (`level` counts from the leaves: `3 - lookupLevel`). */
+  readonly lookupLevel: number;
+  /** How the descriptor reads at this level (a `01` descriptor is a block at levels 1 and 2, reserved at 0 and 3). */
+  readonly kind: 'table' | 'block' | 'page' | 'invalid' | 'reserved';
+}
+
+// Descriptor bits, by half.
+/** Descriptor bit 0: valid. */
+export const VALID = 1;
+/** Descriptor bit 1: table (levels 0-2) or page (level 3); clear for a block. */
+export const NOT_BLOCK = 2;
+const AP_RO = 1 << 7;
+/** Descriptor bit 10: the Access flag. */
+export const AF = 1 << 10;
+/** Descriptor bit 11: not global (ASID-tagged). */
+export const NG = 1 << 11;
+const HI_ADDR = 0xffff; // bits 47..32
+/** Descriptor bit 51 (high word): DBM, dirty-bit modifier. */
+export const HI_DBM = 1 << (51 - 32);
+const HI_TABLE_SHIFT = 59 - 32; // PXNTable, UXNTable, APTable[0], APTable[1]
+
+/** 4 KiB pages in a leaf at each Arm level. */
+const LEAF_PAGES = [134217728, 262144, 512, 1];
+
+/** Why a walk stopped (debug reports); see `whyText` in mmu-report. */
+export const Why = {
+  None: 0,
+  TopBits: 1,
+  Tsz: 2,
+  E0pd: 3,
+  Epd: 4,
+  TtbrSize: 5,
+  Invalid: 6,
+  Reserved: 7,
+  BlockL0: 8,
+  OaSize: 9,
+  Af: 10,
+  Perm: 11,
+  Sea: 12,
+  FlatSize: 13,
+} as const;
+
+/** The index of VA (hi, lo) in a table at Arm level 0..3. */
+function indexAt(hi: number, lo: number, level: number): number {
+  switch (level) {
+    case 0:
+      return (hi >>> 7) & 511;
+    case 1:
+      return ((lo >>> 30) | (hi << 2)) & 511;
+    case 2:
+      return (lo >>> 21) & 511;
+    default:
+      return (lo >>> 12) & 511;
+  }
+}
+
+/** The descriptor as a bigint (debug reports only). */
+export function descriptorBits(hi: number, lo: number): bigint {
+  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+}
+
+function step(level: number, index: number, pa: number, hi: number, lo: number): A64WalkStep {
+  const kind =
+    (lo & VALID) === 0
+      ? 'invalid'
+      : (lo & NOT_BLOCK) !== 0
+        ? level === 3
+          ? 'page'
+          : 'table'
+        : level === 1 || level === 2
+          ? 'block'
+          : 'reserved';
+  return {
+    level: 3 - level,
+    lookupLevel: level,
+    index,
+    entryPaddr: pa as PhysAddr,
+    entry: descriptorBits(hi, lo),
+    kind,
+  };
+}
+
+/**
+ * Where the last walk ended, reused from walk to walk: on success the 4 KiB
+ * frame, Arm level, perm bits and whether the translation is global; on a
+ * fault its kind, level and reason; and the leaf descriptor seen (for the
+ * debug report, also on Access-flag and Permission faults).
+ */
+export class A64WalkState {
+  /** Fault kind ({@link A64FaultKind}) of a failed walk. */
+  kind = 0;
+  /** Arm level the walk stopped at (or the leaf's level). */
+  level = 0;
+  /** Why it stopped ({@link Why}). */
+  why: number = Why.None;
+  /** The leaf's 4 KiB output frame (for a block: the frame of the VA's page in it). */
+  frame = 0;
+  /** The leaf's perm bits ({@link leafPerm}) after any hardware update. */
+  perm = 0;
+  /** Not nG (or the EL2 regime): the translation is global. */
+  global = false;
+  /** Whether a leaf was reached. */
+  leaf = false;
+  /** The leaf descriptor, low word, as read. */
+  leafLo = 0;
+  /** The leaf descriptor, high word. */
+  leafHi = 0;
+  /** The leaf's low word after the hardware update (equal to {@link leafLo} if none). */
+  newLo = 0;
+
+  /** A state for walks over `mem`, writing AF / dirty updates through `cas`. */
+  constructor(
+    /** The physical memory walked. */
+    readonly mem: PhysMemory,
+    /** The compare-and-swap of every hardware update. */
+    readonly cas: EntryCas,
+  ) {}
+
+  /** Records why the walk stopped; returns -1. */
+  stop(kind: number, level: number, why: number): number {
+    this.kind = kind;
+    this.level = level;
+    this.why = why;
+    return -1;
+  }
+}
+
+/**
+ * Walks range `rg` of regime `g` for VA (hi, lo) and `access`, allowed by
+ * permission table `lut`: 0 with the result in `s`, or -1 with the fault in
+ * `s`. Returns no PA: a PA above 2^31 returned from a call is a heap number,
+ * allocated per miss. `debug` makes no write; `steps` collects each
+ * descriptor read.
+ */
+export function a64Walk(
+  s: A64WalkState,
+  g: A64Regime,
+  rg: A64VaRange,
+  lut: Uint8Array,
+  hi: number,
+  lo: number,
+  access: number,
+  debug: boolean,
+  steps: A64WalkStep[] | undefined,
+): number {
+  if (rg.epd) return s.stop(A64FaultKind.Translation, 0, Why.Epd);
+  const outFrames = g.outFrames;
+  const baddr = rg.baddr;
+  if (baddr >= outFrames * 4096) return s.stop(A64FaultKind.AddressSize, 0, Why.TtbrSize);
+  const start = rg.start;
+  let level = start;
+  const startMask = rg.startMask;
+  const tableBytes = (startMask + 1) * 8;
+  // BADDR below the table's size is RES0 (and bit 0 is CnP): masked, as QEMU does.
+  let table = Math.floor(baddr / tableBytes) * tableBytes; // not `baddr % tableBytes`: `%` on a double is a runtime call
+  let tattr = 0; // PXNTable | UXNTable << 1 | APTable << 2, OR-ed down the walk
+  const mem = s.mem;
+  for (;;) {
+    const index = level === start ? indexAt(hi, lo, level) & startMask : indexAt(hi, lo, level);
+    const pa = table + index * 8;
+    const pf = Math.floor(pa / 4096);
+    const fw = mem.frameWord(pf);
+    if (fw < 0) return s.stop(A64FaultKind.ExternalAbortOnWalk, level, Why.Sea);
+    const w = fw + ((pa - pf * 4096) >>> 2); // not `pa % 4096`: a runtime call on a double
+    let words = mem.words;
+    let dlo = words[w];
+    let dhi = words[w + 1];
+    if (steps !== undefined) steps.push(step(level, index, pa, dhi, dlo));
+    for (;;) {
+      if ((dlo & VALID) === 0) return s.stop(A64FaultKind.Translation, level, Why.Invalid);
+      if ((dlo & NOT_BLOCK) === 0) {
+        if (level === 3) return s.stop(A64FaultKind.Translation, level, Why.Reserved);
+        // Manual (DS = 0): no level-0 blocks with the 4 KiB granule. QEMU 7.2 maps 512 GiB here.
+        if (level === 0) return s.stop(A64FaultKind.Translation, level, Why.BlockL0);
+      }
+      const oa = (dlo >>> 12) + (dhi & HI_ADDR) * 0x10_0000;
+      if (oa >= outFrames) return s.stop(A64FaultKind.AddressSize, level, Why.OaSize);
+      if (level < 3 && (dlo & NOT_BLOCK) !== 0) {
+        tattr |= (dhi >>> HI_TABLE_SHIFT) & 0xf;
+        table = oa * 4096;
+        level++;
+        break;
+      }
+      // A block or page: hardware updates go to a copy first.
+      let nlo = dlo;
+      const perm0 = leafPerm(nlo, dhi, tattr, g.el2, rg.hpd);
+      s.leaf = true;
+      s.leafLo = dlo;
+      s.leafHi = dhi;
+      s.perm = perm0;
+      s.newLo = dlo;
+      if ((dlo & AF) === 0) {
+        if (!g.ha) return s.stop(A64FaultKind.AccessFlag, level, Why.Af);
+        nlo = (nlo | AF) >>> 0;
+      }
+      // Dirty state: a store to a DBM page clears AP[2] before table attributes apply (so APTable[1] still wins).
+      if (g.hd && (dhi & HI_DBM) !== 0 && access === Access.Write) nlo = (nlo & ~AP_RO) >>> 0;
+      const perm = nlo === dlo ? perm0 : leafPerm(nlo, dhi, tattr, g.el2, rg.hpd);
+      s.perm = perm;
+      s.newLo = nlo;
+      if (((lut[perm & 15] >>> access) & 1) === 0) return s.stop(A64FaultKind.Permission, level, Why.Perm);
+      if (nlo !== dlo && !debug && !s.cas.swapLo(mem.words, w, dlo, dhi, nlo)) {
+        // Changed under us: restart on the new value (Arm ARM I_YZSVV).
+        words = mem.words;
+        dlo = words[w];
+        dhi = words[w + 1];
+        continue;
+      }
+      const pages = LEAF_PAGES[level];
+      // Block base by division (pages is a power of two), not `oa % pages`: a runtime call on a double.
+      s.frame =
+        level === 3 ? oa : Math.floor(oa / pages) * pages + (level === 2 ? (lo >>> 12) & 511 : (lo >>> 12) & 0x3ffff);
+      s.level = level;
+      s.global = g.el2 || (dlo & NG) === 0;
+      return 0;
+    }
+  }
+}
