@@ -26,7 +26,12 @@ import type { A64PTEOptions } from './pte.js';
 export type A64VaBits = 36 | 37 | 38 | 39 | 40 | 41 | 42 | 43 | 44 | 45 | 46 | 47 | 48;
 
 /** Smallest and largest {@link A64VaBits}. */
-export const A64_VA_BITS = { min: 36, max: 48 } as const;
+export const A64_VA_BITS = {
+  /** 36 bits (TnSZ = 28): three levels from level 1, whose table indexes VA[35:30] (64 entries). */
+  min: 36,
+  /** 48 bits: TnSZ = 16, four full 512-entry levels. */
+  max: 48,
+} as const;
 
 /** Options of {@link A64PageTable.create}: the walker's options plus the regime, MAIR slots, VA range and width. */
 export interface A64PageTableOptions extends PageTableOptions, A64PTEOptions {
