@@ -17,17 +17,17 @@ export const DATA_SLOTS = 64;
 /** The micro-TLB entries and the last translation's result, as plain fields the hit path reads. */
 export class A64MicroTlb {
   /** Data entries by VA bits 17..12: raw VA high word (-1 = empty). */
-  readonly dHi = new Float64Array(DATA_SLOTS).fill(-1);
+  readonly dHi: Float64Array = new Float64Array(DATA_SLOTS).fill(-1);
   /** Data entries: VA bits 31..12. */
-  readonly dVpn = new Int32Array(DATA_SLOTS);
+  readonly dVpn: Int32Array = new Int32Array(DATA_SLOTS);
   /** Data entries: allowed loads / stores (allowed-access bits). */
-  readonly dOk = new Uint8Array(DATA_SLOTS);
+  readonly dOk: Uint8Array = new Uint8Array(DATA_SLOTS);
   /** Data entries: perm bits of the leaf. */
-  readonly dPerm = new Uint8Array(DATA_SLOTS);
+  readonly dPerm: Uint8Array = new Uint8Array(DATA_SLOTS);
   /** Data entries: Arm level of the leaf. */
-  readonly dLevel = new Uint8Array(DATA_SLOTS);
+  readonly dLevel: Uint8Array = new Uint8Array(DATA_SLOTS);
   /** Data entries: PA of the page. */
-  readonly dBase = new Float64Array(DATA_SLOTS);
+  readonly dBase: Float64Array = new Float64Array(DATA_SLOTS);
   /** Fetch entry: raw VA high word (-1 = empty). */
   iHi = -1;
   /** Fetch entry: VA bits 31..12. */

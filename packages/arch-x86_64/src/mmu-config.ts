@@ -195,7 +195,7 @@ export class X64MmuRegisters {
   /** The permission table of the current CPL / RFLAGS.AC. @hidden */
   protected rights: Uint8Array;
   /** The #PF error-code bits of each access kind in the current privilege state. @hidden */
-  protected readonly accEc = new Uint8Array(3);
+  protected readonly accEc: Uint8Array = new Uint8Array(3);
   private cplValue: number;
   private rflagsValue: number | bigint;
 
