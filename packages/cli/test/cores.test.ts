@@ -90,6 +90,12 @@ describe('QEMU ELF cores', () => {
     expect(r.stdout.split('\n')[0]).toMatch(
       /root from the QEMU register note: CPU 0 of 1: CR0 0x80050033, CR3 0x2620000, .* image .*: ELF64 core \(EM_X86_64/,
     );
+    // PTI: the kernel's copy of the user tables sets NX one level above the leaf; stats counts effective flags.
+    const restricted = ptmInJson(['stats', '--image', file('x86_64-4level-kernel.elf')]).restrictedLeaves;
+    expect(restricted).toBeGreaterThan(0);
+    expect(r.stdout).toContain(
+      `flags are the effective ones: ${restricted} leaves allow less than their own bits say (a table entry above restricts it)`,
+    );
   });
 
   it('pick 5-level paging from CR4.LA57', () => {

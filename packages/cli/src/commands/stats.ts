@@ -128,6 +128,14 @@ function statsLines(ctx: Context, mode: Mode, a: Audit, log: ProblemLog): string
           flagRows,
           style.dim,
         )),
+    ...(a.restricted === 0
+      ? []
+      : [
+          style.dim(
+            `  flags are the effective ones: ${a.restricted} ${a.restricted === 1 ? 'leaf allows' : 'leaves allow'} ` +
+              `less than ${a.restricted === 1 ? 'its' : 'their'} own bits say (a table entry above restricts it)`,
+          ),
+        ]),
     ...problemLines(ctx, log, a.problemKinds),
   ];
 }
