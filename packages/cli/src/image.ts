@@ -20,10 +20,10 @@ import {
   detectFormat,
   FrameMemory,
   kernelRoot,
-  type MemoryRegion,
   type OpenedDump,
   openDump,
-  RegionFrames,
+  openRawImages,
+  type RawImage,
   type VmcoreInfo,
 } from '@page-table/dump';
 import { CliError, fsReason, usageError } from './errors.js';
@@ -191,14 +191,16 @@ function openInputs(files: readonly ImageFile[], sources: readonly FileSource[],
       const dump = openDump(src, { rawBase: ramBase });
       if (dump.format !== 'raw' && ramBase !== 0n)
         throw usageError(`--ram-base is for raw images; ${files[0].path} is a ${dump.description}`);
-      return dump.format === 'raw' ? wholeFrames(dump, src, ramBase) : dump;
+      if (dump.format !== 'raw') return dump;
+      const size = BigInt(src.size - (src.size % 4096));
+      return rawImages([{ source: src, paddr: ramBase }], `raw RAM image, ${formatBytes(size)} at ${hex(ramBase)}`);
     } catch (e) {
       if (e instanceof DumpError) throw new CliError(`cannot read ${files[0].path}: ${e.message}`);
       throw e;
     }
   }
   // Several raw regions (QEMU pmemsave files, RamHandler.bytes of each bank).
-  const regions: MemoryRegion[] = files.map((f, i) => {
+  const images = files.map((f, i) => {
     const src = sources[i];
     let format: DumpFormat | 'not-a-core' = 'raw';
     try {
@@ -210,32 +212,21 @@ function openInputs(files: readonly ImageFile[], sources: readonly FileSource[],
       throw usageError(
         `--image ${f.path}@PA is for raw regions; ${f.path} is ${format === 'not-a-core' ? 'an ELF file' : `a ${format} dump`} (give it alone, without @PA)`,
       );
-    const stored = Math.floor(src.size / 4096) * 4096;
-    if (stored === 0) throw new CliError(`image ${f.path} is ${src.size} bytes, shorter than one 4 KiB frame`);
-    return { paddr: f.at ?? 0n, size: BigInt(stored), source: src, offset: 0, stored };
+    if (src.size < 4096) throw new CliError(`image ${f.path} is ${src.size} bytes, shorter than one 4 KiB frame`);
+    return { source: src, paddr: f.at ?? 0n };
   });
-  return {
-    format: 'raw',
-    description: `${files.length} raw regions (${regions.map((r) => `${formatBytes(r.size)} at ${hex(r.paddr)}`).join(', ')})`,
-    machine: undefined,
-    frames: new RegionFrames(regions),
-    regions: regions.map((r) => ({ paddr: r.paddr, size: r.size, stored: r.size })),
-    cpus: [],
-    vmcoreinfo: undefined,
-    warnings: [],
-  };
+  const parts = images.map((i) => `${formatBytes(BigInt(i.source.size - (i.source.size % 4096)))} at ${hex(i.paddr)}`);
+  try {
+    return rawImages(images, `${files.length} raw regions (${parts.join(', ')})`);
+  } catch (e) {
+    if (e instanceof DumpError) throw new CliError(`cannot read the raw regions: ${e.message}`);
+    throw e;
+  }
 }
 
-/** A raw image backs whole frames only (a trailing partial frame is ignored, with a note). */
-function wholeFrames(dump: OpenedDump, src: FileSource, base: bigint): OpenedDump {
-  const stored = Math.floor(src.size / 4096) * 4096;
-  const size = BigInt(stored);
-  return {
-    ...dump,
-    description: `raw RAM image, ${formatBytes(size)} at ${hex(base)}`,
-    frames: new RegionFrames([{ paddr: base, size, source: src, offset: 0, stored }]),
-    regions: [{ paddr: base, size, stored: size }],
-  };
+/** Raw images as whole frames (a trailing partial frame is ignored, with a note), described for people. */
+function rawImages(images: readonly RawImage[], description: string): OpenedDump {
+  return { ...openRawImages(images, { wholeFrames: true }), description };
 }
 
 function partialFrameNotes(files: readonly ImageFile[], sources: readonly FileSource[]): string[] {

@@ -9,8 +9,8 @@
 import { type ByteSource, readExact } from './byte-source.js';
 import { DumpError } from './error.js';
 import { Fields, hex } from './fields.js';
-import type { OpenedDump } from './opened-dump.js';
-import { type MemoryRegion, RegionFrames } from './region-frames.js';
+import { type OpenedDump, regionDump } from './opened-dump.js';
+import type { MemoryRegion } from './region-frames.js';
 
 /** LiME's header magic (`"EMiL"` in the file, little-endian). */
 export const LIME_MAGIC = 0x4c694d45;
@@ -54,14 +54,5 @@ export function openLime(src: ByteSource): OpenedDump {
     regions.push({ paddr: start, size, source: src, offset: data, stored: Number(size) });
     at = data + Number(size);
   }
-  return {
-    format: 'lime',
-    description: `LiME image (${regions.length} range${regions.length === 1 ? '' : 's'})`,
-    machine: undefined,
-    frames: new RegionFrames(regions),
-    regions: regions.map((r) => ({ paddr: r.paddr, size: r.size, stored: r.size })),
-    cpus: [],
-    vmcoreinfo: undefined,
-    warnings: [],
-  };
+  return regionDump('lime', `LiME image (${regions.length} range${regions.length === 1 ? '' : 's'})`, regions);
 }

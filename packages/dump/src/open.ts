@@ -11,8 +11,7 @@ import { hex, latin1 } from './fields.js';
 import { FlattenedSource, MAKEDUMPFILE_SIGNATURE } from './flattened.js';
 import { KDUMP_SIGNATURE, openKdump } from './kdump.js';
 import { AVML_MAGIC, LIME_MAGIC, openLime } from './lime.js';
-import type { DumpFormat, OpenedDump } from './opened-dump.js';
-import { RegionFrames } from './region-frames.js';
+import { type DumpFormat, type OpenedDump, regionDump } from './opened-dump.js';
 
 /**
  * The format of `src` by its magic: an ELF core (`elf64`/`elf32`), a
@@ -91,12 +90,22 @@ export interface RawImage {
   paddr: bigint;
 }
 
+/** Options of {@link openRawImages}. */
+export interface RawImagesOptions {
+  /**
+   * Back whole 4 KiB frames only: a trailing partial frame of an image is
+   * left unbacked, as a RAM image is a whole number of frames (default false:
+   * every byte is backed, the rest of that frame reads as zero).
+   */
+  wholeFrames?: boolean;
+}
+
 /**
  * Several raw images (`pmemsave` files, `--image FILE@PA`) as one dump, each
  * a region of physical memory; where they overlap the one listed first wins.
  * An image reaching past 2^64 is a `Corrupt` {@link DumpError}.
  */
-export function openRawImages(images: readonly RawImage[]): OpenedDump {
+export function openRawImages(images: readonly RawImage[], options: RawImagesOptions = {}): OpenedDump {
   for (const { source, paddr } of images) {
     if (paddr < 0n || paddr + BigInt(source.size) > 1n << 64n) {
       throw new DumpError(
@@ -105,25 +114,13 @@ export function openRawImages(images: readonly RawImage[]): OpenedDump {
       );
     }
   }
-  const regions = images.map(({ source, paddr }) => ({
-    paddr,
-    size: BigInt(source.size),
-    source,
-    offset: 0,
-    stored: source.size,
-  }));
+  const regions = images.map(({ source, paddr }) => {
+    const stored = options.wholeFrames ? source.size - (source.size % 4096) : source.size;
+    return { paddr, size: BigInt(stored), source, offset: 0, stored };
+  });
   const description =
     images.length === 1
       ? `raw image (${hex(images[0].source.size)} bytes at PA ${hex(images[0].paddr)})`
       : `${images.length} raw images (${images.map((i) => `${hex(i.source.size)} bytes at PA ${hex(i.paddr)}`).join(', ')})`;
-  return {
-    format: 'raw',
-    description,
-    machine: undefined,
-    frames: new RegionFrames(regions),
-    regions: regions.map((r) => ({ paddr: r.paddr, size: r.size, stored: r.size })),
-    cpus: [],
-    vmcoreinfo: undefined,
-    warnings: [],
-  };
+  return regionDump('raw', description, regions);
 }

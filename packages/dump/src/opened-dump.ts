@@ -6,6 +6,7 @@
 
 import type { CpuState, DumpMachine } from './cpu-state.js';
 import type { FrameSource } from './frame-source.js';
+import { type MemoryRegion, RegionFrames } from './region-frames.js';
 import type { VmcoreInfo } from './vmcoreinfo.js';
 
 /** The formats {@link detectFormat} recognises. */
@@ -39,4 +40,21 @@ export interface OpenedDump {
   vmcoreinfo: VmcoreInfo | undefined;
   /** Things the user should know that did not stop the reader. */
   warnings: readonly string[];
+}
+
+/**
+ * A dump that is only physical memory (raw and LiME images): its regions as
+ * frames, no CPUs, no VMCOREINFO. Every byte of each region is stored.
+ */
+export function regionDump(format: 'raw' | 'lime', description: string, regions: readonly MemoryRegion[]): OpenedDump {
+  return {
+    format,
+    description,
+    machine: undefined,
+    frames: new RegionFrames(regions),
+    regions: regions.map((r) => ({ paddr: r.paddr, size: r.size, stored: r.size })),
+    cpus: [],
+    vmcoreinfo: undefined,
+    warnings: [],
+  };
 }

@@ -76,4 +76,16 @@ describe('several raw images', () => {
     expect(d.frames.readFrame(0x13, out)).toBe(false);
     expect(() => openRawImages([{ source: bytesSource(a), paddr: -1n }])).toThrow(DumpError);
   });
+
+  it('backs a trailing partial frame unless wholeFrames is asked for', () => {
+    const odd = bytesSource(new Uint8Array(0x1800).fill(3));
+    const out = new Uint8Array(4096);
+    const all = openRawImages([{ source: odd, paddr: 0x20000n }]);
+    expect(all.regions).toEqual([{ paddr: 0x20000n, size: 0x1800n, stored: 0x1800n }]);
+    expect(all.frames.readFrame(0x21, out) && [out[0], out[0x7ff], out[0x800]]).toEqual([3, 3, 0]);
+    const whole = openRawImages([{ source: odd, paddr: 0x20000n }], { wholeFrames: true });
+    expect(whole.regions).toEqual([{ paddr: 0x20000n, size: 0x1000n, stored: 0x1000n }]);
+    expect(whole.frames.readFrame(0x20, out) && out[0]).toBe(3);
+    expect(whole.frames.readFrame(0x21, out)).toBe(false);
+  });
 });
