@@ -88,6 +88,10 @@ export interface RiscvMmuConfig extends RiscvRawRegisters {
   readonly rights: RiscvRights;
   /** `rights.hitOk`, one load closer to the TLB-hit check. */
   readonly hitOk: Uint8Array;
+  /** The privilege (0 or 1) a load or store is translated at (MPP under MPRV in M-mode), or -1 when it is not translated. */
+  readonly dataPriv: number;
+  /** The privilege (0 or 1) a fetch is translated at, or -1 when it is not translated (Bare, M-mode). */
+  readonly fetchPriv: number;
 }
 
 const TWO32 = 4294967296;
@@ -138,6 +142,9 @@ export function decodeRiscvConfig(r: RiscvRawRegisters): RiscvMmuConfig {
   const levels = MODE_LEVELS[mode] ?? 0;
   const lo = r.mstatusLo;
   const rights = riscvRights((lo & MSTATUS_SUM) !== 0, (lo & MSTATUS_MXR) !== 0);
+  const mprv = (lo & MSTATUS_MPRV) !== 0;
+  const mpp = ((lo >>> MSTATUS_MPP_SHIFT) & 3) as RiscvPriv;
+  const dataPriv = r.priv !== 3 ? r.priv : mprv && mpp !== 3 ? mpp : -1;
   return Object.freeze({
     satpHi: r.satpHi,
     satpLo: r.satpLo,
@@ -151,10 +158,12 @@ export function decodeRiscvConfig(r: RiscvRawRegisters): RiscvMmuConfig {
     vaMask: levels === 0 ? 0 : ~0 << (9 * levels + 11 - 32),
     rootFrame: (r.satpHi & 0xfff) * TWO32 + r.satpLo,
     asid: (r.satpHi >>> 12) & 0xffff,
-    mprv: (lo & MSTATUS_MPRV) !== 0,
-    mpp: ((lo >>> MSTATUS_MPP_SHIFT) & 3) as RiscvPriv,
+    mprv,
+    mpp,
     rights,
     hitOk: rights.hitOk,
+    dataPriv: levels === 0 ? -1 : dataPriv,
+    fetchPriv: levels === 0 || r.priv === 3 ? -1 : r.priv,
   });
 }
 

@@ -15,7 +15,6 @@ import {
   Access,
   accessError,
   checkAccess,
-  createSoftTlb,
   type EmulatorMmu,
   EntryCas,
   MappingFlags,
@@ -25,9 +24,7 @@ import {
   newMmuStats,
   type PageSize,
   type PhysMemory,
-  registerHalves,
   resetMmuStats,
-  type SoftTlb,
   sharedReport,
   type TranslateResult,
   vaHalves,
@@ -36,23 +33,9 @@ import {
 } from '@page-table/core';
 import { type AddrLike, fromHalves, type PhysAddr, type VirtAddr } from '@page-table/memory-addr';
 import { accessFaultCause, pageFaultCause, type RiscvCause, type RiscvFault } from './fault.js';
-import type { SvMode } from './metadata.js';
-import {
-  decodeRiscvConfig,
-  legalMstatusLo,
-  legalSatp,
-  MAX_MODE,
-  MENVCFG_ADUE_HI,
-  MENVCFG_PBMTE_HI,
-  type RiscvHart,
-  type RiscvMmuConfig,
-  type RiscvPhysCheck,
-  type RiscvPriv,
-  type RiscvRawRegisters,
-  SSTATUS_HI,
-  SSTATUS_LO,
-} from './mmu-config.js';
+import type { RiscvPhysCheck, RiscvPriv } from './mmu-config.js';
 import { leafSize, type RiscvDebugTranslation, riscvDebugReport } from './mmu-debug.js';
+import { type RiscvMmuOptions, RiscvMmuRegisters } from './mmu-registers.js';
 import { describeRiscvFault, RISCV_MMU_INFO } from './mmu-report.js';
 import { effectiveFlags, hitIndex } from './mmu-rights.js';
 import { RiscvWalkState, WALK_RETRY, walkRiscv } from './mmu-walk.js';
@@ -60,45 +43,10 @@ import { sfenceVmaAll, sfenceVmaVa } from './sfence-vma.js';
 
 export { type RiscvPhysCheck, RiscvPriv } from './mmu-config.js';
 export type { RiscvAdUpdate, RiscvDebugTranslation } from './mmu-debug.js';
-
-/** The CPU state an {@link RiscvMmu} starts from: raw CSR values named as in the privileged spec. */
-export interface RiscvMmuOptions {
-  /** `satp`: MODE [63:60] (0 Bare, 8 Sv39, 9 Sv48, 10 Sv57), ASID [59:44], PPN [43:0]. Default 0 (Bare). */
-  satp?: number | bigint;
-  /** `mstatus`: MPP [12:11], MPRV [17], SUM [18], MXR [19]; other bits are kept but unused. Default 0. */
-  mstatus?: number | bigint;
-  /** Current privilege: 0 U, 1 S, 3 M. Default 3 (M, the reset privilege). */
-  priv?: RiscvPriv;
-  /**
-   * Hardware A/D updating: Svadu implemented and `menvcfg.ADUE` = 1 (what
-   * QEMU 7.2 always does). `false` (default): Svade, a page fault when
-   * A = 0 or a store finds D = 0.
-   */
-  svadu?: boolean;
-  /** Svpbmt implemented and `menvcfg.PBMTE` = 1: PTE bits 62:61 are a memory type. Default false (they are reserved). */
-  svpbmt?: boolean;
-  /** Svnapot implemented: N = 1 leaves map 64 KiB NAPOT ranges. Default false (bit 63 is reserved). */
-  svnapot?: boolean;
-  /** The widest mode `satp` accepts (a hart with Sv48 has Sv39, with Sv57 both). Default `Sv57`. */
-  maxMode?: SvMode;
-  /** ASIDLEN: implemented ASID bits, 0..16 (higher `satp.ASID` bits read as zero). Default 16. */
-  asidBits?: number;
-  /** PMP and PMA checks of physical accesses (see {@link RiscvPhysCheck}). Default: every PA below 2^53 is allowed. */
-  pmp?: RiscvPhysCheck;
-  /** Software-TLB entries, a power of two. Default 256. */
-  tlbEntries?: number;
-}
+export { type RiscvMmuOptions, RiscvMmuRegisters } from './mmu-registers.js';
 
 const TWO32 = 4294967296;
 const RWX = MappingFlags.READ | MappingFlags.WRITE | MappingFlags.EXECUTE;
-
-function hex(x: number | bigint): string {
-  return `0x${x.toString(16)}`;
-}
-
-function big(hi: number, lo: number): bigint {
-  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-}
 
 /**
  * An RV64 hart's MMU over guest RAM (any {@link PhysMemory}, e.g. a
@@ -113,7 +61,7 @@ function big(hi: number, lo: number): bigint {
  *
  * Follows the privileged spec where QEMU 7.2 differs (see the README).
  */
-export class RiscvMmu implements EmulatorMmu<RiscvFault> {
+export class RiscvMmu extends RiscvMmuRegisters implements EmulatorMmu<RiscvFault> {
   /** TLB and fault counters (`hits` + `misses` = translated accesses that reached the TLB). */
   readonly stats: MmuStats = newMmuStats();
   /** Exception code of the last fault of {@link translatePa} / {@link translatePaHalves} / {@link translate} (0 before any). */
@@ -123,171 +71,20 @@ export class RiscvMmu implements EmulatorMmu<RiscvFault> {
   /** Low 32 bits of the last fault's `stval` (the VA). */
   faultTvalLo = 0;
 
-  private readonly hart: RiscvHart;
   private readonly pmp: RiscvPhysCheck | undefined;
-  private readonly tlb: SoftTlb;
   private readonly ws: RiscvWalkState;
-  // The registers, decoded; replaced (never changed) by each setter.
-  private cfg: RiscvMmuConfig;
-  // Whether the TLB may hold pages of 512 GiB / 256 TiB leaves (see sfenceVmaVa).
-  private bigCached = false;
-  // Last success of the hot path: TLB-style perm bits, leaf level (-1: untranslated) and privilege.
+  // Last success: TLB-style perm bits, leaf level (-1: untranslated) and privilege.
   private lastPerm = 0;
   private lastLevel = -1;
   private lastPriv: RiscvPriv = 1;
+  // The PA of the last success of `slow` (a PA above 2^31 returned from a call is a heap number).
+  private slowPa = 0;
 
   /** An MMU over `mem` in the state `options` gives; throws `RangeError` for a value no hart can hold. */
   constructor(mem: PhysMemory, options: RiscvMmuOptions = {}) {
-    this.tlb = createSoftTlb(options.tlbEntries, 'RiscvMmu');
-    const maxMode = options.maxMode ?? 'Sv57';
-    if (!(maxMode in MAX_MODE)) throw new RangeError(`RiscvMmu: unknown maxMode ${String(maxMode)}`);
-    const asidBits = options.asidBits ?? 16;
-    if (!Number.isInteger(asidBits) || asidBits < 0 || asidBits > 16)
-      throw new RangeError(`RiscvMmu: asidBits ${asidBits} is outside 0..16`);
-    this.hart = Object.freeze({
-      maxMode: MAX_MODE[maxMode],
-      asidMask: (1 << asidBits) - 1,
-      svnapot: options.svnapot === true,
-      pmp: options.pmp,
-    });
-    this.pmp = options.pmp;
+    super(options);
+    this.pmp = this.hart.pmp;
     this.ws = new RiscvWalkState(mem, this.hart, new EntryCas());
-    const [hi, lo] = registerHalves(options.satp ?? 0, 'RiscvMmu', 'satp');
-    const s = legalSatp(this.hart, hi, lo);
-    if (s === undefined) {
-      throw new RangeError(`RiscvMmu: satp ${hex(options.satp ?? 0)} selects a MODE this hart does not implement`);
-    }
-    this.cfg = decodeRiscvConfig({
-      satpHi: s[0],
-      satpLo: s[1],
-      mstatusHi: 0,
-      mstatusLo: 0,
-      priv: 3,
-      svadu: options.svadu === true,
-      svpbmt: options.svpbmt === true,
-    });
-    this.mstatus = options.mstatus ?? 0;
-    this.priv = options.priv ?? 3;
-  }
-
-  /** Replaces the configuration with the decoding of the current registers changed by `change`. */
-  private write(change: Partial<RiscvRawRegisters>): void {
-    const c = this.cfg;
-    this.cfg = decodeRiscvConfig({
-      satpHi: change.satpHi ?? c.satpHi,
-      satpLo: change.satpLo ?? c.satpLo,
-      mstatusHi: change.mstatusHi ?? c.mstatusHi,
-      mstatusLo: change.mstatusLo ?? c.mstatusLo,
-      priv: change.priv ?? c.priv,
-      svadu: change.svadu ?? c.svadu,
-      svpbmt: change.svpbmt ?? c.svpbmt,
-    });
-  }
-
-  // ------------------------------------------------------------ registers
-  // Each setter is the guest's CSR write, with its TLB effects.
-
-  /** `satp` as it reads back: MODE [63:60], ASID [59:44] (legalized to ASIDLEN bits), PPN [43:0]. */
-  get satp(): bigint {
-    return big(this.cfg.satpHi, this.cfg.satpLo);
-  }
-  /**
-   * CSRW satp. As the spec's WARL rule says, a value whose MODE this hart
-   * does not implement (1..7, 11+, or above `maxMode`) is ignored entirely:
-   * read {@link satp} back to see whether the write took. ASID bits above
-   * ASIDLEN read as zero. Nothing is flushed: the TLB is ASID-tagged, and the
-   * guest fences after reusing an ASID (spec: writing satp implies no
-   * invalidation). Throws `RangeError` for a value that is not a 64-bit integer.
-   */
-  set satp(value: number | bigint) {
-    const [hi, lo] = registerHalves(value, 'RiscvMmu', 'satp');
-    const s = legalSatp(this.hart, hi, lo);
-    if (s !== undefined) this.write({ satpHi: s[0], satpLo: s[1] });
-  }
-
-  /** `satp.MODE`: 0 Bare, 8 Sv39, 9 Sv48, 10 Sv57 (compare with `SatpMode`). */
-  get mode(): number {
-    return this.cfg.mode;
-  }
-
-  /** `satp.ASID` (legalized to ASIDLEN bits): the tag of new TLB entries and of lookups. */
-  get asid(): number {
-    return this.cfg.asid;
-  }
-
-  /** `mstatus` as stored (MPP legalized); the MMU reads MPP [12:11], MPRV [17], SUM [18] and MXR [19]. */
-  get mstatus(): bigint {
-    return big(this.cfg.mstatusHi, this.cfg.mstatusLo);
-  }
-  /**
-   * CSRW mstatus: MPP, MPRV, SUM and MXR take effect on the next access (TLB
-   * hits re-check them, so nothing is flushed). MPP is WARL: the reserved
-   * value 2 keeps the previous MPP. Other bits are stored but unused.
-   */
-  set mstatus(value: number | bigint) {
-    const [hi, lo] = registerHalves(value, 'RiscvMmu', 'mstatus');
-    this.write({ mstatusHi: hi, mstatusLo: legalMstatusLo(this.cfg.mpp, lo) });
-  }
-
-  /** `sstatus`, the S-mode view of `mstatus`: its SIE, SPIE, UBE, SPP, VS, FS, XS, SUM, MXR, UXL and SD bits. */
-  get sstatus(): bigint {
-    return big(this.cfg.mstatusHi & SSTATUS_HI, this.cfg.mstatusLo & SSTATUS_LO);
-  }
-  /**
-   * CSRW sstatus: writes the `mstatus` bits `sstatus` shows and keeps the
-   * others (MPP, MPRV...). Of these only SUM and MXR concern the MMU; as for
-   * {@link mstatus}, they take effect on the next access and nothing is flushed.
-   */
-  set sstatus(value: number | bigint) {
-    const [hi, lo] = registerHalves(value, 'RiscvMmu', 'sstatus');
-    const c = this.cfg;
-    this.write({
-      mstatusHi: ((c.mstatusHi & ~SSTATUS_HI) | (hi & SSTATUS_HI)) >>> 0,
-      mstatusLo: ((c.mstatusLo & ~SSTATUS_LO) | (lo & SSTATUS_LO)) >>> 0,
-    });
-  }
-
-  /** Current privilege: 0 U, 1 S, 3 M. */
-  get priv(): RiscvPriv {
-    return this.cfg.priv;
-  }
-  /**
-   * A privilege change (trap, `mret`, `sret`): throws `RangeError` for
-   * anything but 0 (U), 1 (S) or 3 (M). The TLB is not privilege-tagged and
-   * hits re-check the privilege, so nothing is flushed.
-   */
-  set priv(priv: RiscvPriv) {
-    if (priv !== 0 && priv !== 1 && priv !== 3)
-      throw new RangeError(`RiscvMmu: privilege ${String(priv)} is not 0 (U), 1 (S) or 3 (M)`);
-    if (priv !== this.cfg.priv) this.write({ priv });
-  }
-
-  /**
-   * `menvcfg` as the MMU holds it: ADUE (bit 61) and PBMTE (bit 62), from
-   * the last write or the `svadu` / `svpbmt` options; every other bit reads
-   * as zero (not modelled).
-   */
-  get menvcfg(): bigint {
-    return (this.cfg.svadu ? 1n << 61n : 0n) | (this.cfg.svpbmt ? 1n << 62n : 0n);
-  }
-  /**
-   * CSRW menvcfg on a hart that implements Svadu and Svpbmt: ADUE (bit 61)
-   * selects hardware A/D updating, PBMTE (bit 62) enables PBMT. A change of
-   * PBMTE flushes the whole TLB (cached entries were checked under the old
-   * rule); a change of ADUE flushes nothing (hits re-walk when A/D must be
-   * set). Do not write it for a hart without these extensions: their bits
-   * are read-only zero there.
-   */
-  set menvcfg(value: number | bigint) {
-    const [hi] = registerHalves(value, 'RiscvMmu', 'menvcfg');
-    const svpbmt = (hi & MENVCFG_PBMTE_HI) !== 0;
-    if (svpbmt !== this.cfg.svpbmt) this.flushAll();
-    this.write({ svadu: (hi & MENVCFG_ADUE_HI) !== 0, svpbmt });
-  }
-
-  /** Whether A/D bits are updated by hardware (Svadu with ADUE = 1) rather than faulting (Svade). */
-  get hardwareAd(): boolean {
-    return this.cfg.svadu;
   }
 
   // ------------------------------------------------------------ translation
@@ -324,19 +121,43 @@ export class RiscvMmu implements EmulatorMmu<RiscvFault> {
     hi >>>= 0;
     lo >>>= 0;
     const cfg = this.cfg;
+    const p = access === 2 ? cfg.fetchPriv : cfg.dataPriv;
+    // -2: the TLB was not consulted (untranslated or non-canonical), -1: a miss.
+    let slot = -2;
+    const m = hi & cfg.vaMask;
+    if (p >= 0 && (m === 0 || m === cfg.vaMask)) {
+      const tlb = this.tlb;
+      slot = tlb.lookup(hi, lo, cfg.asid);
+      // Permissions are re-checked against the current privilege, SUM and MXR; a store on a clean entry re-walks to set D.
+      if (slot >= 0 && cfg.hitOk[hitIndex(p, access, tlb.perm(slot))] !== 0 && this.pmp === undefined) {
+        this.stats.hits++;
+        this.lastPerm = tlb.perm(slot);
+        this.lastLevel = tlb.levelOf(slot);
+        this.lastPriv = p as RiscvPriv;
+        return tlb.frameOf(slot) * 4096 + (lo & 0xfff);
+      }
+    }
+    // The rest is a call returning 0 / -1 with the PA in a field, so this method stays small enough to be inlined.
+    return this.slow(hi, lo, access, slot) < 0 ? -1 : this.slowPa;
+  }
+
+  /**
+   * Everything but a plain TLB hit: untranslated accesses, the non-canonical
+   * fault, a hit checked by PMP, the walk. `slot` is the TLB slot found (-1:
+   * none, -2: not looked up). 0 with the PA in `slowPa`, or -1.
+   */
+  private slow(hi: number, lo: number, access: Access, slot: number): number {
+    const cfg = this.cfg;
     let p = cfg.priv;
     if (p === 3) {
       if (access === 2 || !cfg.mprv || cfg.mpp === 3) return this.untranslated(hi, lo, access, 3);
       p = cfg.mpp;
     }
     if (cfg.levels === 0) return this.untranslated(hi, lo, access, p);
-    const m = hi & cfg.vaMask;
-    if (m !== 0 && m !== cfg.vaMask) return this.fail(pageFaultCause(access), hi, lo);
+    if (slot === -2) return this.fail(pageFaultCause(access), hi, lo);
     const tlb = this.tlb;
-    const slot = tlb.lookup(hi, lo, cfg.asid);
     if (slot >= 0) {
       const perm = tlb.perm(slot);
-      // Permissions are re-checked against the current privilege, SUM and MXR; a store on a clean entry re-walks to set D.
       if (cfg.hitOk[hitIndex(p, access, perm)] !== 0) {
         this.stats.hits++;
         this.lastPerm = perm;
@@ -420,12 +241,6 @@ export class RiscvMmu implements EmulatorMmu<RiscvFault> {
     if (all) this.bigCached = false;
   }
 
-  /** Drops every cached translation (an SFENCE.VMA x0, x0), e.g. after guest RAM was restored from a snapshot. */
-  flushAll(): void {
-    this.tlb.flushAll();
-    this.bigCached = false;
-  }
-
   /** Zeroes {@link stats}. */
   resetStats(): void {
     resetMmuStats(this.stats);
@@ -443,22 +258,24 @@ export class RiscvMmu implements EmulatorMmu<RiscvFault> {
 
   // ------------------------------------------------------------ internals
 
-  /** Bare mode or M-mode: PA = VA, checked by PMP/PMA. */
+  /** Bare mode or M-mode: PA = VA, checked by PMP/PMA. 0 with the PA in `slowPa`, or -1. */
   private untranslated(hi: number, lo: number, access: Access, p: RiscvPriv): number {
     if (hi >= 0x20_0000) return this.fail(accessFaultCause(access), hi, lo);
     const pa = hi * TWO32 + lo;
     const pmp = this.pmp;
     if (pmp !== undefined && !pmp(pa, access, p)) return this.fail(accessFaultCause(access), hi, lo);
     this.lastLevel = -1;
-    return pa;
+    this.slowPa = pa;
+    return 0;
   }
 
-  /** The PMP/PMA check of the final PA. */
+  /** The PMP/PMA check of the final PA: 0 with it in `slowPa`, or -1. */
   private finish(pa: number, hi: number, lo: number, access: Access, p: RiscvPriv): number {
     const pmp = this.pmp;
     if (pmp !== undefined && !pmp(pa, access, p)) return this.fail(accessFaultCause(access), hi, lo);
     this.lastPriv = p;
-    return pa;
+    this.slowPa = pa;
+    return 0;
   }
 
   /** Records a fault for the guest's trap (cause, `stval`) and counts it; returns -1. */

@@ -6,6 +6,10 @@
  * @module
  */
 
+// The page-number word of an empty slot (no 20-bit page number equals it) and the ASID word's global mark.
+const INVALID = -1;
+const GLOBAL = -0x8000_0000;
+
 /**
  * Caches 4 KiB-granular translations. An entry made from a huge leaf
  * remembers the leaf's level, so invalidating any VA inside the block drops
@@ -18,14 +22,11 @@ export class SoftTlb {
   /** Lookups that found nothing. */
   misses = 0;
   private readonly mask: number;
-  private readonly valid: Uint8Array;
-  private readonly vaHi: Uint32Array;
-  private readonly vpnLo: Uint32Array;
-  private readonly asid: Uint32Array;
-  private readonly global: Uint8Array;
+  // Four words a slot, read together on a lookup: the VA's page number in its low word (INVALID when empty; a
+  // page number has 20 bits), the VA's high word, the ASID (GLOBAL added for a global entry) and the perm bits.
+  private readonly tags: Int32Array;
   private readonly level: Uint8Array;
   private readonly frame: Float64Array;
-  private readonly permBits: Uint32Array;
   // Valid entries cached from leaves larger than 4 KiB: while there are none, flushVa checks one slot.
   private wide = 0;
 
@@ -43,28 +44,23 @@ export class SoftTlb {
     this.disabled = entries === 0;
     const n = Math.max(entries, 1);
     this.mask = n - 1;
-    this.valid = new Uint8Array(n);
-    this.vaHi = new Uint32Array(n);
-    this.vpnLo = new Uint32Array(n);
-    this.asid = new Uint32Array(n);
-    this.global = new Uint8Array(n);
+    this.tags = new Int32Array(4 * n).fill(INVALID);
     this.level = new Uint8Array(n);
     this.frame = new Float64Array(n);
-    this.permBits = new Uint32Array(n);
   }
 
-  /** The slot caching VA (hi, lo) for `asid` (or a global entry), or -1; counts hits and misses. */
+  /** The slot caching VA (hi, lo) for `asid` (0..2^31-1), or a global entry, or -1; counts hits and misses. */
   lookup(hi: number, lo: number, asid: number): number {
     const vpn = lo >>> 12;
     const s = (vpn ^ hi) & this.mask;
-    if (
-      this.valid[s] !== 0 &&
-      this.vpnLo[s] === vpn &&
-      this.vaHi[s] === hi >>> 0 &&
-      (this.global[s] !== 0 || this.asid[s] === asid)
-    ) {
-      this.hits++;
-      return s;
+    const t = this.tags;
+    const b = s << 2;
+    if (t[b] === vpn && t[b + 1] === (hi | 0)) {
+      const k = t[b + 2];
+      if (k === asid || k < 0) {
+        this.hits++;
+        return s;
+      }
     }
     this.misses++;
     return -1;
@@ -77,14 +73,14 @@ export class SoftTlb {
     const s = (vpn ^ hi) & this.mask;
     this.invalidate(s);
     if (level !== 0) this.wide++;
-    this.valid[s] = 1;
-    this.vaHi[s] = hi;
-    this.vpnLo[s] = vpn;
-    this.asid[s] = asid;
-    this.global[s] = global ? 1 : 0;
+    const t = this.tags;
+    const b = s << 2;
+    t[b] = vpn;
+    t[b + 1] = hi;
+    t[b + 2] = global ? asid | GLOBAL : asid;
+    t[b + 3] = perm;
     this.level[s] = level;
     this.frame[s] = frame;
-    this.permBits[s] = perm;
     return s;
   }
 
@@ -95,12 +91,12 @@ export class SoftTlb {
 
   /** MMU-defined permission bits of a slot. */
   perm(slot: number): number {
-    return this.permBits[slot];
+    return this.tags[(slot << 2) + 3] >>> 0;
   }
 
   /** Replaces the permission bits of a slot (e.g. once a write set the dirty bit). */
   setPerm(slot: number, perm: number): void {
-    this.permBits[slot] = perm;
+    this.tags[(slot << 2) + 3] = perm;
   }
 
   /** Leaf level of a slot (0 = 4 KiB page). */
@@ -115,26 +111,39 @@ export class SoftTlb {
 
   /** Drops everything. */
   flushAll(): void {
-    this.valid.fill(0);
+    const t = this.tags;
+    for (let b = 0; b < t.length; b += 4) t[b] = INVALID;
     this.wide = 0;
   }
 
+  private valid(s: number): boolean {
+    return this.tags[s << 2] !== INVALID;
+  }
+
+  private global(s: number): boolean {
+    return this.tags[(s << 2) + 2] < 0;
+  }
+
+  private asid(s: number): number {
+    return this.tags[(s << 2) + 2] & ~GLOBAL;
+  }
+
   private invalidate(s: number): void {
-    if (this.valid[s] !== 0 && this.level[s] !== 0) this.wide--;
-    this.valid[s] = 0;
+    if (this.valid(s) && this.level[s] !== 0) this.wide--;
+    this.tags[s << 2] = INVALID;
   }
 
   /** Drops every entry that is not global (with `asid`: only those of that ASID). */
   flushNonGlobal(asid?: number): void {
     for (let s = 0; s < this.entries; s++) {
-      if (this.valid[s] && !this.global[s] && (asid === undefined || this.asid[s] === asid)) this.invalidate(s);
+      if (this.valid(s) && !this.global(s) && (asid === undefined || this.asid(s) === asid)) this.invalidate(s);
     }
   }
 
   /** Drops every entry of `asid`, global ones included only when asked. */
   flushAsid(asid: number, includeGlobal = false): void {
     for (let s = 0; s < this.entries; s++) {
-      if (this.valid[s] && this.asid[s] === asid && (includeGlobal || !this.global[s])) this.invalidate(s);
+      if (this.valid(s) && this.asid(s) === asid && (includeGlobal || !this.global(s))) this.invalidate(s);
     }
   }
 
@@ -147,15 +156,16 @@ export class SoftTlb {
     // Only 4 KiB entries cached: the page can sit in one slot only.
     const one = this.wide === 0 ? ((lo >>> 12) ^ hi) & this.mask : -1;
     for (let s = one < 0 ? 0 : one; s < (one < 0 ? this.entries : one + 1); s++) {
-      if (!this.valid[s]) continue;
+      if (!this.valid(s)) continue;
       // Same leaf: the VA bits above the leaf's size agree (a 512 GiB or larger leaf spans several high words).
       const shift = 12 + 9 * this.level[s];
+      const vaHi = this.tags[(s << 2) + 1] >>> 0;
       const same =
         shift >= 32
-          ? this.vaHi[s] >>> (shift - 32) === hi >>> (shift - 32)
-          : this.vaHi[s] === hi >>> 0 && ((this.vpnLo[s] ^ (lo >>> 12)) & ((~0 << (shift - 12)) >>> 0)) === 0;
+          ? vaHi >>> (shift - 32) === hi >>> (shift - 32)
+          : vaHi === hi >>> 0 && ((this.tags[s << 2] ^ (lo >>> 12)) & ((~0 << (shift - 12)) >>> 0)) === 0;
       if (!same) continue;
-      if (this.global[s] ? includeGlobal : asid === undefined || this.asid[s] === asid) this.invalidate(s);
+      if (this.global(s) ? includeGlobal : asid === undefined || this.asid(s) === asid) this.invalidate(s);
     }
   }
 }
