@@ -84,6 +84,10 @@ export interface A64VaRange {
   readonly start: number;
   /** Index mask of the start-level table (smaller than 511 when the input size is not a multiple of 9 above 12). */
   readonly startMask: number;
+  /** 4 KiB frame of the start-level table: BADDR with the bits below the table's size (RES0, and CnP) cleared, as QEMU does. */
+  readonly rootFrame: number;
+  /** Word (4-byte) offset of the start-level table in {@link rootFrame} (nonzero for a table smaller than 4 KiB). */
+  readonly rootWord: number;
   /** TxSZ was outside its allowed range: every access is a level-0 Translation fault. */
   readonly oob: boolean;
   /** EPDn: walks disabled, a TLB miss is a level-0 Translation fault. */
@@ -161,13 +165,21 @@ function decodeRange(
   const topX = ctl.tbi && !ctl.tbid ? 55 : 63;
   const [topHi, topLo] = maskHalves(topD, input);
   const [topHiX, topLoX] = maskHalves(topX, input);
+  const baddr = (ttbr[0] & 0xffff) * 4294967296 + ttbr[1];
+  const startMask = 2 ** (input - (39 - 9 * start)) - 1;
+  const tableBytes = (startMask + 1) * 8;
+  // Not `baddr % tableBytes`: `%` on a double is a runtime call.
+  const table = Math.floor(baddr / tableBytes) * tableBytes;
+  const rootFrame = Math.floor(table / 4096);
   return {
     id,
-    baddr: (ttbr[0] & 0xffff) * 4294967296 + ttbr[1],
+    baddr,
     tsz,
     input,
     start,
-    startMask: 2 ** (input - (39 - 9 * start)) - 1,
+    startMask,
+    rootFrame,
+    rootWord: (table - rootFrame * 4096) / 4,
     oob: tsz < 16 || tsz > maxTsz,
     epd: ctl.epd,
     hpd: ctl.hpd,

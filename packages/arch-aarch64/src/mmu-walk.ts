@@ -171,22 +171,20 @@ export function a64Walk(
   const start = rg.start;
   let level = start;
   const startMask = rg.startMask;
-  const tableBytes = (startMask + 1) * 8;
-  // BADDR below the table's size is RES0 (and bit 0 is CnP): masked, as QEMU does.
-  let table = Math.floor(baddr / tableBytes) * tableBytes; // not `baddr % tableBytes`: `%` on a double is a runtime call
+  // The table as a frame and a word offset in it (nonzero only for a start table under 4 KiB): no division per level.
+  let frame = rg.rootFrame;
+  let off = rg.rootWord;
   let tattr = 0; // PXNTable | UXNTable << 1 | APTable << 2, OR-ed down the walk
   const mem = s.mem;
   for (;;) {
     const index = level === start ? indexAt(hi, lo, level) & startMask : indexAt(hi, lo, level);
-    const pa = table + index * 8;
-    const pf = Math.floor(pa / 4096);
-    const fw = mem.frameWord(pf);
+    const fw = mem.frameWord(frame);
     if (fw < 0) return s.stop(A64FaultKind.ExternalAbortOnWalk, level, Why.Sea);
-    const w = fw + ((pa - pf * 4096) >>> 2); // not `pa % 4096`: a runtime call on a double
+    const w = fw + off + index * 2;
     let words = mem.words;
     let dlo = words[w];
     let dhi = words[w + 1];
-    if (steps !== undefined) steps.push(step(level, index, pa, dhi, dlo));
+    if (steps !== undefined) steps.push(step(level, index, frame * 4096 + off * 4 + index * 8, dhi, dlo));
     for (;;) {
       if ((dlo & VALID) === 0) return s.stop(A64FaultKind.Translation, level, Why.Invalid);
       if ((dlo & NOT_BLOCK) === 0) {
@@ -198,7 +196,8 @@ export function a64Walk(
       if (oa >= outFrames) return s.stop(A64FaultKind.AddressSize, level, Why.OaSize);
       if (level < 3 && (dlo & NOT_BLOCK) !== 0) {
         tattr |= (dhi >>> HI_TABLE_SHIFT) & 0xf;
-        table = oa * 4096;
+        frame = oa;
+        off = 0;
         level++;
         break;
       }

@@ -45,15 +45,15 @@ import {
 import { DATA_SLOTS } from './mmu-micro-tlb.js';
 import { A64_MMU_INFO, describeA64Fault } from './mmu-report.js';
 import { A64WalkState, a64Walk } from './mmu-walk.js';
-import { rangeTagHi, tlbiAside1, tlbiVae1, tlbiVae2, tlbiVmalle1 } from './tlb-invalidate.js';
+import { A64TlbMaintenance, rangeTagHi } from './tlb-invalidate.js';
 
 export type { A64DebugTranslation, A64LeafInfo } from './mmu-debug.js';
 export type { A64MmuOptions, A64MmuRegisters, A64RegValue } from './mmu-registers.js';
 export { A64MmuRegisterFile } from './mmu-registers.js';
 export type { A64WalkStep } from './mmu-walk.js';
-export { tlbiOperand } from './tlb-invalidate.js';
+export { A64TlbMaintenance, tlbiOperand } from './tlb-invalidate.js';
 
-import { type A64MmuOptions, A64MmuRegisterFile } from './mmu-registers.js';
+import type { A64MmuOptions } from './mmu-registers.js';
 
 /**
  * The stage-1 MMU of an AArch64 CPU in the EL1&0 regime (and, with `el: 2`,
@@ -79,7 +79,7 @@ import { type A64MmuOptions, A64MmuRegisterFile } from './mmu-registers.js';
  *   are re-evaluated on every hit, so EL, PAN and WXN changes need no flush.
  *   Translation, Address size and Access flag faults are never cached.
  */
-export class A64Mmu extends A64MmuRegisterFile implements EmulatorMmu<A64Fault> {
+export class A64Mmu extends A64TlbMaintenance implements EmulatorMmu<A64Fault> {
   /** The physical memory the tables are read from (and AF/dirty updates written to). */
   readonly mem: PhysMemory;
   /** TLB hits, walks and faults since construction or {@link resetStats}. */
@@ -319,119 +319,6 @@ export class A64Mmu extends A64MmuRegisterFile implements EmulatorMmu<A64Fault> 
       ws: this.ws,
     };
     return a64DebugTranslate(c, va, access);
-  }
-
-  // ---------------------------------------------------------------- TLBI
-
-  /** TLBI VMALLE1: invalidates every EL1&0 translation (all ASIDs, global ones too). */
-  tlbiVmalle1(): void {
-    tlbiVmalle1(this.tlb);
-    this.micro.drop();
-  }
-
-  /** TLBI VMALLE1IS: {@link tlbiVmalle1} (one PE here, so the Inner Shareable broadcast is the same). */
-  tlbiVmalle1is(): void {
-    this.tlbiVmalle1();
-  }
-
-  /** TLBI ALLE1 (from EL2): every EL1&0 translation; the same as {@link tlbiVmalle1} without stage 2. */
-  tlbiAlle1(): void {
-    this.tlbiVmalle1();
-  }
-
-  /** TLBI ASIDE1: invalidates the non-global translations of `asid` (Xt[63:48]; its upper 8 bits are ignored unless TCR.AS). */
-  tlbiAside1(asid: number): void {
-    tlbiAside1(this.tlb, this.el1, asid);
-    this.micro.drop();
-  }
-
-  /** TLBI ASIDE1IS: {@link tlbiAside1}. */
-  tlbiAside1is(asid: number): void {
-    this.tlbiAside1(asid);
-  }
-
-  /**
-   * TLBI VAE1: invalidates the translations of the page (or the whole block)
-   * holding `va` that are global or tagged with `asid`. `va` is the address
-   * (bits 63..56 are ignored, VA[55] selects the range), not the Xt operand:
-   * {@link tlbiOperand} decodes one.
-   */
-  tlbiVae1(va: AddrLike, asid: number): void {
-    tlbiVae1(this.tlb, this.el1, va, asid);
-    this.micro.drop();
-  }
-
-  /** TLBI VAE1IS: {@link tlbiVae1}. */
-  tlbiVae1is(va: AddrLike, asid: number): void {
-    this.tlbiVae1(va, asid);
-  }
-
-  /** TLBI VAAE1: invalidates the translations of the page or block holding `va` for every ASID. */
-  tlbiVaae1(va: AddrLike): void {
-    tlbiVae1(this.tlb, this.el1, va, undefined);
-    this.micro.drop();
-  }
-
-  /** TLBI VAAE1IS: {@link tlbiVaae1}. */
-  tlbiVaae1is(va: AddrLike): void {
-    this.tlbiVaae1(va);
-  }
-
-  /**
-   * TLBI VALE1: last level only. This TLB holds only leaf translations (no
-   * walk cache), so it drops exactly what {@link tlbiVae1} drops.
-   */
-  tlbiVale1(va: AddrLike, asid: number): void {
-    this.tlbiVae1(va, asid);
-  }
-
-  /** TLBI VALE1IS: {@link tlbiVale1}. */
-  tlbiVale1is(va: AddrLike, asid: number): void {
-    this.tlbiVae1(va, asid);
-  }
-
-  /** TLBI VAALE1: last level, any ASID; the same as {@link tlbiVaae1} here. */
-  tlbiVaale1(va: AddrLike): void {
-    this.tlbiVaae1(va);
-  }
-
-  /** TLBI VAALE1IS: {@link tlbiVaale1}. */
-  tlbiVaale1is(va: AddrLike): void {
-    this.tlbiVaae1(va);
-  }
-
-  /**
-   * TLBI ALLE2: every EL2-regime translation. The TLB cannot drop one regime
-   * alone, so this flushes everything (dropping more is always allowed).
-   */
-  tlbiAlle2(): void {
-    this.tlbiVmalle1();
-  }
-
-  /** TLBI ALLE2IS: {@link tlbiAlle2}. */
-  tlbiAlle2is(): void {
-    this.tlbiAlle2();
-  }
-
-  /** TLBI VAE2: the EL2-regime translation of the page or block holding `va`. */
-  tlbiVae2(va: AddrLike): void {
-    tlbiVae2(this.tlb, va);
-    this.micro.drop();
-  }
-
-  /** TLBI VAE2IS: {@link tlbiVae2}. */
-  tlbiVae2is(va: AddrLike): void {
-    this.tlbiVae2(va);
-  }
-
-  /** TLBI VALE2: last level only; the same as {@link tlbiVae2} here (no walk cache). */
-  tlbiVale2(va: AddrLike): void {
-    this.tlbiVae2(va);
-  }
-
-  /** TLBI VALE2IS: {@link tlbiVale2}. */
-  tlbiVale2is(va: AddrLike): void {
-    this.tlbiVae2(va);
   }
 }
 

@@ -10,8 +10,9 @@
  */
 
 import { registerHalves, type SoftTlb } from '@page-table/core';
-import { fromHalves, type VirtAddr } from '@page-table/memory-addr';
+import { type AddrLike, fromHalves, type VirtAddr } from '@page-table/memory-addr';
 import type { A64Regime, A64VaRange } from './mmu-regime.js';
+import { A64MmuRegisterFile } from './mmu-registers.js';
 
 /**
  * XOR-ed into VA[55:32] to make the TLB tag of an EL2-regime translation:
@@ -75,4 +76,122 @@ export function tlbiOperand(xt: number | bigint): {
   const vhi = (((hi & 0xfff) << 12) | (lo >>> 20)) >>> 0;
   const vlo = (lo << 12) >>> 0;
   return { va: fromHalves(tagHi(vhi), vlo) as VirtAddr, asid: hi >>> 16 };
+}
+
+/**
+ * The TLBI instructions of an `A64Mmu`'s CPU state (Arm ARM C5.5), each
+ * emptying the micro-TLBs too: the base of `A64Mmu`, apart so each file
+ * holds one concept.
+ */
+export class A64TlbMaintenance extends A64MmuRegisterFile {
+  /** TLBI VMALLE1: invalidates every EL1&0 translation (all ASIDs, global ones too). */
+  tlbiVmalle1(): void {
+    tlbiVmalle1(this.tlb);
+    this.micro.drop();
+  }
+
+  /** TLBI VMALLE1IS: {@link tlbiVmalle1} (one PE here, so the Inner Shareable broadcast is the same). */
+  tlbiVmalle1is(): void {
+    this.tlbiVmalle1();
+  }
+
+  /** TLBI ALLE1 (from EL2): every EL1&0 translation; the same as {@link tlbiVmalle1} without stage 2. */
+  tlbiAlle1(): void {
+    this.tlbiVmalle1();
+  }
+
+  /** TLBI ASIDE1: invalidates the non-global translations of `asid` (Xt[63:48]; its upper 8 bits are ignored unless TCR.AS). */
+  tlbiAside1(asid: number): void {
+    tlbiAside1(this.tlb, this.el1, asid);
+    this.micro.drop();
+  }
+
+  /** TLBI ASIDE1IS: {@link tlbiAside1}. */
+  tlbiAside1is(asid: number): void {
+    this.tlbiAside1(asid);
+  }
+
+  /**
+   * TLBI VAE1: invalidates the translations of the page (or the whole block)
+   * holding `va` that are global or tagged with `asid`. `va` is the address
+   * (bits 63..56 are ignored, VA[55] selects the range), not the Xt operand:
+   * {@link tlbiOperand} decodes one.
+   */
+  tlbiVae1(va: AddrLike, asid: number): void {
+    tlbiVae1(this.tlb, this.el1, va, asid);
+    this.micro.drop();
+  }
+
+  /** TLBI VAE1IS: {@link tlbiVae1}. */
+  tlbiVae1is(va: AddrLike, asid: number): void {
+    this.tlbiVae1(va, asid);
+  }
+
+  /** TLBI VAAE1: invalidates the translations of the page or block holding `va` for every ASID. */
+  tlbiVaae1(va: AddrLike): void {
+    tlbiVae1(this.tlb, this.el1, va, undefined);
+    this.micro.drop();
+  }
+
+  /** TLBI VAAE1IS: {@link tlbiVaae1}. */
+  tlbiVaae1is(va: AddrLike): void {
+    this.tlbiVaae1(va);
+  }
+
+  /**
+   * TLBI VALE1: last level only. This TLB holds only leaf translations (no
+   * walk cache), so it drops exactly what {@link tlbiVae1} drops.
+   */
+  tlbiVale1(va: AddrLike, asid: number): void {
+    this.tlbiVae1(va, asid);
+  }
+
+  /** TLBI VALE1IS: {@link tlbiVale1}. */
+  tlbiVale1is(va: AddrLike, asid: number): void {
+    this.tlbiVae1(va, asid);
+  }
+
+  /** TLBI VAALE1: last level, any ASID; the same as {@link tlbiVaae1} here. */
+  tlbiVaale1(va: AddrLike): void {
+    this.tlbiVaae1(va);
+  }
+
+  /** TLBI VAALE1IS: {@link tlbiVaale1}. */
+  tlbiVaale1is(va: AddrLike): void {
+    this.tlbiVaae1(va);
+  }
+
+  /**
+   * TLBI ALLE2: every EL2-regime translation. The TLB cannot drop one regime
+   * alone, so this flushes everything (dropping more is always allowed).
+   */
+  tlbiAlle2(): void {
+    this.tlbiVmalle1();
+  }
+
+  /** TLBI ALLE2IS: {@link tlbiAlle2}. */
+  tlbiAlle2is(): void {
+    this.tlbiAlle2();
+  }
+
+  /** TLBI VAE2: the EL2-regime translation of the page or block holding `va`. */
+  tlbiVae2(va: AddrLike): void {
+    tlbiVae2(this.tlb, va);
+    this.micro.drop();
+  }
+
+  /** TLBI VAE2IS: {@link tlbiVae2}. */
+  tlbiVae2is(va: AddrLike): void {
+    this.tlbiVae2(va);
+  }
+
+  /** TLBI VALE2: last level only; the same as {@link tlbiVae2} here (no walk cache). */
+  tlbiVale2(va: AddrLike): void {
+    this.tlbiVae2(va);
+  }
+
+  /** TLBI VALE2IS: {@link tlbiVale2}. */
+  tlbiVale2is(va: AddrLike): void {
+    this.tlbiVae2(va);
+  }
 }

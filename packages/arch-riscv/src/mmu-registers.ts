@@ -69,13 +69,13 @@ function big(hi: number, lo: number): bigint {
  * setter) and the TLB the setters flush.
  */
 export class RiscvMmuRegisters {
-  /** What the hart implements (modes, ASIDLEN, Svnapot, PMP). */
+  /** What the hart implements (modes, ASIDLEN, Svnapot, PMP). @hidden */
   protected readonly hart: RiscvHart;
-  /** The ASID-tagged software TLB. */
+  /** The ASID-tagged software TLB. @hidden */
   protected readonly tlb: SoftTlb;
-  /** The registers, decoded; replaced (never changed) by each setter. */
+  /** The registers, decoded; replaced (never changed) by each setter. @hidden */
   protected cfg: RiscvMmuConfig;
-  /** Whether the TLB may hold pages of 512 GiB / 256 TiB leaves (see `sfenceVmaVa`). */
+  /** Whether the TLB may hold pages of 512 GiB / 256 TiB leaves (see `sfenceVmaVa`). @hidden */
   protected bigCached = false;
 
   /** The registers of `options`; throws `RangeError` for a value no hart can hold. */
