@@ -40,7 +40,9 @@ export type RiscvPhysCheck = (paddr: number, access: Access, priv: RiscvPriv) =>
 
 /** What a hart implements, fixed at construction. */
 export interface RiscvHart {
-  /** The widest `satp.MODE` accepted (8 Sv39, 9 Sv48, 10 Sv57). */
+  /** XLEN: 64 (RV64: Sv39/48/57) or 32 (RV32: Sv32). */
+  readonly xlen: 32 | 64;
+  /** The widest `satp.MODE` accepted (8 Sv39, 9 Sv48, 10 Sv57; 1 Sv32 on RV32). */
   readonly maxMode: number;
   /** `(1 << ASIDLEN) - 1`. */
   readonly asidMask: number;
@@ -52,6 +54,8 @@ export interface RiscvHart {
 
 /** The register values the decoder reads, already legalized (WARL applied), as unsigned 32-bit halves. */
 export interface RiscvRawRegisters {
+  /** The hart's XLEN: on RV32 `satp` and `mstatus` are 32-bit (their high halves 0). */
+  readonly xlen: 32 | 64;
   /** `satp` bits 63:32. */
   readonly satpHi: number;
   /** `satp` bits 31:0. */
@@ -70,10 +74,14 @@ export interface RiscvRawRegisters {
 
 /** What a register state means for translation; never changed once built. */
 export interface RiscvMmuConfig extends RiscvRawRegisters {
-  /** `satp.MODE`: 0 Bare, 8 Sv39, 9 Sv48, 10 Sv57. */
+  /** `satp.MODE`: 0 Bare, 8 Sv39, 9 Sv48, 10 Sv57; on RV32 0 Bare, 1 Sv32. */
   readonly mode: number;
-  /** Levels of the walk: 0 (Bare), 3, 4 or 5. */
+  /** Levels of the walk: 0 (Bare), 2 (Sv32), 3, 4 or 5. */
   readonly levels: number;
+  /** Sv32: 4-byte PTEs in 1024-entry tables, 4 MiB megapages, 34-bit PAs. */
+  readonly sv32: boolean;
+  /** What a VA's high word is ANDed with: all ones on RV64, 0 on RV32 (a VA is its low XLEN = 32 bits). */
+  readonly hiMask: number;
   /** VA high-word bits that must all equal the top VA bit (0 in Bare). */
   readonly vaMask: number;
   /** 4 KiB frame of the root table (`satp.PPN`). */
@@ -109,8 +117,17 @@ export const MENVCFG_ADUE_HI = 1 << 29;
 export const MENVCFG_PBMTE_HI = 1 << 30;
 
 const MODE_LEVELS: Readonly<Record<number, number>> = { 0: 0, 8: 3, 9: 4, 10: 5 };
-/** Scheme names by `satp.MODE`. */
-export const MODE_NAMES: Readonly<Record<number, SvMode | 'Bare'>> = { 0: 'Bare', 8: 'Sv39', 9: 'Sv48', 10: 'Sv57' };
+/** Scheme names by `satp.MODE` (1 is RV32's Sv32). */
+export const MODE_NAMES: Readonly<Record<number, SvMode | 'Sv32' | 'Bare'>> = {
+  0: 'Bare',
+  1: 'Sv32',
+  8: 'Sv39',
+  9: 'Sv48',
+  10: 'Sv57',
+};
+/** RV32 `satp`: MODE bit 31, ASID bits 30:22, PPN bits 21:0. */
+const SATP32_ASID_SHIFT = 22;
+const SATP32_PPN = 0x3f_ffff;
 /** `satp.MODE` of each `maxMode` option. */
 export const MAX_MODE: Readonly<Record<SvMode, number>> = {
   Sv39: SatpMode.Sv39,
@@ -123,6 +140,11 @@ export const MAX_MODE: Readonly<Record<SvMode, number>> = {
  * `undefined` when its MODE is not implemented and the write is ignored (WARL).
  */
 export function legalSatp(hart: RiscvHart, hi: number, lo: number): readonly [number, number] | undefined {
+  if (hart.xlen === 32) {
+    // Both RV32 MODE values (Bare, Sv32) are implemented.
+    const asid = (lo >>> SATP32_ASID_SHIFT) & 0x1ff & hart.asidMask;
+    return [0, ((lo & 0x8000_0000) | (asid << SATP32_ASID_SHIFT) | (lo & SATP32_PPN)) >>> 0];
+  }
   const mode = hi >>> 28;
   if (MODE_LEVELS[mode] === undefined || mode > hart.maxMode) return undefined;
   const asid = (hi >>> 12) & 0xffff & hart.asidMask;
@@ -138,14 +160,16 @@ export function legalMstatusLo(prevMpp: number, lo: number): number {
 
 /** Decodes a legalized register state (see the module). */
 export function decodeRiscvConfig(r: RiscvRawRegisters): RiscvMmuConfig {
-  const mode = r.satpHi >>> 28;
-  const levels = MODE_LEVELS[mode] ?? 0;
+  const rv32 = r.xlen === 32;
+  const mode = rv32 ? r.satpLo >>> 31 : r.satpHi >>> 28;
+  const levels = rv32 ? mode * 2 : (MODE_LEVELS[mode] ?? 0);
   const lo = r.mstatusLo;
   const rights = riscvRights((lo & MSTATUS_SUM) !== 0, (lo & MSTATUS_MXR) !== 0);
   const mprv = (lo & MSTATUS_MPRV) !== 0;
   const mpp = ((lo >>> MSTATUS_MPP_SHIFT) & 3) as RiscvPriv;
   const dataPriv = r.priv !== 3 ? r.priv : mprv && mpp !== 3 ? mpp : -1;
   return Object.freeze({
+    xlen: r.xlen,
     satpHi: r.satpHi,
     satpLo: r.satpLo,
     mstatusHi: r.mstatusHi,
@@ -155,9 +179,11 @@ export function decodeRiscvConfig(r: RiscvRawRegisters): RiscvMmuConfig {
     svpbmt: r.svpbmt,
     mode,
     levels,
-    vaMask: levels === 0 ? 0 : ~0 << (9 * levels + 11 - 32),
-    rootFrame: (r.satpHi & 0xfff) * TWO32 + r.satpLo,
-    asid: (r.satpHi >>> 12) & 0xffff,
+    sv32: rv32 && levels !== 0,
+    hiMask: rv32 ? 0 : 0xffff_ffff,
+    vaMask: levels === 0 || rv32 ? 0 : ~0 << (9 * levels + 11 - 32),
+    rootFrame: rv32 ? r.satpLo & SATP32_PPN : (r.satpHi & 0xfff) * TWO32 + r.satpLo,
+    asid: rv32 ? (r.satpLo >>> SATP32_ASID_SHIFT) & 0x1ff : (r.satpHi >>> 12) & 0xffff,
     mprv,
     mpp,
     rights,

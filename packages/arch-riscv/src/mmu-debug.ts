@@ -13,7 +13,7 @@ import {
   type DebugTranslation,
   type EntryUpdate,
   MappingFlags,
-  type PageSize,
+  PageSize,
   vaHalves,
   type WalkStep,
 } from '@page-table/core';
@@ -37,7 +37,7 @@ export interface RiscvAdUpdate {
 /** {@link RiscvMmu.debugTranslate}'s report: the core shape plus the scheme used and the A/D write it skipped. */
 export interface RiscvDebugTranslation extends DebugTranslation<RiscvFault> {
   /** Translation scheme applied: `Bare` when `satp.MODE` is Bare or the effective privilege is M. */
-  readonly mode: SvMode | 'Bare';
+  readonly mode: SvMode | 'Sv32' | 'Bare';
   /** Effective privilege of the access (after MPRV). */
   readonly priv: RiscvPriv;
   /** The A/D update `translate` would write, if any. */
@@ -49,7 +49,7 @@ export interface RiscvDebugTranslation extends DebugTranslation<RiscvFault> {
    * Absent when no leaf was reached, and for untranslated (Bare / M-mode) accesses.
    */
   readonly permissions?: MappingFlags;
-  /** Size of the leaf the walk reached, when it reached one (64 KiB for a Svnapot leaf). */
+  /** Size of the leaf the walk reached, when it reached one (64 KiB for a Svnapot leaf, 4 MiB for an Sv32 megapage). */
   readonly leafSize?: PageSize;
 }
 
@@ -59,8 +59,9 @@ export const LEAF_SIZES: readonly number[] = [0x1000, 0x20_0000, 0x4000_0000, 2 
 /** Size of a Svnapot leaf. */
 export const NAPOT_SIZE = 0x1_0000;
 
-/** Size of a leaf at `level` with TLB perm word `perm`. */
-export function leafSize(level: number, perm: number): PageSize {
+/** Size of a leaf at `level` with TLB perm word `perm` (`sv32`: a level-1 leaf is a 4 MiB megapage). */
+export function leafSize(level: number, perm: number, sv32: boolean): PageSize {
+  if (sv32 && level === 1) return PageSize.Size4M;
   return ((perm & PERM_NAPOT) !== 0 ? NAPOT_SIZE : LEAF_SIZES[level]) as PageSize;
 }
 
@@ -76,7 +77,9 @@ export function riscvDebugReport(
   access: Access,
 ): RiscvDebugTranslation {
   checkAccess(access);
-  const [hi, lo] = vaHalves(va, 'RiscvMmu');
+  const [vaHi, lo] = vaHalves(va, 'RiscvMmu');
+  // An RV32 VA is its low 32 bits.
+  const hi = (vaHi & cfg.hiMask) >>> 0;
   const vaddr = fromHalves(hi, lo) as VirtAddr;
   const p = effectivePriv(cfg, access);
   const pmp = s.hart.pmp;
@@ -84,7 +87,7 @@ export function riscvDebugReport(
   const fault = (
     cause: RiscvCause,
     stop: string,
-    mode: SvMode | 'Bare',
+    mode: SvMode | 'Sv32' | 'Bare',
     reason: string,
     level = -1,
   ): RiscvDebugTranslation => ({
@@ -129,7 +132,9 @@ export function riscvDebugReport(
   const r = walkRiscv(s, cfg, hi, lo, access, p, true, steps);
   // The leaf reached, if any: its effective permissions and size, reported on success and fault alike.
   const perm = s.perm;
-  const leaf = s.leaf ? { permissions: effectiveFlags(cfg.rights, perm, p), leafSize: leafSize(s.level, perm) } : {};
+  const leaf = s.leaf
+    ? { permissions: effectiveFlags(cfg.rights, perm, p), leafSize: leafSize(s.level, perm, cfg.sv32) }
+    : {};
   if (r < 0) {
     const why = `${s.why} at level ${s.level} (entry ${hex(s.entryPa)})`;
     return {
@@ -151,6 +156,10 @@ export function riscvDebugReport(
       updates,
     };
   }
-  const result = { paddr: pa as PhysAddr, size: leafSize(s.level, perm), flags: effectiveFlags(cfg.rights, perm, p) };
+  const result = {
+    paddr: pa as PhysAddr,
+    size: leafSize(s.level, perm, cfg.sv32),
+    flags: effectiveFlags(cfg.rights, perm, p),
+  };
   return { va: vaddr, access, steps, updates, result, mode, priv: p, ...leaf, ...ad };
 }

@@ -29,9 +29,18 @@ import {
 
 /** The CPU state an {@link RiscvMmu} starts from: raw CSR values named as in the privileged spec. */
 export interface RiscvMmuOptions {
-  /** `satp`: MODE [63:60] (0 Bare, 8 Sv39, 9 Sv48, 10 Sv57), ASID [59:44], PPN [43:0]. Default 0 (Bare). */
+  /**
+   * XLEN: 64 (default, RV64: Sv39, Sv48, Sv57) or 32 (RV32: Sv32, 32-bit
+   * `satp`, `mstatus` and VAs; no Svpbmt, no Svnapot, ASIDLEN up to 9).
+   */
+  xlen?: 32 | 64;
+  /**
+   * `satp`: RV64 MODE [63:60] (0 Bare, 8 Sv39, 9 Sv48, 10 Sv57), ASID
+   * [59:44], PPN [43:0]; RV32 MODE [31] (0 Bare, 1 Sv32), ASID [30:22], PPN
+   * [21:0]. Default 0 (Bare).
+   */
   satp?: number | bigint;
-  /** `mstatus`: MPP [12:11], MPRV [17], SUM [18], MXR [19]; other bits are kept but unused. Default 0. */
+  /** `mstatus`: MPP [12:11], MPRV [17], SUM [18], MXR [19]; other bits are kept but unused (32 bits on RV32). Default 0. */
   mstatus?: number | bigint;
   /** Current privilege: 0 U, 1 S, 3 M. Default 3 (M, the reset privilege). */
   priv?: RiscvPriv;
@@ -45,9 +54,9 @@ export interface RiscvMmuOptions {
   svpbmt?: boolean;
   /** Svnapot implemented: N = 1 leaves map 64 KiB NAPOT ranges. Default false (bit 63 is reserved). */
   svnapot?: boolean;
-  /** The widest mode `satp` accepts (a hart with Sv48 has Sv39, with Sv57 both). Default `Sv57`. */
+  /** The widest mode `satp` accepts (a hart with Sv48 has Sv39, with Sv57 both). Default `Sv57`; RV64 only. */
   maxMode?: SvMode;
-  /** ASIDLEN: implemented ASID bits, 0..16 (higher `satp.ASID` bits read as zero). Default 16. */
+  /** ASIDLEN: implemented ASID bits, 0..16 (0..9 on RV32; higher `satp.ASID` bits read as zero). Default 16 (9 on RV32). */
   asidBits?: number;
   /** PMP and PMA checks of physical accesses (see {@link RiscvPhysCheck}). Default: every PA below 2^53 is allowed. */
   pmp?: RiscvPhysCheck;
@@ -81,23 +90,36 @@ export class RiscvMmuRegisters {
   /** The registers of `options`; throws `RangeError` for a value no hart can hold. */
   constructor(options: RiscvMmuOptions) {
     this.tlb = createSoftTlb(options.tlbEntries, 'RiscvMmu');
+    const xlen = options.xlen ?? 64;
+    if (xlen !== 32 && xlen !== 64) throw new RangeError(`RiscvMmu: xlen ${String(xlen)} is not 32 or 64`);
+    const rv32 = xlen === 32;
+    if (rv32) {
+      // Svpbmt and Svnapot are RV64-only (Sv32 PTEs have no bits for them); RV32 has Sv32 only.
+      for (const k of ['maxMode', 'svpbmt', 'svnapot'] as const) {
+        if (options[k] !== undefined && options[k] !== false)
+          throw new RangeError(`RiscvMmu: ${k} does not apply to an RV32 hart (xlen: 32)`);
+      }
+    }
     const maxMode = options.maxMode ?? 'Sv57';
     if (!(maxMode in MAX_MODE)) throw new RangeError(`RiscvMmu: unknown maxMode ${String(maxMode)}`);
-    const asidBits = options.asidBits ?? 16;
-    if (!Number.isInteger(asidBits) || asidBits < 0 || asidBits > 16)
-      throw new RangeError(`RiscvMmu: asidBits ${asidBits} is outside 0..16`);
+    const asidMax = rv32 ? 9 : 16;
+    const asidBits = options.asidBits ?? asidMax;
+    if (!Number.isInteger(asidBits) || asidBits < 0 || asidBits > asidMax)
+      throw new RangeError(`RiscvMmu: asidBits ${asidBits} is outside 0..${asidMax}`);
     this.hart = Object.freeze({
-      maxMode: MAX_MODE[maxMode],
+      xlen,
+      maxMode: rv32 ? 1 : MAX_MODE[maxMode],
       asidMask: (1 << asidBits) - 1,
       svnapot: options.svnapot === true,
       pmp: options.pmp,
     });
-    const [hi, lo] = registerHalves(options.satp ?? 0, 'RiscvMmu', 'satp');
+    const [hi, lo] = this.csr(options.satp ?? 0, 'satp');
     const s = legalSatp(this.hart, hi, lo);
     if (s === undefined) {
       throw new RangeError(`RiscvMmu: satp ${hex(options.satp ?? 0)} selects a MODE this hart does not implement`);
     }
     this.cfg = decodeRiscvConfig({
+      xlen,
       satpHi: s[0],
       satpLo: s[1],
       mstatusHi: 0,
@@ -114,6 +136,7 @@ export class RiscvMmuRegisters {
   private write(change: Partial<RiscvRawRegisters>): void {
     const c = this.cfg;
     this.cfg = decodeRiscvConfig({
+      xlen: c.xlen,
       satpHi: change.satpHi ?? c.satpHi,
       satpLo: change.satpLo ?? c.satpLo,
       mstatusHi: change.mstatusHi ?? c.mstatusHi,
@@ -122,6 +145,14 @@ export class RiscvMmuRegisters {
       svadu: change.svadu ?? c.svadu,
       svpbmt: change.svpbmt ?? c.svpbmt,
     });
+  }
+
+  /** A CSR value as halves: an XLEN-bit integer (`RangeError` otherwise; on RV32 the high half must be 0). @hidden */
+  protected csr(value: number | bigint, name: string): readonly [number, number] {
+    const h = registerHalves(value, 'RiscvMmu', name);
+    if (this.hart.xlen === 32 && h[0] !== 0)
+      throw new RangeError(`RiscvMmu: ${name} ${hex(value)} does not fit an RV32 hart's 32-bit CSR`);
+    return h;
   }
 
   /** Drops every cached translation (an SFENCE.VMA x0, x0), e.g. after guest RAM was restored from a snapshot. */
@@ -145,12 +176,12 @@ export class RiscvMmuRegisters {
    * invalidation). Throws `RangeError` for a value that is not a 64-bit integer.
    */
   set satp(value: number | bigint) {
-    const [hi, lo] = registerHalves(value, 'RiscvMmu', 'satp');
+    const [hi, lo] = this.csr(value, 'satp');
     const s = legalSatp(this.hart, hi, lo);
     if (s !== undefined) this.write({ satpHi: s[0], satpLo: s[1] });
   }
 
-  /** `satp.MODE`: 0 Bare, 8 Sv39, 9 Sv48, 10 Sv57 (compare with `SatpMode`). */
+  /** `satp.MODE`: 0 Bare, 8 Sv39, 9 Sv48, 10 Sv57 (compare with `SatpMode`); on RV32 0 Bare, 1 Sv32. */
   get mode(): number {
     return this.cfg.mode;
   }
@@ -170,13 +201,18 @@ export class RiscvMmuRegisters {
    * value 2 keeps the previous MPP. Other bits are stored but unused.
    */
   set mstatus(value: number | bigint) {
-    const [hi, lo] = registerHalves(value, 'RiscvMmu', 'mstatus');
+    const [hi, lo] = this.csr(value, 'mstatus');
     this.write({ mstatusHi: hi, mstatusLo: legalMstatusLo(this.cfg.mpp, lo) });
   }
 
-  /** `sstatus`, the S-mode view of `mstatus`: its SIE, SPIE, UBE, SPP, VS, FS, XS, SUM, MXR, UXL and SD bits. */
+  /** `sstatus`, the S-mode view of `mstatus`: its SIE, SPIE, UBE, SPP, VS, FS, XS, SUM, MXR, UXL and SD bits (SD is bit 31 on RV32). */
   get sstatus(): bigint {
-    return big(this.cfg.mstatusHi & SSTATUS_HI, this.cfg.mstatusLo & SSTATUS_LO);
+    return big(this.cfg.mstatusHi & SSTATUS_HI, this.cfg.mstatusLo & this.sstatusLo());
+  }
+
+  /** The low-word bits `sstatus` shows: RV32 adds SD (bit 31). */
+  private sstatusLo(): number {
+    return this.hart.xlen === 32 ? (SSTATUS_LO | 0x8000_0000) >>> 0 : SSTATUS_LO;
   }
   /**
    * CSRW sstatus: writes the `mstatus` bits `sstatus` shows and keeps the
@@ -184,11 +220,12 @@ export class RiscvMmuRegisters {
    * {@link mstatus}, they take effect on the next access and nothing is flushed.
    */
   set sstatus(value: number | bigint) {
-    const [hi, lo] = registerHalves(value, 'RiscvMmu', 'sstatus');
+    const [hi, lo] = this.csr(value, 'sstatus');
     const c = this.cfg;
+    const m = this.sstatusLo();
     this.write({
       mstatusHi: ((c.mstatusHi & ~SSTATUS_HI) | (hi & SSTATUS_HI)) >>> 0,
-      mstatusLo: ((c.mstatusLo & ~SSTATUS_LO) | (lo & SSTATUS_LO)) >>> 0,
+      mstatusLo: ((c.mstatusLo & ~m) | (lo & m)) >>> 0,
     });
   }
 
@@ -221,11 +258,12 @@ export class RiscvMmuRegisters {
    * PBMTE flushes the whole TLB (cached entries were checked under the old
    * rule); a change of ADUE flushes nothing (hits re-walk when A/D must be
    * set). Do not write it for a hart without these extensions: their bits
-   * are read-only zero there.
+   * are read-only zero there. On RV32 the value is `menvcfgh:menvcfg` and
+   * PBMTE reads as zero (Svpbmt is RV64-only).
    */
   set menvcfg(value: number | bigint) {
     const [hi] = registerHalves(value, 'RiscvMmu', 'menvcfg');
-    const svpbmt = (hi & MENVCFG_PBMTE_HI) !== 0;
+    const svpbmt = (hi & MENVCFG_PBMTE_HI) !== 0 && this.hart.xlen === 64;
     if (svpbmt !== this.cfg.svpbmt) this.flushAll();
     this.write({ svadu: (hi & MENVCFG_ADUE_HI) !== 0, svpbmt });
   }

@@ -1,7 +1,8 @@
 /**
  * The RISC-V walk (privileged spec, "Virtual Address Translation Process"
- * steps 2-8, with the Svpbmt, Svnapot, Svade and Svadu rules): from
- * `satp.PPN` through the levels to a leaf, each entry read checked by PMP/PMA,
+ * steps 2-8, with the Svpbmt, Svnapot, Svade and Svadu rules) for Sv32
+ * (PTESIZE 4, 10-bit VPNs, LEVELS 2) and Sv39/48/57 (PTESIZE 8, 9-bit VPNs):
+ * from `satp.PPN` through the levels to a leaf, each entry read checked by PMP/PMA,
  * the reserved encodings, the permission rule, superpage alignment and the
  * A/D rule, the A/D write made through the shared entry compare-and-swap.
  * Allocation-free unless a debug walk records its steps.
@@ -18,6 +19,8 @@ import { PTE_A, PTE_D, PTE_G, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X } from './pte.js
 
 /** 4 KiB pages per leaf at each level. */
 const PAGES = [1, 512, 262144, 134217728, 68719476736];
+/** 4 KiB pages per Sv32 leaf: a 4 KiB page, a 4 MiB megapage. */
+const PAGES_SV32 = [1, 1024];
 /** Frames at or above this have a PA at or above 2^53. */
 const SAFE_FRAME_LIMIT = 2 ** 41;
 /** Entry bits 60:54 in the high word. */
@@ -112,6 +115,7 @@ export function walkRiscv(
 ): number {
   const mem = s.mem;
   const pmp = s.pmp;
+  const sv32 = cfg.sv32;
   const pf = pageFaultCause(access);
   let frame = cfg.rootFrame;
   let level = cfg.levels - 1;
@@ -119,9 +123,9 @@ export function walkRiscv(
   s.ad = false;
   s.leaf = false;
   for (;;) {
-    const idx = entryIndex(hi, lo, level);
+    const idx = sv32 ? (lo >>> (12 + 10 * level)) & 1023 : entryIndex(hi, lo, level);
     const base = mem.frameWord(frame);
-    const entryPa = frame * 4096 + idx * 8;
+    const entryPa = frame * 4096 + idx * (sv32 ? 4 : 8);
     // Step 2: the PTE read itself must pass PMA (memory there) and PMP (as an S-mode read).
     s.entryPa = entryPa;
     if (base < 0) return s.stop(accessFaultCause(access), 'page-table entry outside physical memory', level);
@@ -129,9 +133,10 @@ export function walkRiscv(
       return s.stop(accessFaultCause(access), 'PMP/PMA denies reading the page-table entry', level);
     }
     const words = mem.words;
-    const w = base + idx * 2;
+    // Sv32 PTEs are one word: PPN[1] in bits 31:20, PPN[0] in 19:10, so `elo >>> 10` is the whole 22-bit PPN.
+    const w = base + (sv32 ? idx : idx * 2);
     let elo = words[w];
-    const ehi = words[w + 1];
+    const ehi = sv32 ? 0 : words[w + 1];
     trace?.push({ level, index: idx, entryPaddr: entryPa as PhysAddr, entry: entryValue(ehi, elo) });
     // The common pointer: V = 1, R = W = X = U = A = D = 0, no reserved, PBMT or N bits, not at the last level.
     // It passes every check below, so it goes straight to the next level.
@@ -177,8 +182,8 @@ export function walkRiscv(
     // Step 5: R/W/X/U against the privilege, SUM and MXR.
     if (!permits(cfg.rights, elo, access, p)) return s.stop(pf, denialText(cfg.rights, elo, access, p), level);
     // Step 6: superpage alignment.
-    if (level > 0 && Math.floor(ppn / PAGES[level]) * PAGES[level] !== ppn)
-      return s.stop(pf, 'misaligned superpage', level);
+    const pages = sv32 ? PAGES_SV32[level] : PAGES[level];
+    if (level > 0 && Math.floor(ppn / pages) * pages !== ppn) return s.stop(pf, 'misaligned superpage', level);
     // Step 7: A/D.
     const store = access === Access.Write;
     if ((elo & PTE_A) === 0 || (store && (elo & PTE_D) === 0)) {
@@ -191,7 +196,8 @@ export function walkRiscv(
         s.ad = true;
         s.before = entryValue(ehi, elo);
         s.after = entryValue(ehi, next);
-      } else if (!s.cas.swapLo(words, w, elo, ehi, next)) return WALK_RETRY;
+      } else if (!(sv32 ? s.cas.swap32(words, w, elo, next) : s.cas.swapLo(words, w, elo, ehi, next)))
+        return WALK_RETRY;
       elo = next;
     }
     // Step 8: the PA.
@@ -200,7 +206,7 @@ export function walkRiscv(
       ? ppn - 8 + ((lo >>> 12) & 15)
       : level === 0
         ? ppn
-        : ppn + (vpn - Math.floor(vpn / PAGES[level]) * PAGES[level]);
+        : ppn + (vpn - Math.floor(vpn / pages) * pages);
     if (frame4k >= SAFE_FRAME_LIMIT)
       return s.stop(accessFaultCause(access), 'PA at or above 2^53 (outside physical memory)', level);
     s.level = level;

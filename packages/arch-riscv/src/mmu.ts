@@ -1,5 +1,5 @@
 /**
- * The RV64 emulator MMU: access-checked Sv39/Sv48/Sv57 translation with the
+ * The RISC-V emulator MMU: access-checked Sv39/Sv48/Sv57 (RV64) and Sv32 (RV32) translation with the
  * privileged spec's exact faults, hardware A/D updating (Svadu) or A/D faults
  * (Svade), a side-effect-free debug walk and an ASID-tagged software TLB.
  *
@@ -99,7 +99,7 @@ export class RiscvMmu extends RiscvMmuRegisters implements EmulatorMmu<RiscvFaul
     checkAccess(access);
     const [hi, lo] = vaHalves(va, 'RiscvMmu');
     const pa = this.translatePaHalves(hi, lo, access);
-    if (pa < 0) return { fault: { cause: this.faultCause as RiscvCause, tval: fromHalves(hi, lo) as VirtAddr } };
+    if (pa < 0) return { fault: { cause: this.faultCause as RiscvCause, tval: this.faultTval } };
     return { paddr: pa as PhysAddr, size: this.lastSize, flags: this.lastFlags };
   }
 
@@ -118,9 +118,10 @@ export class RiscvMmu extends RiscvMmuRegisters implements EmulatorMmu<RiscvFaul
   translatePaHalves(hi: number, lo: number, access: Access): number {
     // Literals, not `Access.*` loads: this test runs on every hit.
     if (access !== 0 && access !== 1 && access !== 2) throw accessError(access);
-    hi >>>= 0;
-    lo >>>= 0;
     const cfg = this.cfg;
+    // An RV32 VA is its low 32 bits.
+    hi = (hi & cfg.hiMask) >>> 0;
+    lo >>>= 0;
     const p = access === 2 ? cfg.fetchPriv : cfg.dataPriv;
     // -2: the TLB was not consulted (untranslated or non-canonical), -1: a miss.
     let slot = -2;
@@ -206,7 +207,7 @@ export class RiscvMmu extends RiscvMmuRegisters implements EmulatorMmu<RiscvFaul
    * untranslated.
    */
   get lastSize(): PageSize {
-    return this.lastLevel < 0 ? 0x1000 : leafSize(this.lastLevel, this.lastPerm);
+    return this.lastLevel < 0 ? 0x1000 : leafSize(this.lastLevel, this.lastPerm, this.cfg.sv32);
   }
 
   /**
@@ -236,7 +237,7 @@ export class RiscvMmu extends RiscvMmuRegisters implements EmulatorMmu<RiscvFaul
     if (va === undefined) all = sfenceVmaAll(this.tlb, a);
     else {
       const [hi, lo] = vaHalves(va, 'RiscvMmu: sfence.vma rs1');
-      all = sfenceVmaVa(this.tlb, this.cfg, this.bigCached, hi, lo, a);
+      all = sfenceVmaVa(this.tlb, this.cfg, this.bigCached, (hi & this.cfg.hiMask) >>> 0, lo, a);
     }
     if (all) this.bigCached = false;
   }

@@ -31,6 +31,33 @@ export type SatpMode = (typeof SatpMode)[keyof typeof SatpMode];
 /** Largest ASID (16 bits on RV64; an implementation may have fewer, `satp.ASID` reads back which are writable). */
 export const SATP_ASID_MAX = 0xffff;
 
+/** The `satp.MODE` values of RV32 (bit 31). */
+export const Satp32Mode = {
+  /** No translation: VA = PA. */
+  Bare: 0,
+  /** 2-level, 32-bit VAs, 34-bit PAs. */
+  Sv32: 1,
+} as const;
+
+/** One of the {@link Satp32Mode} values. */
+export type Satp32Mode = (typeof Satp32Mode)[keyof typeof Satp32Mode];
+
+/**
+ * The RV32 `satp` value (MODE [31], ASID [30:22], PPN [21:0]) selecting
+ * `mode`, address-space `asid` (0..511) and the root table at `rootPa`
+ * (4 KiB-aligned, below 2^34). Throws a `RangeError` for anything else.
+ */
+export function satp32(mode: Satp32Mode, asid: number, rootPa: AddrLike): number {
+  if (mode !== 0 && mode !== 1) throw new RangeError(`satp32: unknown MODE ${String(mode)}`);
+  if (!Number.isInteger(asid) || asid < 0 || asid > 0x1ff)
+    throw new RangeError(`satp32: ASID ${asid} is outside 0..511`);
+  const root = toBigInt(pa(rootPa));
+  if (root & 0xfffn) throw new RangeError(`satp32: root 0x${root.toString(16)} is not 4 KiB-aligned`);
+  if (root >= 1n << 34n) throw new RangeError(`satp32: root 0x${root.toString(16)} is beyond the 34-bit PA space`);
+  if (mode === 0 && (asid !== 0 || root !== 0n)) throw new RangeError('satp32: MODE Bare needs ASID 0 and PPN 0');
+  return ((mode << 31) | (asid << 22) | Number(root >> 12n)) >>> 0;
+}
+
 /** The three fields of a `satp` value. */
 export interface SatpFields {
   /** MODE (bits 60..63); compare with {@link SatpMode}. */
