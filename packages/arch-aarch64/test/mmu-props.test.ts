@@ -11,7 +11,7 @@ const { READ: R, WRITE: W, EXECUTE: X, USER: U } = MappingFlags;
 const TCR = 16n | (16n << 16n) | (2n << 30n) | (0b101n << 32n);
 const HA = 1n << 39n;
 const HD = 1n << 40n;
-const SIZES = [PageSize.Size4K, PageSize.Size2M, PageSize.Size1G] as const;
+const SIZES: readonly PageSize[] = [PageSize.Size4K, PageSize.Size2M, PageSize.Size1G];
 
 /** VAs that share tables and collide: VA[47:39], [38:30], [29:21], [20:12] from small sets. */
 const vaArb = fc

@@ -20,7 +20,7 @@ export {
 export { X64_LA57_METADATA, X64_METADATA } from './metadata.js';
 export type { X64AdUpdate, X64DebugTranslation, X64MmuOptions, X64PagingMode } from './mmu.js';
 export { X64Mmu } from './mmu.js';
-export { X64MmuRegisters } from './mmu-config.js';
+export { X64MmuRegisters, x64PagingMode } from './mmu-config.js';
 export { describeX64Fault, X64_MMU_DEFAULTS, X64_MMU_INFO } from './mmu-report.js';
 export { X64PageTable, X64PageTable5 } from './page-table.js';
 export { X64_PHYS_ADDR_MASK, X64_PTE, X64Bits, X64PTE } from './pte.js';

@@ -11,7 +11,6 @@ import {
   type DebugTranslation,
   type EntryCas,
   halvesValue,
-  levelPageSize,
   MappingFlags,
   type MmuFaultReport,
   type MmuInfo,
@@ -21,11 +20,12 @@ import {
 } from '@page-table/core';
 import { fromHalves, type PhysAddr, type VirtAddr } from '@page-table/memory-addr';
 import { formatPfErrorCode, isPageFault, type X64Fault, X64PfError } from './fault.js';
-import { isCanonicalHi, MODE_DISABLED, type X64MmuConfig } from './mmu-config.js';
+import { isCanonicalHi, MODE_32, MODE_DISABLED, MODE_LONG, type X64MmuConfig, x86LeafSize } from './mmu-config.js';
 import { permFlags, type X64RightsState } from './mmu-rights.js';
 import { describeX64Stop, walkX64, type X64AdUpdate, X64WalkState } from './mmu-walk.js';
+import { walkX86_32 } from './mmu-walk-32.js';
 
-/** The x86_64 MMU's names: tables PT … PML5 by level (SDM §4.5), privileges CPL 0..3. */
+/** The x86_64 MMU's names: tables PT … PML5 by level (SDM §4.5; PT, PD, PDPT in 32-bit and PAE paging), privileges CPL 0..3. */
 export const X64_MMU_INFO: MmuInfo = {
   arch: 'x86_64',
   tables: ['PT', 'PD', 'PDPT', 'PML4', 'PML5'],
@@ -123,8 +123,8 @@ export interface X64DebugPrivilege {
 }
 
 /**
- * The side-effect-free walk behind `X64Mmu.debugTranslate` (long mode or
- * paging disabled; the caller rejects legacy paging): every entry read, the
+ * The side-effect-free walk behind `X64Mmu.debugTranslate`, in every paging
+ * mode (a linear address is its low 32 bits outside IA-32e mode): every entry read, the
  * result a TLB miss would give, the A/D writes it would make (not made), the
  * leaf's effective rights, and where and why it stopped.
  */
@@ -133,10 +133,11 @@ export function debugWalkX64(
   cas: EntryCas,
   cfg: X64MmuConfig,
   p: X64DebugPrivilege,
-  hi: number,
+  vaHi: number,
   lo: number,
   access: Access,
 ): X64DebugTranslation {
+  const hi = cfg.mode === MODE_LONG ? vaHi : 0;
   const va = halvesValue(hi, lo) as VirtAddr;
   const steps: WalkStep[] = [];
   if (cfg.mode === MODE_DISABLED) {
@@ -159,14 +160,17 @@ export function debugWalkX64(
   }
   const w = new X64WalkState(mem, cas);
   w.reset(true);
-  const ok = walkX64(cfg, p.table, p.accEc, hi, lo, access, w, steps) >= 0;
-  const leaf = w.row < 0 ? {} : { permissions: permFlags(p.table, w.row), leafSize: levelPageSize(w.leafLevel) };
+  const ok =
+    (cfg.mode === MODE_32
+      ? walkX86_32(cfg, p.table, p.accEc, lo, access, w, steps)
+      : walkX64(cfg, p.table, p.accEc, hi, lo, access, w, steps)) >= 0;
+  const leaf = w.row < 0 ? {} : { permissions: permFlags(p.table, w.row), leafSize: x86LeafSize(cfg, w.leafLevel) };
   const updates = w.ad ?? [];
   const ad = updates.length === 0 ? {} : { adUpdates: updates };
   if (ok) {
     const result = {
       paddr: (w.frame * 4096 + (lo & 0xfff)) as PhysAddr,
-      size: levelPageSize(w.level),
+      size: x86LeafSize(cfg, w.level),
       flags: permFlags(p.table, w.row),
     };
     return { va, access, steps, result, ...leaf, updates, ...ad };

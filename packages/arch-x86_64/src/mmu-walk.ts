@@ -1,7 +1,8 @@
 /**
  * The x86_64 walk (SDM Vol. 3A §4.5): from CR3's root through the PML5 /
- * PML4, PDPT, PD and PT entries to a leaf, with the reserved-bit checks of
- * each level, the rights collected on the way and looked up in a permission
+ * PML4, PDPT, PD and PT entries to a leaf — or, in PAE paging (§4.4), from
+ * the PDPTE register VA bits 31:30 select through the PD and PT — with the
+ * reserved-bit checks of each level, the rights collected on the way and looked up in a permission
  * table, and the Accessed / Dirty writes the processor makes (§4.8) through
  * the shared entry compare-and-swap. Allocation-free unless a debug walk
  * records its steps.
@@ -19,7 +20,7 @@ import {
 } from '@page-table/core';
 import type { PhysAddr } from '@page-table/memory-addr';
 import { type X64FaultReason, X64PfError } from './fault.js';
-import type { X64MmuConfig } from './mmu-config.js';
+import { MODE_32, MODE_PAE, type X64MmuConfig } from './mmu-config.js';
 import {
   denialText,
   PERM_D,
@@ -125,7 +126,24 @@ export function walkX64(
     let frame = cfg.rootFrame;
     let and = RW | US;
     let xd = 0;
-    for (let level = cfg.top; ; level--) {
+    let level = cfg.top;
+    if (cfg.mode === MODE_PAE) {
+      // The PDPTE registers: their reserved bits were checked when they were loaded; they hold no rights and no A bit.
+      const i = lo >>> 30;
+      const plo = cfg.pdpte[2 * i];
+      const phi = cfg.pdpte[2 * i + 1];
+      if (steps !== undefined) {
+        steps.push({
+          level: 2,
+          index: i,
+          entryPaddr: (cfg.pdptPa + i * 8) as PhysAddr,
+          entry: (BigInt(phi) << 32n) | BigInt(plo),
+        });
+      }
+      if ((plo & P) === 0) return out.fail(2, 'not-present', accEc);
+      frame = (plo >>> 12) + (phi & ADDR_HI) * TWO20;
+    }
+    for (; ; level--) {
       const index = entryIndex(hi, lo, level);
       const base = mem.frameWord(frame);
       if (base < 0) return out.fail(level, 'unbacked-table', accEc);
@@ -227,7 +245,10 @@ export function describeX64Stop(
     case 'reserved-bit': {
       const e = steps[steps.length - 1].entry;
       const leaf = level === 0 || (level <= 2 && (e & 0x80n) !== 0n);
-      const mask = (BigInt(cfg.rsvdHi) << 32n) | BigInt(leaf ? RSVD_LEAF_LO[level] : RSVD_TABLE_LO[level]);
+      const mask =
+        cfg.mode === MODE_32
+          ? BigInt(cfg.rsvd4M)
+          : (BigInt(cfg.rsvdHi) << 32n) | BigInt(leaf ? RSVD_LEAF_LO[level] : RSVD_TABLE_LO[level]);
       return `reserved bit set at ${name}: 0x${(e & mask).toString(16)}`;
     }
     default:

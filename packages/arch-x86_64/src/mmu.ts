@@ -1,9 +1,9 @@
 /**
- * `X64Mmu`: the x86_64 emulator MMU — access-checked 4-level / 5-level
- * linear-address translation with the exact #PF / #GP fault, the
+ * `X64Mmu`: the x86 emulator MMU — access-checked 4-level / 5-level, PAE and
+ * 32-bit linear-address translation with the exact #PF / #GP fault, the
  * Accessed/Dirty writes the processor makes, a side-effect-free debug walk
  * and a PCID-tagged software TLB (Intel SDM Vol. 3A ch. 4: §4.5 paging
- * structures, §4.6 access rights, §4.7 page-fault exceptions, §4.8 A/D flags,
+ * structures, §4.3 32-bit and §4.4 PAE paging, §4.6 access rights, §4.7 page-fault exceptions, §4.8 A/D flags,
  * §4.10 TLBs). The registers live in {@link X64MmuRegisters}.
  *
  * @module
@@ -15,7 +15,6 @@ import {
   checkAccess,
   type EmulatorMmu,
   EntryCas,
-  levelPageSize,
   type MappingFlags,
   type MmuFaultReport,
   type MmuInfo,
@@ -32,10 +31,11 @@ import {
 } from '@page-table/core';
 import { type AddrLike, fromHalves, type PhysAddr, type VirtAddr } from '@page-table/memory-addr';
 import type { X64Fault, X64FaultReason } from './fault.js';
-import { MODE_LEGACY, MODE_LONG, type X64MmuOptions, X64MmuRegisters } from './mmu-config.js';
+import { MODE_32, MODE_DISABLED, MODE_LONG, type X64MmuOptions, X64MmuRegisters, x86LeafSize } from './mmu-config.js';
 import { debugWalkX64, describeX64Fault, X64_MMU_INFO, type X64DebugTranslation } from './mmu-report.js';
 import { PERM_D, PERM_IDENTITY, PERM_ROW, permFlags } from './mmu-rights.js';
 import { walkX64, X64WalkState } from './mmu-walk.js';
+import { walkX86_32 } from './mmu-walk-32.js';
 import { invlpg, invpcid } from './tlb-invalidate.js';
 
 export type { X64MmuOptions, X64PagingMode } from './mmu-config.js';
@@ -44,18 +44,18 @@ export type { X64AdUpdate } from './mmu-walk.js';
 
 const WRITE = Access.Write;
 
-function legacyError(): Error {
-  return new Error('X64Mmu: 32-bit and PAE paging outside IA-32e mode (CR0.PG = 1, EFER.LME = 0) are not modelled');
-}
-
 /**
- * The x86_64 MMU of an emulated CPU: translates linear addresses through the
- * 4-level or 5-level paging structures in guest RAM, read in place through a
+ * The x86 MMU of an emulated CPU: translates linear addresses through the
+ * 4-level, 5-level, PAE or 32-bit paging structures in guest RAM (the mode
+ * CR0.PG, CR4.PAE, CR4.LA57 and EFER.LME select), read in place through a
  * {@link PhysMemory} (e.g. a `RamHandler` over the emulator's ArrayBuffer,
  * SharedArrayBuffer or WebAssembly.Memory), exactly as SDM Vol. 3A ch. 4 has
  * the processor do it:
  *
- * - a non-canonical address raises #GP(0) before any walk;
+ * - a non-canonical address raises #GP(0) before any walk (in IA-32e mode;
+ *   outside it a linear address is its low 32 bits);
+ * - in PAE paging the walk starts from the four PDPTE registers, loaded when
+ *   CR3 is written (a reserved bit makes the write a #GP(0));
  * - not-present and reserved-bit entries, U/S, R/W (with CR0.WP), XD (with
  *   EFER.NXE), SMEP, SMAP (with RFLAGS.AC) and protection keys (PKRU / PKRS)
  *   raise #PF with the SDM's error code and CR2;
@@ -70,8 +70,6 @@ function legacyError(): Error {
  * leaves it in the `fault*` fields.
  */
 export class X64Mmu extends X64MmuRegisters implements EmulatorMmu<X64Fault> {
-  /** The physical memory the paging structures are read from and A/D bits written to. */
-  readonly mem: PhysMemory;
   /** TLB hits, walks and faults since construction (or {@link resetStats}). */
   readonly stats: MmuStats = newMmuStats();
 
@@ -97,8 +95,7 @@ export class X64Mmu extends X64MmuRegisters implements EmulatorMmu<X64Fault> {
 
   /** An MMU reading the paging structures from `mem`, in the CPU state of `options`. */
   constructor(mem: PhysMemory, options: X64MmuOptions = {}) {
-    super(options);
-    this.mem = mem;
+    super(mem, options);
     this.w = new X64WalkState(mem, this.cas, this.tlb);
   }
 
@@ -154,14 +151,13 @@ export class X64Mmu extends X64MmuRegisters implements EmulatorMmu<X64Fault> {
    * Translates `va` for an access at the current CPL: `{ paddr, size, flags }`
    * (flags = the effective rights for this CPL and these registers, plus
    * `UNCACHED` for a PCD leaf) or `{ fault }`. Sets A/D bits like the CPU.
-   * Throws only in legacy (32-bit / PAE, non-IA-32e) paging, which is not modelled.
    */
   translate(va: AddrLike, access: Access): TranslateResult<X64Fault> {
     checkAccess(access);
     const [hi, lo] = vaHalves(va, 'x86_64 MMU');
     const pa = this.translatePaHalves(hi, lo, access);
     if (pa < 0) return { fault: this.lastFault as X64Fault };
-    return { paddr: pa as PhysAddr, size: levelPageSize(this.lastLevel), flags: this.lastFlags };
+    return { paddr: pa as PhysAddr, size: this.lastSize, flags: this.lastFlags };
   }
 
   /**
@@ -184,9 +180,14 @@ export class X64Mmu extends X64MmuRegisters implements EmulatorMmu<X64Fault> {
     hi >>>= 0;
     lo >>>= 0;
     const cfg = this.cfg;
-    if (cfg.mode !== MODE_LONG) return this.translateFlat(lo);
-    const top = (hi | 0) >> cfg.canonShift;
-    if (top !== 0 && top !== -1) return this.generalProtection(hi, lo);
+    if (cfg.mode !== MODE_LONG) {
+      if (cfg.mode === MODE_DISABLED) return this.translateFlat(lo);
+      // 32-bit and PAE paging translate 32-bit linear addresses.
+      hi = 0;
+    } else {
+      const top = (hi | 0) >> cfg.canonShift;
+      if (top !== 0 && top !== -1) return this.generalProtection(hi, lo);
+    }
     const tlb = this.tlb;
     const slot = tlb.lookup(hi, lo, cfg.asid);
     if (slot >= 0) {
@@ -210,7 +211,11 @@ export class X64Mmu extends X64MmuRegisters implements EmulatorMmu<X64Fault> {
     const cfg = this.cfg;
     const tlb = this.tlb;
     const w = this.w;
-    if (walkX64(cfg, this.rights, this.accEc[access], hi, lo, access, w, undefined) >= 0) {
+    const found =
+      cfg.mode === MODE_32
+        ? walkX86_32(cfg, this.rights, this.accEc[access], lo, access, w, undefined)
+        : walkX64(cfg, this.rights, this.accEc[access], hi, lo, access, w, undefined);
+    if (found >= 0) {
       this.lastPerm = w.perm;
       this.lastLevel = w.level;
       return 0;
@@ -259,7 +264,7 @@ export class X64Mmu extends X64MmuRegisters implements EmulatorMmu<X64Fault> {
 
   /** Page size of the leaf that mapped the last successful translation. */
   get lastSize(): PageSize {
-    return levelPageSize(this.lastLevel);
+    return x86LeafSize(this.cfg, this.lastLevel);
   }
 
   /**
@@ -273,14 +278,12 @@ export class X64Mmu extends X64MmuRegisters implements EmulatorMmu<X64Fault> {
   debugTranslate(va: AddrLike, access: Access = Access.Read): X64DebugTranslation {
     checkAccess(access);
     const [hi, lo] = vaHalves(va, 'x86_64 MMU');
-    if (this.cfg.mode === MODE_LEGACY) throw legacyError();
     const p = { table: this.rights, accEc: this.accEc[access], state: this.rightsState() };
     return sharedReport(debugWalkX64(this.mem, this.cas, this.cfg, p, hi, lo, access));
   }
 
   /** Paging disabled: linear = physical, truncated to 32 bits (IA-32e mode needs paging). */
   private translateFlat(lo: number): number {
-    if (this.cfg.mode === MODE_LEGACY) throw legacyError();
     this.lastPerm = PERM_IDENTITY;
     this.lastLevel = 0;
     return lo;

@@ -19,7 +19,7 @@ import {
   PWCL_4LEVEL,
 } from '@page-table/arch-loongarch64';
 import { parseSatp, RiscvMmu, SatpMode, satp } from '@page-table/arch-riscv';
-import { X64_MMU_DEFAULTS, X64Mmu } from '@page-table/arch-x86_64';
+import { X64_MMU_DEFAULTS, X64Mmu, x64PagingMode } from '@page-table/arch-x86_64';
 import type { Access, DebugTranslation, EmulatorMmu, MappingFlags, PhysMemory } from '@page-table/core';
 import { usageError } from './errors.js';
 import { accessName, type MmuRequest } from './mmu-options.js';
@@ -218,13 +218,14 @@ function x86Probe(mode: Mode, memory: PhysMemory, root: bigint, request: MmuRequ
     pkru: r.pkru ?? D.pkru,
   };
   const cpl = request.privilege ?? 0;
-  const mmu = construct(() => new X64Mmu(memory, { ...regs, cpl }));
-  const paging = mmu.pagingMode;
-  if (paging === 'legacy') {
+  // The mode first: PAE paging would load PDPTEs from 64-bit tables.
+  const paging = construct(() => x64PagingMode(regs));
+  if (paging === '32-bit' || paging === 'pae') {
     throw usageError(
-      `CR0 ${hex(regs.cr0)}, CR4 ${hex(regs.cr4)} and EFER ${hex(regs.efer)} select 32-bit or PAE paging outside IA-32e mode, which the MMU does not model (4-level paging needs CR0.PG, CR4.PAE and EFER.LME)`,
+      `CR0 ${hex(regs.cr0)}, CR4 ${hex(regs.cr4)} and EFER ${hex(regs.efer)} select ${paging === 'pae' ? 'PAE' : '32-bit'} paging outside IA-32e mode, but the tables are ${mode.meta.name} (4-level paging needs CR0.PG, CR4.PAE and EFER.LME)`,
     );
   }
+  const mmu = construct(() => new X64Mmu(memory, { ...regs, cpl }));
   if ((paging === '5-level') !== la57 && paging !== 'disabled') {
     throw usageError(
       `--cr4 ${hex(regs.cr4)} ${la57 ? 'clears' : 'sets'} LA57 (bit 12) but the tables are ${mode.meta.name}${la57 ? '' : ' (add --levels 5 for 5-level tables)'}`,

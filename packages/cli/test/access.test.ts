@@ -546,7 +546,7 @@ describe('bad options (exit 2, one line)', () => {
       ['x86_64', ['--cr4', '0x1_0000_0000_0000_0000'], /--cr4: .* does not fit in 64 bits/],
       ['x86_64', ['--cr4', '0x1020'], /--cr4 0x1020 sets LA57 \(bit 12\) but the tables are x86_64 4-level/],
       ['x86_64-la57', ['--cr4', '0x20'], /--cr4 0x20 clears LA57/],
-      ['x86_64', ['--efer', '0x800'], /select 32-bit or PAE paging outside IA-32e mode/],
+      ['x86_64', ['--efer', '0x800'], /select PAE paging outside IA-32e mode, but the tables are x86_64 4-level/],
       ['riscv-sv39', ['--satp', '0x5000000000000000'], /--satp 0x5000000000000000: MODE 5 is not Bare/],
       [
         'riscv-sv39',

@@ -11,8 +11,9 @@
 
 /**
  * Swaps the low word of the 8-byte entry at word `w` of `words` (entries are
- * little-endian: low word first). Keeps one BigUint64Array view of a shared
- * buffer, rebuilt when the buffer changes or grows.
+ * little-endian: low word first), or a whole 4-byte entry. Keeps one
+ * BigUint64Array view of a shared buffer, rebuilt when the buffer changes or
+ * grows.
  */
 export class EntryCas {
   private view: BigUint64Array | undefined;
@@ -23,6 +24,20 @@ export class EntryCas {
     if (typeof SharedArrayBuffer !== 'undefined' && buf instanceof SharedArrayBuffer)
       return this.sharedSwap(words, w, lo, hi, next);
     if (words[w] !== lo >>> 0 || words[w + 1] !== hi >>> 0) return false;
+    words[w] = next;
+    return true;
+  }
+
+  /**
+   * Writes `next` over the 4-byte entry at word `w` if it still holds `old`
+   * (x86 32-bit paging, Sv32, Arm short descriptors); false when it changed.
+   * One 32-bit `Atomics.compareExchange` on a SharedArrayBuffer.
+   */
+  swap32(words: Uint32Array, w: number, old: number, next: number): boolean {
+    const buf = words.buffer;
+    if (typeof SharedArrayBuffer !== 'undefined' && buf instanceof SharedArrayBuffer)
+      return Atomics.compareExchange(words, w, old >>> 0, next >>> 0) === old >>> 0;
+    if (words[w] !== old >>> 0) return false;
     words[w] = next;
     return true;
   }
