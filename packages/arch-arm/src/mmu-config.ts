@@ -43,7 +43,7 @@ export const TTBCR_A1 = 1 << 22;
 /** TTBCR.EPD1 (bit 23): no walk for the TTBR1 range (long descriptors). */
 export const TTBCR_EPD1 = 1 << 23;
 /** TTBCR.EAE (bit 31): the long-descriptor (LPAE) format. */
-export const TTBCR_EAE = 1 << 31;
+export const TTBCR_EAE = 0x8000_0000;
 
 /** DACR field values (Arm ARM B4.1.43). */
 export const Domain = {

@@ -48,9 +48,12 @@ export type { ArmV7DebugTranslation } from './mmu-debug.js';
 
 /** The CPU state an {@link ArmV7Mmu} starts from: raw CP15 register values named as in the Arm ARM. */
 export interface ArmV7MmuOptions {
-  /** SCTLR: M (bit 0), TRE (bit 28), AFE (bit 29) are used. Default 0 (MMU off). */
+  /**
+   * SCTLR: M (bit 0), TRE (bit 28), AFE (bit 29) are used. Default 0 (MMU off). Every 32-bit register
+   * option and setter takes an unsigned or a signed 32-bit integer (`TTBCR_EAE | 2` is negative).
+   */
   sctlr?: number;
-  /** TTBR0: 32-bit (short format) or 64-bit (LPAE: BADDR [39:x], ASID [55:48]). Default 0. */
+  /** TTBR0: 32-bit (short format; also as a signed 32-bit integer) or 64-bit (LPAE: BADDR [39:x], ASID [55:48]). Default 0. */
   ttbr0?: number | bigint;
   /** TTBR1, as TTBR0. Default 0. */
   ttbr1?: number | bigint;
@@ -79,12 +82,21 @@ export interface ArmV7MmuOptions {
 const RWX = MappingFlags.READ | MappingFlags.WRITE | MappingFlags.EXECUTE;
 const WORD = 'ArmV7Mmu';
 
+// 32-bit registers take their bit pattern as an unsigned or a signed 32-bit integer: values built with `|`
+// (e.g. `TTBCR_EAE | 2`) are negative numbers in JavaScript.
 function word(value: number | undefined, what: string, dflt: number): number {
   const v = value ?? dflt;
-  if (!Number.isInteger(v) || v < 0 || v > 0xffff_ffff) {
+  if (!Number.isInteger(v) || v < -0x8000_0000 || v > 0xffff_ffff) {
     throw new RangeError(`${WORD}: ${what} ${String(v)} is not a 32-bit register value`);
   }
   return v >>> 0;
+}
+
+// TTBR0/TTBR1: a 64-bit register (LPAE) whose 32-bit short-format values may also come as signed 32-bit integers.
+function ttbrHalves(value: number | bigint, what: string): readonly [number, number] {
+  if (typeof value === 'number' && Number.isInteger(value) && value < 0 && value >= -0x8000_0000)
+    return [0, value >>> 0];
+  return registerHalves(value, WORD, what);
 }
 
 /**
@@ -129,8 +141,8 @@ export class ArmV7Mmu implements EmulatorMmu<ArmV7Fault> {
     this.tlb = createSoftTlb(options.tlbEntries, WORD);
     this.ws = new ArmWalkState(mem);
     this.pxnImpl = options.pxn !== false;
-    const [t0h, t0l] = registerHalves(options.ttbr0 ?? 0, WORD, 'ttbr0');
-    const [t1h, t1l] = registerHalves(options.ttbr1 ?? 0, WORD, 'ttbr1');
+    const [t0h, t0l] = ttbrHalves(options.ttbr0 ?? 0, 'ttbr0');
+    const [t1h, t1l] = ttbrHalves(options.ttbr1 ?? 0, 'ttbr1');
     const pl = options.pl ?? ArmPl.Privileged;
     checkPl(pl);
     this.cfg = decodeArmV7Config(
@@ -188,7 +200,7 @@ export class ArmV7Mmu implements EmulatorMmu<ArmV7Fault> {
     return halvesValue(this.cfg.ttbr0Hi, this.cfg.ttbr0Lo);
   }
   set ttbr0(v: number | bigint) {
-    const [hi, lo] = registerHalves(v, WORD, 'ttbr0');
+    const [hi, lo] = ttbrHalves(v, 'ttbr0');
     this.write({ ttbr0Hi: hi, ttbr0Lo: lo }, false);
   }
 
@@ -197,7 +209,7 @@ export class ArmV7Mmu implements EmulatorMmu<ArmV7Fault> {
     return halvesValue(this.cfg.ttbr1Hi, this.cfg.ttbr1Lo);
   }
   set ttbr1(v: number | bigint) {
-    const [hi, lo] = registerHalves(v, WORD, 'ttbr1');
+    const [hi, lo] = ttbrHalves(v, 'ttbr1');
     this.write({ ttbr1Hi: hi, ttbr1Lo: lo }, false);
   }
 
