@@ -253,6 +253,9 @@ export function walkLpae(
     const ehi = words[w + 1];
     if (trace !== undefined) trace.push(step(3 - level, idx, pa, elo, ehi));
     if ((elo & 1) === 0) return s.stop(ArmFaultCode.Translation, level, `level ${level} descriptor is invalid`);
+    if ((elo & 3) === 1 && level === 3) {
+      return s.stop(ArmFaultCode.Translation, 3, 'level 3 descriptor type 0b01 is reserved');
+    }
     if ((ehi & 0xff00) !== 0) {
       return s.stop(ArmFaultCode.AddressSize, level, 'output address bits [47:40] are not 0');
     }
@@ -263,9 +266,6 @@ export function walkLpae(
       table = ((elo & 0xffff_f000) >>> 0) + (ehi & 0xff) * TWO32;
       level++;
       continue;
-    }
-    if ((elo & 3) === 1 && level === 3) {
-      return s.stop(ArmFaultCode.Translation, 3, 'level 3 descriptor type 0b01 is reserved');
     }
     const hiFrames = (ehi & 0xff) * 0x10_0000;
     let sizeCode: number;
