@@ -60,6 +60,8 @@ export class ArmWalkState {
   ttbr = -1;
   /** Whether a leaf was reached (then {@link perm} and {@link level} describe it). */
   leaf = false;
+  /** A debug walk: build {@link why} texts that need formatting (the hot path keeps them empty, allocating nothing). */
+  explain = false;
 
   /** Records a fault; returns {@link WALK_FAULT}. */
   stop(code: number, level: number, why: string): number {
@@ -88,12 +90,13 @@ function check(s: ArmWalkState, cfg: ArmV7Config, access: Access, afClear: boole
   const d = (perm >>> PERM_DOMAIN_SHIFT) & 31;
   const dom = d === NO_DOMAIN ? 1 : (cfg.dacr >>> (d * 2)) & 3;
   if (dom === 0 || dom === 2) {
-    return s.stop(ArmFaultCode.Domain, s.level, `domain ${d} is ${dom === 0 ? 'No access' : 'reserved'} in DACR`);
+    const why = s.explain ? `domain ${d} is ${dom === 0 ? 'No access' : 'reserved'} in DACR` : '';
+    return s.stop(ArmFaultCode.Domain, s.level, why);
   }
   if (dom === 3) return 0;
   if (afClear) return s.stop(ArmFaultCode.AccessFlag, s.level, 'access flag is 0');
   if (((perm >>> ((1 - cfg.pl) * 3 + access)) & 1) === 0) {
-    return s.stop(ArmFaultCode.Permission, s.level, denialText(perm, cfg.pl, access));
+    return s.stop(ArmFaultCode.Permission, s.level, s.explain ? denialText(perm, cfg.pl, access) : '');
   }
   return 0;
 }
@@ -113,6 +116,7 @@ export function walkShort(
   const words = s.mem.words;
   s.leaf = false;
   s.domain = 0;
+  s.explain = trace !== undefined;
   const ttbr = selectTtbr(cfg, lo);
   s.ttbr = ttbr;
   // VA[31:20] indexes a TTBR1 table, VA[31-N:20] a TTBR0 one (B3.5.4).
@@ -223,11 +227,12 @@ export function walkLpae(
   const words = s.mem.words;
   s.leaf = false;
   s.domain = 0;
+  s.explain = trace !== undefined;
   const ttbr = selectTtbr(cfg, lo);
   s.ttbr = ttbr;
   if (ttbr < 0) return s.stop(ArmFaultCode.Translation, 1, 'VA in neither the TTBR0 nor the TTBR1 range');
   if (ttbr === 0 ? cfg.epd0 : cfg.epd1) {
-    return s.stop(ArmFaultCode.Translation, 1, `TTBCR.EPD${ttbr} = 1: no walk for the TTBR${ttbr} range`);
+    return s.stop(ArmFaultCode.Translation, 1, ttbr === 0 ? 'TTBCR.EPD0 = 1: no TTBR0 walk' : 'TTBCR.EPD1 = 1: no TTBR1 walk');
   }
   const tsz = ttbr === 0 ? cfg.t0sz : cfg.t1sz;
   let table = ttbr === 0 ? lpaeTableBase(cfg.ttbr0Lo, cfg.ttbr0Hi, tsz) : lpaeTableBase(cfg.ttbr1Lo, cfg.ttbr1Hi, tsz);
@@ -252,7 +257,7 @@ export function walkLpae(
     const elo = words[w];
     const ehi = words[w + 1];
     if (trace !== undefined) trace.push(step(3 - level, idx, pa, elo, ehi));
-    if ((elo & 1) === 0) return s.stop(ArmFaultCode.Translation, level, `level ${level} descriptor is invalid`);
+    if ((elo & 1) === 0) return s.stop(ArmFaultCode.Translation, level, 'descriptor is invalid');
     if ((elo & 3) === 1 && level === 3) {
       return s.stop(ArmFaultCode.Translation, 3, 'level 3 descriptor type 0b01 is reserved');
     }
