@@ -232,7 +232,11 @@ export function walkLpae(
   s.ttbr = ttbr;
   if (ttbr < 0) return s.stop(ArmFaultCode.Translation, 1, 'VA in neither the TTBR0 nor the TTBR1 range');
   if (ttbr === 0 ? cfg.epd0 : cfg.epd1) {
-    return s.stop(ArmFaultCode.Translation, 1, ttbr === 0 ? 'TTBCR.EPD0 = 1: no TTBR0 walk' : 'TTBCR.EPD1 = 1: no TTBR1 walk');
+    return s.stop(
+      ArmFaultCode.Translation,
+      1,
+      ttbr === 0 ? 'TTBCR.EPD0 = 1: no TTBR0 walk' : 'TTBCR.EPD1 = 1: no TTBR1 walk',
+    );
   }
   const tsz = ttbr === 0 ? cfg.t0sz : cfg.t1sz;
   let table = ttbr === 0 ? lpaeTableBase(cfg.ttbr0Lo, cfg.ttbr0Hi, tsz) : lpaeTableBase(cfg.ttbr1Lo, cfg.ttbr1Hi, tsz);

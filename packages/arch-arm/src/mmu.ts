@@ -25,7 +25,6 @@ import {
   type MmuStats,
   newMmuStats,
   type PhysMemory,
-  registerHalves,
   resetMmuStats,
   type SoftTlb,
   sharedReport,
@@ -35,9 +34,18 @@ import {
   vaLo,
 } from '@page-table/core';
 import type { AddrLike, PhysAddr } from '@page-table/memory-addr';
-import { ArmFaultCode, type ArmV7Fault, armV7Fault, encodeFsr } from './fault.js';
+import { ArmFaultCode, type ArmV7Fault } from './fault.js';
+import { ArmFaultRegisters } from './fault-registers.js';
 import { ArmPl, type ArmV7Config, type ArmV7Registers, decodeArmV7Config } from './mmu-config.js';
 import { type ArmV7DebugTranslation, armV7DebugReport } from './mmu-debug.js';
+import {
+  type ArmV7MmuOptions,
+  checkPl,
+  initialRegisters,
+  type Register32,
+  register32,
+  ttbrHalves,
+} from './mmu-options.js';
 import { ARMV7_LPAE_MMU_INFO, ARMV7_SHORT_MMU_INFO, describeArmV7Fault } from './mmu-report.js';
 import { effectiveFlags, PERM_SIZE_SHIFT, permits, permSize, TLB_LEVEL } from './mmu-rights.js';
 import { ArmWalkState, walkLpae, walkShort } from './mmu-walk.js';
@@ -45,59 +53,9 @@ import { tlbiall, tlbiasid, tlbimva, tlbimvaa } from './tlb-invalidate.js';
 
 export { ArmPl, Domain } from './mmu-config.js';
 export type { ArmV7DebugTranslation } from './mmu-debug.js';
-
-/** The CPU state an {@link ArmV7Mmu} starts from: raw CP15 register values named as in the Arm ARM. */
-export interface ArmV7MmuOptions {
-  /**
-   * SCTLR: M (bit 0), TRE (bit 28), AFE (bit 29) are used. Default 0 (MMU off). Every 32-bit register
-   * option and setter takes an unsigned or a signed 32-bit integer (`TTBCR_EAE | 2` is negative).
-   */
-  sctlr?: number;
-  /** TTBR0: 32-bit (short format; also as a signed 32-bit integer) or 64-bit (LPAE: BADDR [39:x], ASID [55:48]). Default 0. */
-  ttbr0?: number | bigint;
-  /** TTBR1, as TTBR0. Default 0. */
-  ttbr1?: number | bigint;
-  /** TTBCR: N [2:0], PD0, PD1; or EAE (bit 31) with T0SZ, EPD0, T1SZ, A1, EPD1. Default 0. */
-  ttbcr?: number;
-  /** DACR: 16 two-bit domain fields. Default 0x5555_5555 (every domain Client). */
-  dacr?: number;
-  /** CONTEXTIDR: ASID [7:0] of the short format. Default 0. */
-  contextidr?: number;
-  /** PRRR (TEX remap, SCTLR.TRE = 1). Default 0xff0a_81a8, the value Linux programs. */
-  prrr?: number;
-  /** NMRR (TEX remap). Default 0x40e0_40e0. */
-  nmrr?: number;
-  /** MAIR0 (LPAE memory types of AttrIndx 0..3). Default `LPAE_MAIR0`. */
-  mair0?: number;
-  /** MAIR1 (AttrIndx 4..7). Default 0. */
-  mair1?: number;
-  /** Current privilege level: 0 (PL0) or 1 (PL1). Default 1. */
-  pl?: ArmPl;
-  /** The CPU implements PXN (always with LPAE). Default true; false makes first-level type `11` a translation fault. */
-  pxn?: boolean;
-  /** Software-TLB entries, a power of two, or 0 for none. Default 256. */
-  tlbEntries?: number;
-}
+export type { ArmV7MmuOptions } from './mmu-options.js';
 
 const RWX = MappingFlags.READ | MappingFlags.WRITE | MappingFlags.EXECUTE;
-const WORD = 'ArmV7Mmu';
-
-// 32-bit registers take their bit pattern as an unsigned or a signed 32-bit integer: values built with `|`
-// (e.g. `TTBCR_EAE | 2`) are negative numbers in JavaScript.
-function word(value: number | undefined, what: string, dflt: number): number {
-  const v = value ?? dflt;
-  if (!Number.isInteger(v) || v < -0x8000_0000 || v > 0xffff_ffff) {
-    throw new RangeError(`${WORD}: ${what} ${String(v)} is not a 32-bit register value`);
-  }
-  return v >>> 0;
-}
-
-// TTBR0/TTBR1: a 64-bit register (LPAE) whose 32-bit short-format values may also come as signed 32-bit integers.
-function ttbrHalves(value: number | bigint, what: string): readonly [number, number] {
-  if (typeof value === 'number' && Number.isInteger(value) && value < 0 && value >= -0x8000_0000)
-    return [0, value >>> 0];
-  return registerHalves(value, WORD, what);
-}
 
 /**
  * An ARMv7-A CPU's MMU over guest RAM (any {@link PhysMemory}, e.g. a
@@ -114,23 +72,11 @@ function ttbrHalves(value: number | bigint, what: string): readonly [number, num
 export class ArmV7Mmu implements EmulatorMmu<ArmV7Fault> {
   /** TLB and fault counters. */
   readonly stats: MmuStats = newMmuStats();
-  /** DFSR: the status of the last Data Abort (0 before any). */
-  dfsr = 0;
-  /** DFAR: the VA of the last Data Abort. */
-  dfar = 0;
-  /** IFSR: the status of the last Prefetch Abort. */
-  ifsr = 0;
-  /** IFAR: the VA of the last Prefetch Abort. */
-  ifar = 0;
-
   private readonly tlb: SoftTlb;
   private readonly ws: ArmWalkState;
   private readonly pxnImpl: boolean;
   private cfg: ArmV7Config;
-  // The last fault: code | level << 4 | long << 6 | access << 7 | domain << 9 (0 before any), and its VA.
-  private faultInfo = 0;
-  private faultHi = 0;
-  private faultLo = 0;
+  private readonly aborts: ArmFaultRegisters = new ArmFaultRegisters();
   // The last success: the leaf's perm word (-1: MMU off), at privilege lastPl under DACR lastDacr.
   private lastPerm = -1;
   private lastPl: number = ArmPl.Privileged;
@@ -138,31 +84,10 @@ export class ArmV7Mmu implements EmulatorMmu<ArmV7Fault> {
 
   /** An MMU over `mem` in the state `options` gives; throws `RangeError` for a value no register can hold. */
   constructor(mem: PhysMemory, options: ArmV7MmuOptions = {}) {
-    this.tlb = createSoftTlb(options.tlbEntries, WORD);
+    this.tlb = createSoftTlb(options.tlbEntries, 'ArmV7Mmu');
     this.ws = new ArmWalkState(mem);
     this.pxnImpl = options.pxn !== false;
-    const [t0h, t0l] = ttbrHalves(options.ttbr0 ?? 0, 'ttbr0');
-    const [t1h, t1l] = ttbrHalves(options.ttbr1 ?? 0, 'ttbr1');
-    const pl = options.pl ?? ArmPl.Privileged;
-    checkPl(pl);
-    this.cfg = decodeArmV7Config(
-      {
-        sctlr: word(options.sctlr, 'sctlr', 0),
-        ttbr0Lo: t0l,
-        ttbr0Hi: t0h,
-        ttbr1Lo: t1l,
-        ttbr1Hi: t1h,
-        ttbcr: word(options.ttbcr, 'ttbcr', 0),
-        dacr: word(options.dacr, 'dacr', 0x5555_5555),
-        contextidr: word(options.contextidr, 'contextidr', 0),
-        prrr: word(options.prrr, 'prrr', 0xff0a_81a8),
-        nmrr: word(options.nmrr, 'nmrr', 0x40e0_40e0),
-        mair0: word(options.mair0, 'mair0', 0x0044_ff04),
-        mair1: word(options.mair1, 'mair1', 0),
-        pl,
-      },
-      this.pxnImpl,
-    );
+    this.cfg = decodeArmV7Config(initialRegisters(options), this.pxnImpl);
   }
 
   // ------------------------------------------------------------ registers
@@ -177,28 +102,35 @@ export class ArmV7Mmu implements EmulatorMmu<ArmV7Fault> {
     if (flush) this.tlb.flushAll();
   }
 
+  // A 32-bit register write; `flushOnChange`: a new value flushes the TLB.
+  private set32(reg: Register32, v: number, flushOnChange: boolean): void {
+    const x = register32(v, reg);
+    this.write({ [reg]: x }, flushOnChange && x !== this.cfg[reg]);
+  }
+
   /** SCTLR. */
   get sctlr(): number {
     return this.cfg.sctlr;
   }
+  /** SCTLR write (MCR p15, 0, Rt, c1, c0, 0): a change flushes the TLB. */
   set sctlr(v: number) {
-    const x = word(v, 'sctlr', 0);
-    this.write({ sctlr: x }, x !== this.cfg.sctlr);
+    this.set32('sctlr', v, true);
   }
 
   /** TTBCR. */
   get ttbcr(): number {
     return this.cfg.ttbcr;
   }
+  /** TTBCR write: a change flushes the TLB. */
   set ttbcr(v: number) {
-    const x = word(v, 'ttbcr', 0);
-    this.write({ ttbcr: x }, x !== this.cfg.ttbcr);
+    this.set32('ttbcr', v, true);
   }
 
   /** TTBR0 as written (a number below 2^53, else a bigint). */
   get ttbr0(): number | bigint {
     return halvesValue(this.cfg.ttbr0Hi, this.cfg.ttbr0Lo);
   }
+  /** TTBR0 write (MCR or, for LPAE, MCRR): flushes nothing (entries are ASID-tagged). */
   set ttbr0(v: number | bigint) {
     const [hi, lo] = ttbrHalves(v, 'ttbr0');
     this.write({ ttbr0Hi: hi, ttbr0Lo: lo }, false);
@@ -208,6 +140,7 @@ export class ArmV7Mmu implements EmulatorMmu<ArmV7Fault> {
   get ttbr1(): number | bigint {
     return halvesValue(this.cfg.ttbr1Hi, this.cfg.ttbr1Lo);
   }
+  /** TTBR1 write: flushes nothing. */
   set ttbr1(v: number | bigint) {
     const [hi, lo] = ttbrHalves(v, 'ttbr1');
     this.write({ ttbr1Hi: hi, ttbr1Lo: lo }, false);
@@ -217,58 +150,61 @@ export class ArmV7Mmu implements EmulatorMmu<ArmV7Fault> {
   get dacr(): number {
     return this.cfg.dacr;
   }
+  /** DACR write: flushes nothing (hits re-check the domain). */
   set dacr(v: number) {
-    this.write({ dacr: word(v, 'dacr', 0) }, false);
+    this.set32('dacr', v, false);
   }
 
   /** CONTEXTIDR (ASID [7:0] in the short format). */
   get contextidr(): number {
     return this.cfg.contextidr;
   }
+  /** CONTEXTIDR write: a new ASID tags new entries; flushes nothing. */
   set contextidr(v: number) {
-    this.write({ contextidr: word(v, 'contextidr', 0) }, false);
+    this.set32('contextidr', v, false);
   }
 
   /** PRRR. */
   get prrr(): number {
     return this.cfg.prrr;
   }
+  /** PRRR write: a change flushes the TLB. */
   set prrr(v: number) {
-    const x = word(v, 'prrr', 0);
-    this.write({ prrr: x }, x !== this.cfg.prrr);
+    this.set32('prrr', v, true);
   }
 
   /** NMRR. */
   get nmrr(): number {
     return this.cfg.nmrr;
   }
+  /** NMRR write: a change flushes the TLB. */
   set nmrr(v: number) {
-    const x = word(v, 'nmrr', 0);
-    this.write({ nmrr: x }, x !== this.cfg.nmrr);
+    this.set32('nmrr', v, true);
   }
 
   /** MAIR0. */
   get mair0(): number {
     return this.cfg.mair0;
   }
+  /** MAIR0 write: a change flushes the TLB. */
   set mair0(v: number) {
-    const x = word(v, 'mair0', 0);
-    this.write({ mair0: x }, x !== this.cfg.mair0);
+    this.set32('mair0', v, true);
   }
 
   /** MAIR1. */
   get mair1(): number {
     return this.cfg.mair1;
   }
+  /** MAIR1 write: a change flushes the TLB. */
   set mair1(v: number) {
-    const x = word(v, 'mair1', 0);
-    this.write({ mair1: x }, x !== this.cfg.mair1);
+    this.set32('mair1', v, true);
   }
 
   /** The current privilege level (0 PL0, 1 PL1); throws `RangeError` for another value. Hits re-check it. */
   get pl(): ArmPl {
     return this.cfg.pl;
   }
+  /** A mode change (exception entry, return); hits re-check the privilege, so nothing is flushed. */
   set pl(pl: ArmPl) {
     checkPl(pl);
     if (pl !== this.cfg.pl) this.write({ pl }, false);
@@ -284,7 +220,7 @@ export class ArmV7Mmu implements EmulatorMmu<ArmV7Fault> {
   /** Translates one access (allocates its result; the allocation-free forms are {@link translatePa} and {@link translatePaHalves}). */
   translate(va: AddrLike, access: Access): TranslateResult<ArmV7Fault> {
     checkAccess(access);
-    const [hi, lo] = vaHalves(va, WORD);
+    const [hi, lo] = vaHalves(va, 'ArmV7Mmu');
     const pa = this.translatePaHalves(hi, lo, access);
     if (pa < 0) return { fault: this.lastFault as ArmV7Fault };
     return { paddr: pa as PhysAddr, size: this.lastSize, flags: this.lastFlags };
@@ -333,17 +269,27 @@ export class ArmV7Mmu implements EmulatorMmu<ArmV7Fault> {
 
   /** The last abort as a record (allocates), or `undefined` if nothing has faulted yet. */
   get lastFault(): ArmV7Fault | undefined {
-    const i = this.faultInfo;
-    if (i === 0) return undefined;
-    return armV7Fault(
-      i & 15,
-      (i >>> 4) & 3,
-      (i & 64) !== 0,
-      ((i >>> 7) & 3) as Access,
-      (i >>> 9) & 15,
-      this.faultHi,
-      this.faultLo,
-    );
+    return this.aborts.last();
+  }
+
+  /** DFSR: the status of the last Data Abort (0 before any). */
+  get dfsr(): number {
+    return this.aborts.dfsr;
+  }
+
+  /** DFAR: the VA of the last Data Abort. */
+  get dfar(): number {
+    return this.aborts.dfar;
+  }
+
+  /** IFSR: the status of the last Prefetch Abort (0 before any). */
+  get ifsr(): number {
+    return this.aborts.ifsr;
+  }
+
+  /** IFAR: the VA of the last Prefetch Abort. */
+  get ifar(): number {
+    return this.aborts.ifar;
   }
 
   /**
@@ -424,25 +370,8 @@ export class ArmV7Mmu implements EmulatorMmu<ArmV7Fault> {
 
   /** Records an abort in the fault registers of its kind and counts it; returns -1. */
   private fail(code: number, level: number, domain: number, hi: number, lo: number, access: Access): number {
-    const long = this.cfg.lpae;
-    this.faultInfo = code | (level << 4) | (long ? 64 : 0) | (access << 7) | (domain << 9);
-    this.faultHi = hi;
-    this.faultLo = lo;
+    this.aborts.record(code, level, this.cfg.lpae, domain, hi, lo, access);
     this.stats.faults++;
-    if (code !== ArmFaultCode.VaRange) {
-      const fsr = encodeFsr(code, level, long, access, domain);
-      if (access === Access.Execute) {
-        this.ifsr = fsr;
-        this.ifar = lo;
-      } else {
-        this.dfsr = fsr;
-        this.dfar = lo;
-      }
-    }
     return -1;
   }
-}
-
-function checkPl(pl: unknown): asserts pl is ArmPl {
-  if (pl !== 0 && pl !== 1) throw new RangeError(`${WORD}: privilege level ${String(pl)} is not 0 (PL0) or 1 (PL1)`);
 }
