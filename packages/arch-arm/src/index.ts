@@ -13,8 +13,6 @@ export * from './lpae-pte.js';
 export * from './metadata.js';
 export * from './mmu.js';
 export {
-  ArmPl,
-  Domain,
   SCTLR_AFE,
   SCTLR_M,
   SCTLR_TRE,
