@@ -20,8 +20,8 @@ export const PL0_R = 4;
 export const PL0_W = 8;
 
 /**
- * Data rights of AP[2:0] with SCTLR.AFE = 0 (Arm ARM B3.7.1, Table B3-8
- * "VMSAv7 MMU access permissions"), as {@link PL1_R}… bits: 000 no access,
+ * Data rights of AP[2:0] with SCTLR.AFE = 0 (Arm ARM B3.7.1, the table
+ * of VMSAv7 MMU access permissions), as {@link PL1_R}… bits: 000 no access,
  * 001 PL1 RW, 010 PL1 RW / PL0 RO, 011 full access, 100 reserved (no access,
  * as QEMU's ptw.c treats it), 101 PL1 RO, 110 and 111 RO at both levels.
  */
@@ -38,7 +38,7 @@ export const AP_RIGHTS: readonly number[] = [
 
 /**
  * Data rights of AP[2:1] in the simplified access permissions model (Arm ARM
- * B3.7.1, Table B3-9): 00 PL1 RW, 01 RW at both levels, 10 PL1 RO, 11 RO at
+ * B3.7.1, the simplified access permissions model): 00 PL1 RW, 01 RW at both levels, 10 PL1 RO, 11 RO at
  * both levels. AP[2] disables writes, AP[1] enables PL0 access.
  */
 export const AP_SIMPLE_RIGHTS: readonly number[] = [PL1_R | PL1_W, PL1_R | PL1_W | PL0_R | PL0_W, PL1_R, PL1_R | PL0_R];
@@ -65,7 +65,7 @@ export function apFlags(ap: number): MappingFlags {
 
 /**
  * TEX[2:0]:C:B (5 bits, TEX in bits 4..2) a codec writes for a memory type
- * (Arm ARM B3.8.2, Table B3-10 "TEX, C, and B encodings when TRE == 0"):
+ * (Arm ARM B3.8.2, table "TEX, C, and B encodings when TRE == 0"):
  * DEVICE 000:0:1 Shareable Device, UNCACHED 001:0:0 Normal Non-cacheable,
  * otherwise 001:1:1 Normal Write-Back Write-Allocate.
  */

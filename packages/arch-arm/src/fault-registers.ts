@@ -1,7 +1,7 @@
 /**
  * Where an {@link ArmV7Mmu} keeps its aborts: the fault status and address
  * registers the CPU writes (DFSR/DFAR for a Data Abort, IFSR/IFAR for a
- * Prefetch Abort; Arm ARM B3.13.3 "Fault reporting") and the last fault
+ * Prefetch Abort; Arm ARM B3.13 "Exception reporting in a VMSA implementation") and the last fault
  * packed in numbers, so recording one allocates nothing.
  *
  * @module

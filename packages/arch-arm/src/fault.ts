@@ -1,13 +1,13 @@
 /**
  * The aborts a VMSAv7 translation raises and the fault status values the
  * CPU writes for them (Arm ARM B3.13, "Exception reporting in a VMSA
- * implementation"; B4.1.52 DFSR, B4.1.96 IFSR, B4.1.51 DFAR, B4.1.95 IFAR):
+ * implementation"; B4.1 DFSR, IFSR, DFAR and IFAR):
  *
- * - short-descriptor format: FS[4:0] in bits 10 and 3..0 (Table B3-23
+ * - short-descriptor format: FS[4:0] in bits 10 and 3..0 (the short-descriptor FSR encodings
  *   "Short-descriptor format FSR encodings"), Domain in bits [7:4] (DFSR
  *   only), WnR bit 11 (DFSR only), LPAE bit 9 = 0;
  * - long-descriptor format: STATUS[5:0] in bits 5..0 with the lookup level in
- *   its low two bits (Table B3-24 "Long-descriptor format FSR encodings"),
+ *   its low two bits (table "Long-descriptor format FSR encodings"),
  *   LPAE bit 9 = 1, WnR bit 11 (DFSR only).
  *
  * A data access faults into DFSR/DFAR (a Data Abort), an instruction fetch
@@ -95,7 +95,7 @@ export interface ArmV7Fault {
   readonly va: VirtAddr;
 }
 
-/** FS[4:0] (short format) of each fault code at level 1 and level 2 (Arm ARM Table B3-23). */
+/** FS[4:0] (short format) of each fault code at level 1 and level 2 (Arm ARM B3.13, table "Short-descriptor format FSR encodings"). */
 const SHORT_FS: readonly (readonly [number, number])[] = [
   [0, 0],
   [0b00101, 0b00111], // translation fault, section / page
@@ -107,7 +107,7 @@ const SHORT_FS: readonly (readonly [number, number])[] = [
   [0, 0],
 ];
 
-/** STATUS[5:2] (long format) of each fault code; the level fills bits [1:0] (Arm ARM Table B3-24). */
+/** STATUS[5:2] (long format) of each fault code; the level fills bits [1:0] (Arm ARM B3.13, table "Long-descriptor format FSR encodings"). */
 const LONG_STATUS: readonly number[] = [0, 0b0001_00, 0b0010_00, 0, 0b0011_00, 0b0000_00, 0b0101_00, 0];
 
 /** DFSR/IFSR bit 9: the long-descriptor format is in use. */

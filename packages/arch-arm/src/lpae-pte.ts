@@ -15,7 +15,7 @@
 
 import { GenericPTE, MappingFlags } from '@page-table/core';
 
-/** Long-descriptor bits as 64-bit masks (Arm ARM B3.6.1, Figures B3-15 to B3-17). */
+/** Long-descriptor bits as 64-bit masks (Arm ARM B3.6.1). */
 export const LpaeDescriptor = {
   /** Bit 0: valid. */
   VALID: 1n << 0n,
@@ -95,7 +95,7 @@ export interface LpaeAttrIndex {
 export const DEFAULT_LPAE_ATTR_INDEX: LpaeAttrIndex = Object.freeze({ device: 0, normal: 1, nonCacheable: 2 });
 
 /**
- * MAIR0 for the default slots (Arm ARM B4.1.104, "MAIR0 and MAIR1"): Attr0
+ * MAIR0 for the default slots (Arm ARM B4.1, "MAIR0 and MAIR1"): Attr0
  * 0x04 Device, Attr1 0xff Normal Write-Back, Attr2 0x44 Normal Non-cacheable.
  */
 export const LPAE_MAIR0 = 0x0044_ff04;

@@ -4,12 +4,12 @@
  * turned into one immutable configuration, rebuilt whenever one of them is
  * written.
  *
- * Sources: Arm ARM B4.1.130 SCTLR (M bit 0, TRE bit 28, AFE bit 29),
- * B4.1.153 TTBCR (short format: N [2:0], PD0 bit 4, PD1 bit 5; EAE bit 31;
+ * Sources: Arm ARM B4.1 SCTLR (M bit 0, TRE bit 28, AFE bit 29),
+ * B4.1 TTBCR (short format: N [2:0], PD0 bit 4, PD1 bit 5; EAE bit 31;
  * long format: T0SZ [2:0], EPD0 bit 7, T1SZ [18:16], A1 bit 22, EPD1 bit 23),
- * B4.1.154/155 TTBR0/TTBR1 (32-bit: base [31:14-N] / [31:14]; 64-bit: BADDR
- * [39:x], ASID [55:48]), B4.1.43 DACR (D<n> in bits [2n+1:2n]), B4.1.36
- * CONTEXTIDR (ASID [7:0]), B4.1.127 PRRR, B4.1.111 NMRR, B4.1.104 MAIR0/1;
+ * B4.1 TTBR0/TTBR1 (32-bit: base [31:14-N] / [31:14]; 64-bit: BADDR
+ * [39:x], ASID [55:48]), B4.1 DACR (D<n> in bits [2n+1:2n]), B4.1
+ * CONTEXTIDR (ASID [7:0]), B4.1 PRRR, B4.1 NMRR, B4.1 MAIR0/1;
  * the VA split between TTBR0 and TTBR1 of B3.5.4 and B3.6.4.
  *
  * @module
@@ -45,7 +45,7 @@ export const TTBCR_EPD1 = 1 << 23;
 /** TTBCR.EAE (bit 31): the long-descriptor (LPAE) format. */
 export const TTBCR_EAE = 0x8000_0000;
 
-/** DACR field values (Arm ARM B4.1.43). */
+/** DACR field values (Arm ARM B4.1, DACR). */
 export const Domain = {
   /** 00: any access faults (Domain fault). */
   NoAccess: 0,

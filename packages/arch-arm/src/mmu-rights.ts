@@ -1,7 +1,7 @@
 /**
  * The ARMv7 MMU's permission check (Arm ARM B3.7, "Memory access control":
  * AP, XN, PXN, domains) and memory-type decoding (B3.8.2 TEX/C/B, B3.8.3
- * PRRR/NMRR with TEX remap, B3.8.4 MAIR0/MAIR1), folded into the one perm
+ * PRRR/NMRR with TEX remap, B3.8 MAIR0/MAIR1), folded into the one perm
  * word the software TLB caches:
  *
  * | bits | meaning |
@@ -95,7 +95,7 @@ export function permSize(perm: number): number {
 
 /**
  * Perm memory-type bits of a short descriptor's TEX[2:0]/C/B: with TEX remap
- * off the fixed encodings (Table B3-10; Strongly-ordered and Device read as
+ * off the fixed encodings (B3.8.2; Strongly-ordered and Device read as
  * DEVICE, Non-cacheable Normal as UNCACHED); with SCTLR.TRE = 1 region n =
  * TEX[0]:C:B of PRRR (TRn: 00 Strongly-ordered, 01 Device, 10 Normal) and,
  * for Normal memory, NMRR's IRn/ORn (both 00: UNCACHED).
@@ -116,7 +116,7 @@ export function shortMemType(cfg: ArmV7Config, tex: number, c: number, b: number
 
 /**
  * Perm memory-type bits of a long descriptor's AttrIndx: the MAIR0/MAIR1
- * attribute byte (B4.1.104): 0000xxxx Strongly-ordered or Device (DEVICE),
+ * attribute byte (B4.1, MAIR0 and MAIR1): 0000xxxx Strongly-ordered or Device (DEVICE),
  * outer and inner Non-cacheable 0x44 (UNCACHED), else Normal.
  */
 export function lpaeMemType(cfg: ArmV7Config, attrIndx: number): number {

@@ -7,7 +7,7 @@
  * Sources: Arm ARM (ARM DDI 0406C) B3 "Virtual Memory System Architecture":
  * B3.5 short-descriptor format, B3.6 long-descriptor format, B3.7 memory
  * access control, B3.8 memory region attributes, B3.13 exception reporting;
- * B4.1 the CP15 registers; B4.2.2 TLB maintenance.
+ * B4.1 the CP15 registers; B4.2 TLB maintenance.
  *
  * @module
  */

@@ -20,7 +20,7 @@
 import { GenericPTE, MappingFlags } from '@page-table/core';
 import { apFlags, apForFlags, texcbFlags, texcbForFlags } from './access-permissions.js';
 
-/** First-level descriptor bits (Arm ARM B3.5.1, Figure B3-4 "Short-descriptor first-level descriptor formats"). */
+/** First-level descriptor bits (Arm ARM B3.5.1, "Short-descriptor first-level descriptor formats"). */
 export const ShortL1 = {
   /** Bits [1:0]: the descriptor type. */
   TYPE: 0b11,
@@ -66,7 +66,7 @@ export const ShortL1 = {
   SUPERSECTION_PA35_32: 0xf << 20,
 } as const;
 
-/** Second-level descriptor bits (Arm ARM B3.5.1, Figure B3-5 "Short-descriptor second-level descriptor formats"). */
+/** Second-level descriptor bits (Arm ARM B3.5.1, "Short-descriptor second-level descriptor formats"). */
 export const ShortL2 = {
   /** Bits [1:0]: the descriptor type. */
   TYPE: 0b11,

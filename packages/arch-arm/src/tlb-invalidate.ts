@@ -1,6 +1,6 @@
 /**
  * The TLB maintenance operations of the ARMv7 MMU's software TLB, named after
- * the CP15 instructions (Arm ARM B4.2.2, "TLB maintenance operations"), each
+ * the CP15 instructions (Arm ARM B4.2, TLB maintenance operations), each
  * taking the value written to Rt:
  *
  * - TLBIALL: every entry;

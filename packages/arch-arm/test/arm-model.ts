@@ -1,6 +1,6 @@
 /**
  * A small reference model of the VMSAv7 stage-1 walk, written straight from
- * the Arm ARM (B3.5, B3.6, B3.7, Tables B3-8/B3-9/B3-23/B3-24) with plain
+ * the Arm ARM (B3.5, B3.6, B3.7, B3.13) with plain
  * arithmetic on bit fields and the permission tables as strings. Slow and
  * simple on purpose; it shares no code with the MMU.
  */
@@ -26,9 +26,9 @@ export interface ModelRegs {
   readonly pl: 0 | 1;
 }
 
-/** Rights per AP[2:0] with AFE = 0: PL1 then PL0, `r`/`w` or `-` (Table B3-8; 100 reserved = no access). */
+/** Rights per AP[2:0] with AFE = 0: PL1 then PL0, `r`/`w` or `-` (B3.7.1; 100 reserved = no access). */
 const FULL = ['----', 'rw--', 'rwr-', 'rwrw', '----', 'r---', 'r-r-', 'r-r-'];
-/** Rights per AP[2:1] in the simplified model (Table B3-9). */
+/** Rights per AP[2:1] in the simplified model (B3.7.1, simplified model). */
 const SIMPLE = ['rw--', 'rwrw', 'r---', 'r-r-'];
 
 function allowed(rights: string, pl: number, access: number, xn: boolean, pxn: boolean): boolean {

@@ -1,7 +1,7 @@
 /**
  * ArmV7Mmu with long descriptors (TTBCR.EAE = 1): vectors from the Arm ARM's
  * descriptor layouts (B3.6.1), the TTBR0/TTBR1 selection and start levels
- * (B3.6.4) and the long-descriptor FSR encodings (Table B3-24), with the
+ * (B3.6.4) and the long-descriptor FSR encodings (Arm ARM B3.13, long-descriptor FSR encodings), with the
  * descriptors written out by hand.
  */
 import { Access, MappingFlags, type RamHandler } from '@page-table/core';
@@ -73,7 +73,7 @@ describe('ArmV7Mmu LPAE: translation', () => {
   });
 });
 
-describe('ArmV7Mmu LPAE: faults and FSR values (Table B3-24)', () => {
+describe('ArmV7Mmu LPAE: faults and FSR values (Arm ARM B3.13, long-descriptor FSR encodings)', () => {
   const CASES: readonly [string, number, Access, string, number, number][] = [
     ['invalid level-3 descriptor', 0x6000, Access.Read, 'translation', 3, 0x207],
     ['level-3 type 01 (reserved)', 0xb000, Access.Write, 'translation', 3, 0xa07],

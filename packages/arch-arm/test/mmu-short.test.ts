@@ -1,8 +1,8 @@
 /**
  * ArmV7Mmu with short descriptors: vectors built from the Arm ARM's
- * descriptor layouts (B3.5.1), access permissions (B3.7.1, Table B3-8),
- * domains (B4.1.43), the TTBCR.N split (B3.5.4) and the FSR encodings
- * (Table B3-23). Descriptor values are written out by hand.
+ * descriptor layouts (B3.5.1), access permissions (B3.7.1),
+ * domains (B4.1, DACR), the TTBCR.N split (B3.5.4) and the FSR encodings
+ * (Arm ARM B3.13, short-descriptor FSR encodings). Descriptor values are written out by hand.
  */
 import { Access, MappingFlags, type RamHandler } from '@page-table/core';
 import { describe, expect, it } from 'vitest';
@@ -88,7 +88,7 @@ describe('ArmV7Mmu short descriptors: translation', () => {
   });
 });
 
-describe('ArmV7Mmu short descriptors: faults and FSR values (Table B3-23)', () => {
+describe('ArmV7Mmu short descriptors: faults and FSR values (Arm ARM B3.13, short-descriptor FSR encodings)', () => {
   it('translation fault, section: FS 00101; DFSR with WnR for a store, IFSR for a fetch', () => {
     const { mmu } = scene();
     expect(mmu.translatePa(0x0030_0010, Access.Read)).toBe(-1);
@@ -195,7 +195,7 @@ describe('ArmV7Mmu short descriptors: faults and FSR values (Table B3-23)', () =
   });
 });
 
-describe('ArmV7Mmu short descriptors: access permissions (Table B3-8, B3-9)', () => {
+describe('ArmV7Mmu short descriptors: access permissions (B3.7.1, B3-9)', () => {
   // [AP[2:0], rights at PL1, rights at PL0] with SCTLR.AFE = 0, from the manual's table.
   const FULL: readonly [number, string, string][] = [
     [0b000, '--', '--'],
