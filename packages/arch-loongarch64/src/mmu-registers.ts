@@ -122,13 +122,13 @@ export class LA64MmuRegisterFile {
   readonly palen: number;
   /** VALEN. */
   readonly valen: number;
-  /** What the CSRs mean for translation; replaced (never changed) by every CSR write. */
+  /** What the CSRs mean for translation; replaced (never changed) by every CSR write. @hidden */
   protected cfg: LA64MmuConfig;
-  /** The architectural TLB (STLB + MTLB). */
+  /** The architectural TLB (STLB + MTLB). @hidden */
   protected readonly tlb: La64Tlb;
-  /** The software TLB of 4 KiB pages in front of it. */
+  /** The software TLB of 4 KiB pages in front of it. @hidden */
   protected readonly soft: SoftTlb;
-  /** The TLB maintenance instructions over both. */
+  /** The TLB maintenance instructions over both. @hidden */
   protected readonly ops: LA64TlbInstructions;
 
   /** Decodes the CSRs of `options`; throws `RangeError` for a value out of range or a walk layout it does not support. */

@@ -32,7 +32,7 @@ import { type AddrLike, fromHalves, type PhysAddr } from '@page-table/memory-add
 import { LA64AdeSubcode, LA64Ecode, type LA64Fault, la64Fault } from './fault.js';
 import { dmwIndex, layoutOrThrow } from './mmu-config.js';
 import { type LA64DebugTranslation, la64DebugReport } from './mmu-debug.js';
-import { big, LA64MmuRegisterFile, type LA64MmuOptions } from './mmu-registers.js';
+import { big, type LA64MmuOptions, LA64MmuRegisterFile } from './mmu-registers.js';
 import { describeLA64Fault, LA64_MMU_INFO } from './mmu-report.js';
 import { permFlags } from './mmu-rights.js';
 import { LA64RefillWalk } from './mmu-walk.js';

@@ -244,7 +244,8 @@ export class La64Tlb {
   victim(vhi: number, vlo: number, ps: number): number {
     if (ps === this.stlbps) {
       const set = this.setOf(vhi, vlo, ps);
-      for (let w = 0, k = set * this.ways; w < this.ways; w++, k++) if (this.stlbTag[k] === 0) return w * this.sets + set;
+      for (let w = 0, k = set * this.ways; w < this.ways; w++, k++)
+        if (this.stlbTag[k] === 0) return w * this.sets + set;
       const w = this.rr[set];
       this.rr[set] = w + 1 === this.ways ? 0 : w + 1;
       return w * this.sets + set;
