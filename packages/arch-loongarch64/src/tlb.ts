@@ -86,7 +86,7 @@ const VLO_MASK: Int32Array = Int32Array.from({ length: 64 }, (_, ps) =>
  * The TLB array. Internal to `LA64Mmu`. A VA is given as `vhi`, its bits
  * [VALEN-1:32], and `vlo`, its bits [31:12] (the 4 KiB page within the low
  * word): both small integers, so passing them allocates nothing. Each entry
- * is one stride of {@link words}; TLBFILL / TLBWR take the halves of the
+ * is one stride of one `Int32Array`; TLBFILL / TLBWR take the halves of the
  * pair from {@link elo} (the TLBELO0/1 registers), the rest as arguments.
  */
 export class La64Tlb {
