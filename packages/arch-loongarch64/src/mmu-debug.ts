@@ -91,8 +91,10 @@ export function la64DebugReport(m: LA64DebugSource, hi: number, lo: number, acce
     walkNote = `no walk: unsupported layout (${layout})`;
   } else {
     walk.walker.reset(steps);
+    walk.walker.badvHi = hi;
+    walk.walker.badvLo = lo;
     try {
-      walk.run(cfg, layout, hi, lo);
+      walk.run(cfg, layout);
     } finally {
       walk.walker.steps = undefined;
     }
@@ -100,8 +102,9 @@ export function la64DebugReport(m: LA64DebugSource, hi: number, lo: number, acce
     walkNote = walk.describe(layout, steps);
   }
   const tlb = ops.tlb;
-  const va48 = ops.va48(hi, lo);
-  let index = tlb.find(va48, cfg.asid);
+  const vhi = ops.vhi(hi);
+  const vlo = lo >>> 12;
+  let index = tlb.find(vhi, vlo, cfg.asid);
   let path: LA64TranslationPath = 'tlb';
   let stop: string;
   if (index >= 0) {
@@ -116,12 +119,12 @@ export function la64DebugReport(m: LA64DebugSource, hi: number, lo: number, acce
   } else {
     // What the refill would write, in the TLB's scratch slot (not architecturally visible).
     index = tlb.scratch;
-    walk.fill(tlb, index, va48, cfg.asid);
+    walk.fill(tlb, index, vhi, vlo, cfg.asid);
     path = 'walk';
     stop = `TLB miss: the refill loads ${walkNote}`;
   }
-  walk.page(tlb, index, hi, lo);
-  const perm = walk.perm;
+  tlb.page(index, hi >>> 16, hi & 0xffff, vlo);
+  const perm = tlb.pagePerm;
   const entry = ops.entryInfo(index);
   const perms = permFlags(cfg.rights, perm);
   // A V = 0 half is no page: it has no permissions and no size.
@@ -133,7 +136,7 @@ export function la64DebugReport(m: LA64DebugSource, hi: number, lo: number, acce
     const why = `${stop}; ${fault.name}: ${rightsReason(cfg.rights, code, perm)}`;
     return { ...none, steps, path, entry, perms, ...page, result: { fault }, ...at, stop: why };
   }
-  const paddr = (walk.frame * 4096 + (lo & 0xfff)) as PhysAddr;
+  const paddr = (tlb.pageFrame * 4096 + (lo & 0xfff)) as PhysAddr;
   const result = { paddr, size: pow2((perm >>> 9) & 63), flags: perms };
   return { ...none, steps, path, entry, perms, ...page, result, stop };
 }

@@ -1,8 +1,7 @@
 /**
  * The LoongArch64 MMU's own TLB refill (`ptw: true`), as Linux's handler
  * does it: CSR.PGD, LDDIR at each directory level top first, LDPTE 0 and 1,
- * then TLBFILL; and the page a TLB entry gives a VA (the half VA[PS]
- * selects, as a permission word and a 4 KiB frame).
+ * then TLBFILL.
  *
  * @module
  */
@@ -11,7 +10,7 @@ import type { PhysMemory, WalkStep } from '@page-table/core';
 import type { LA64MmuConfig } from './mmu-config.js';
 import type { LA64WalkLayout } from './refill.js';
 import { RefillWalker } from './refill.js';
-import { type La64Tlb, pow2, ppnFrameOf } from './tlb.js';
+import type { La64Tlb } from './tlb.js';
 
 /**
  * The refill walk and its last result. Internal to `LA64Mmu`: results are
@@ -28,52 +27,42 @@ export class LA64RefillWalk {
   ps = 0;
   /** log2 of the leaf size of the last walk: PS, or PS+1 for a huge entry split in two. */
   sizeLog2 = 0;
-  /** Permission word of the last {@link page}. */
-  perm = 0;
-  /** 4 KiB frame of the last {@link page}. */
-  frame = 0;
 
   constructor(mem: PhysMemory, palen: number) {
     this.walker = new RefillWalker(mem, palen);
   }
 
-  /** Walks the tables of `cfg` for VA (hi, lo); TLBRELO1 stays in the walker's out registers. */
-  run(cfg: LA64MmuConfig, layout: LA64WalkLayout, hi: number, lo: number): void {
+  /** Walks the tables of `cfg` for the VA in the walker's TLBRBADV; TLBRELO1 stays in the walker's out registers. */
+  run(cfg: LA64MmuConfig, layout: LA64WalkLayout): void {
     const w = this.walker;
     const raw = cfg.raw;
-    let rh = hi >>> 31 ? raw.pgdhHi : raw.pgdlHi;
-    let rl = hi >>> 31 ? raw.pgdhLo : raw.pgdlLo;
+    const upper = w.badvHi >>> 31 !== 0;
+    w.rjHi = upper ? raw.pgdhHi : raw.pgdlHi;
+    w.rjLo = upper ? raw.pgdhLo : raw.pgdlLo;
     const levels = layout.levels;
     for (let k = 0; k < levels.length; k++) {
-      w.lddir(layout, rh, rl, levels[k], hi, lo);
-      rh = w.outHi;
-      rl = w.outLo;
+      w.lddir(layout, levels[k]);
+      w.rjHi = w.outHi;
+      w.rjLo = w.outLo;
     }
-    w.ldpte(layout, rh, rl, 0, hi, lo);
+    w.ldpte(layout, 0);
     // A huge entry split in two is one leaf of 2^(PS+1); a PTE pair is two leaves of 2^PS.
-    this.sizeLog2 = (rl & 0x40) !== 0 ? w.outPs + 1 : w.outPs;
+    this.sizeLog2 = (w.rjLo & 0x40) !== 0 ? w.outPs + 1 : w.outPs;
     this.lo0 = w.outLo;
     this.hi0 = w.outHi;
     this.ps = w.outPs;
-    w.ldpte(layout, rh, rl, 1, hi, lo);
+    w.ldpte(layout, 1);
   }
 
-  /** TLBFILL of the last walk's result into slot `i` of `tlb`, tagged with `asid`. */
-  fill(tlb: La64Tlb, i: number, va48: number, asid: number): void {
+  /** TLBFILL of the last walk's result into slot `i` of `tlb` for the VA (`vhi`, `vlo`: the TLB's form), tagged with `asid`. */
+  fill(tlb: La64Tlb, i: number, vhi: number, vlo: number, asid: number): void {
     const w = this.walker;
-    tlb.write(i, va48, this.ps, asid, this.lo0, this.hi0, w.outLo, w.outHi, false, this.sizeLog2);
-  }
-
-  /** Sets {@link perm} and {@link frame} to the page entry `i` of `t` gives VA (hi, lo). */
-  page(t: La64Tlb, i: number, hi: number, lo: number): void {
-    const ps = t.ps[i];
-    const odd = ps < 32 ? (lo >>> ps) & 1 : (hi >>> (ps - 32)) & 1;
-    const hl = odd ? t.lo1[i] : t.lo0[i];
-    const hh = odd ? t.hi1[i] : t.hi0[i];
-    this.perm = (hl & 0x3f) | ((hh >>> 29) << 6) | (t.sizeLog2[i] << 9);
-    // The VA's 4 KiB frame within the page, by masks and shifts: `%` on a double beyond int32 is a runtime call.
-    const vaFrame = ps < 32 ? (lo & (pow2(ps) - 1)) >>> 12 : ((hi & (pow2(ps - 32) - 1)) >>> 0) * 1048576 + (lo >>> 12);
-    this.frame = ppnFrameOf(hl, hh, ps) + vaFrame;
+    const elo = tlb.elo;
+    elo[0] = this.lo0;
+    elo[1] = this.hi0;
+    elo[2] = w.outLo;
+    elo[3] = w.outHi;
+    tlb.write(i, vhi, vlo, this.ps, asid, false, this.sizeLog2);
   }
 
   /** The recorded loads of a walk in words (for `debugTranslate`). */

@@ -82,15 +82,6 @@ export function layoutProblem(pwcl: number, pwch: number): LA64WalkLayout | stri
   return { ptBase, ptWidth, dirBase, dirWidth, levels };
 }
 
-/** Index of a VA (hi, lo) in a table whose index field is `width` bits at `base` (width ≤ 25). */
-export function indexOf(hi: number, lo: number, base: number, width: number): number {
-  // A shift, not `2 ** width`: exponentiation is a runtime call on this path.
-  const mask = ((1 << width) >>> 0) - 1;
-  if (base >= 32) return (hi >>> (base - 32)) & mask;
-  if (base + width <= 32) return (lo >>> base) & mask;
-  return ((lo >>> base) | (hi << (32 - base))) & mask;
-}
-
 const TWO32 = 4294967296;
 const GH = 1 << 6;
 const HGLOBAL = 1 << 12;
@@ -110,11 +101,21 @@ function markedLevel(layout: LA64WalkLayout, lo: number): number {
 }
 
 /**
- * Runs LDDIR / LDPTE over physical memory, on 32-bit halves (no bigint, no
- * allocation unless steps are recorded). Results land in `outHi`/`outLo`
- * (and `outPs` for LDPTE). Internal to the MMU.
+ * Runs LDDIR / LDPTE over physical memory, on 32-bit halves held in fields
+ * (no bigint, no allocation unless steps are recorded): the operand rj in
+ * {@link rjHi}/{@link rjLo}, the VA being refilled (TLBRBADV, which both
+ * instructions index by) in {@link badvHi}/{@link badvLo}; results land in
+ * {@link outHi}/{@link outLo} (and {@link outPs} for LDPTE). Internal to the MMU.
  */
 export class RefillWalker {
+  /** High half of rj, the instruction's operand (a table address, or a huge entry). */
+  rjHi = 0;
+  /** Low half of rj. */
+  rjLo = 0;
+  /** High half of TLBRBADV, the VA being refilled. */
+  badvHi = 0;
+  /** Low half of TLBRBADV. */
+  badvLo = 0;
   /** High half of the last instruction's result. */
   outHi = 0;
   /** Low half of the last instruction's result. */
@@ -144,20 +145,28 @@ export class RefillWalker {
     this.steps = steps;
   }
 
+  /** Sets the operand rj and TLBRBADV from halves. */
+  operands(rjHi: number, rjLo: number, badvHi: number, badvLo: number): void {
+    this.rjHi = rjHi >>> 0;
+    this.rjLo = rjLo >>> 0;
+    this.badvHi = badvHi >>> 0;
+    this.badvLo = badvLo >>> 0;
+  }
+
   /**
    * LDDIR rd, rj, level. A huge entry (bit 6) passes through, marked with
    * `level[1:0]` in bits 14:13 unless already marked; otherwise rj's address
    * bits [PALEN-1:12] are the table and the entry at the VA's DirN index is
    * loaded whole (all 64 bits; QEMU 7.2 drops bits 63:48).
    */
-  lddir(layout: LA64WalkLayout, rjHi: number, rjLo: number, level: number, vaHi: number, vaLo: number): void {
+  lddir(layout: LA64WalkLayout, level: number): void {
+    const rjLo = this.rjLo;
     if ((rjLo & GH) !== 0) {
-      this.outHi = rjHi >>> 0;
-      this.outLo = markedLevel(layout, rjLo) !== 0 ? rjLo >>> 0 : ((rjLo & ~LEVEL_MARK) | ((level & 3) << 13)) >>> 0;
+      this.outHi = this.rjHi;
+      this.outLo = markedLevel(layout, rjLo) !== 0 ? rjLo : ((rjLo & ~LEVEL_MARK) | ((level & 3) << 13)) >>> 0;
       return;
     }
-    const index = indexOf(vaHi, vaLo, layout.dirBase[level], layout.dirWidth[level]);
-    this.load(rjHi, rjLo, index, level);
+    this.load(this.index(layout.dirBase[level], layout.dirWidth[level]), level);
   }
 
   /**
@@ -167,13 +176,14 @@ export class RefillWalker {
    * the mark and H are cleared, HGLOBAL moves to G, and the odd half's
    * address is the even one's plus 2^PS.
    */
-  ldpte(layout: LA64WalkLayout, rjHi: number, rjLo: number, seq: number, vaHi: number, vaLo: number): void {
+  ldpte(layout: LA64WalkLayout, seq: number): void {
+    const rjLo = this.rjLo;
     if ((rjLo & GH) !== 0) {
       const mark = markedLevel(layout, rjLo);
       const ps = mark === 0 ? layout.ptBase + layout.ptWidth - 1 : layout.dirBase[mark] + layout.dirWidth[mark] - 1;
       let lo = rjLo & ~(LEVEL_MARK | GH);
       if (lo & HGLOBAL) lo = (lo & ~HGLOBAL) | GH;
-      let hi = rjHi >>> 0;
+      let hi = this.rjHi;
       lo >>>= 0;
       if (seq & 1) {
         if (ps < 32) {
@@ -189,16 +199,26 @@ export class RefillWalker {
       this.outPs = ps;
       return;
     }
-    const index = (indexOf(vaHi, vaLo, layout.ptBase, layout.ptWidth) & ~1) | (seq & 1);
-    this.load(rjHi, rjLo, index, 0);
+    this.load((this.index(layout.ptBase, layout.ptWidth) & ~1) | (seq & 1), 0);
     this.outPs = layout.ptBase;
   }
 
+  /** Index of TLBRBADV in a table whose index field is `width` bits at `base` (width ≤ 25). */
+  private index(base: number, width: number): number {
+    // A shift, not `2 ** width`: exponentiation is a runtime call on this path.
+    const mask = ((1 << width) >>> 0) - 1;
+    if (base >= 32) return (this.badvHi >>> (base - 32)) & mask;
+    if (base + width <= 32) return (this.badvLo >>> base) & mask;
+    return ((this.badvLo >>> base) | (this.badvHi << (32 - base))) & mask;
+  }
+
   /** Loads entry `index` of the table at rj's address bits [PALEN-1:12] (address = base OR index * 8, as QEMU). */
-  private load(rjHi: number, rjLo: number, index: number, level: number): void {
-    const baseFrame = (rjHi & this.paHiMask) * 1048576 + (rjLo >>> 12);
-    const off = index * 8;
-    const offFrame = Math.floor(off / 4096);
+  private load(index: number, level: number): void {
+    const hiPart = this.rjHi & this.paHiMask;
+    // Integer math while the table is below 4 GiB (the common case); the frame as a double above.
+    const baseFrame = hiPart === 0 ? this.rjLo >>> 12 : hiPart * 1048576 + (this.rjLo >>> 12);
+    const offFrame = index >>> 9;
+    const inFrame = (index & 511) << 3;
     // OR, not add, of the index into the base (the same for a table aligned to its size).
     // The frame's low 25 bits, as an integer: `%` on a double beyond int32 is a runtime call.
     const low = (baseFrame >>> 0) & 0x1ff_ffff;
@@ -207,11 +227,11 @@ export class RefillWalker {
     let lo = 0;
     let hi = 0;
     if (w < 0) {
-      if (!this.unbacked) this.unbackedPa = frame * 4096 + (off & 0xfff);
+      if (!this.unbacked) this.unbackedPa = frame * 4096 + inFrame;
       this.unbacked = true;
     } else {
       const words = this.mem.words;
-      const at = w + ((off & 0xfff) >>> 2);
+      const at = w + (inFrame >>> 2);
       lo = words[at];
       hi = words[at + 1];
     }
@@ -221,7 +241,7 @@ export class RefillWalker {
       this.steps.push({
         level,
         index,
-        entryPaddr: (frame * 4096 + (off & 0xfff)) as PhysAddr,
+        entryPaddr: (frame * 4096 + inFrame) as PhysAddr,
         entry: (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0),
       });
     }

@@ -12,9 +12,7 @@
 import type { SoftTlb } from '@page-table/core';
 import { toAddrValue, type VirtAddr } from '@page-table/memory-addr';
 import { reg64 } from './registers.js';
-import { type LA64TlbEntry, type LA64TlbEntryInfo, type La64Tlb, pow2 } from './tlb.js';
-
-const TWO32 = 4294967296;
+import type { LA64TlbEntry, LA64TlbEntryInfo, La64Tlb } from './tlb.js';
 
 /** INVTLB op codes (the instruction's `op` immediate). */
 const INVTLB_ALL = 1;
@@ -34,13 +32,12 @@ export function softLevel(ps: number): number {
 }
 
 interface CheckedEntry {
-  va48: number;
+  /** TLBEHI bits [VALEN-1:32]. */
+  vhi: number;
+  /** TLBEHI bits [31:12]. */
+  vlo: number;
   ps: number;
   asid: number;
-  lo0: number;
-  hi0: number;
-  lo1: number;
-  hi1: number;
 }
 
 /** The instructions. Internal to `LA64Mmu`. */
@@ -58,9 +55,9 @@ export class LA64TlbInstructions {
     this.vaHiMask = 2 ** (valen - 32) - 1;
   }
 
-  /** The low VALEN bits of VA (hi, lo) as a number, the TLB's VA form. */
-  va48(hi: number, lo: number): number {
-    return (hi & this.vaHiMask) * TWO32 + lo;
+  /** VA bits [VALEN-1:32] of a VA whose high word is `hi`: with `lo >>> 12`, the TLB's form of a VA. */
+  vhi(hi: number): number {
+    return hi & this.vaHiMask;
   }
 
   /** INVTLB `op`, ASID `a`, VA (hi, lo); false (nothing changed) for a reserved op. */
@@ -69,13 +66,13 @@ export class LA64TlbInstructions {
     const t = this.tlb;
     if (op < INVTLB_ASID_VA) {
       for (let i = 0; i < t.size; i++) {
-        if (t.e[i] === 0) continue;
-        const g = t.g[i] !== 0;
+        if (!t.exists(i)) continue;
+        const g = t.global(i);
         if (
           op <= INVTLB_ALL ||
           (op === INVTLB_GLOBAL && g) ||
           (op === INVTLB_NON_GLOBAL && !g) ||
-          (op === INVTLB_ASID && !g && t.asid[i] === a)
+          (op === INVTLB_ASID && !g && t.asid(i) === a)
         )
           t.invalidate(i);
       }
@@ -84,11 +81,12 @@ export class LA64TlbInstructions {
       else this.soft.flushAll();
       return true;
     }
-    const va48 = this.va48(hi, lo);
+    const vhi = this.vhi(hi);
+    const vlo = lo >>> 12;
     for (let i = 0; i < t.size; i++) {
-      if (t.e[i] === 0 || Math.floor(va48 / pow2(t.ps[i] + 1)) !== t.vpn2[i]) continue;
-      const g = t.g[i] !== 0;
-      if (op === INVTLB_ASID_VA ? !g && t.asid[i] === a : g || t.asid[i] === a) this.drop(i);
+      if (!t.holds(i, vhi, vlo)) continue;
+      const g = t.global(i);
+      if (op === INVTLB_ASID_VA ? !g && t.asid(i) === a : g || t.asid(i) === a) this.drop(i);
     }
     return true;
   }
@@ -96,7 +94,7 @@ export class LA64TlbInstructions {
   /** TLBFILL of `entry` (untagged entries take `asid`): the index written. */
   tlbfill(entry: LA64TlbEntry, asid: number): number {
     const e = this.checkEntry(entry, asid);
-    const i = this.tlb.victim(e.va48, e.ps);
+    const i = this.tlb.victim(e.vhi, e.vlo, e.ps);
     this.store(i, e, false);
     return i;
   }
@@ -112,12 +110,12 @@ export class LA64TlbInstructions {
   /** TLBRD: the entry at `index`, or `undefined` when E = 0. */
   tlbrd(index: number): LA64TlbEntryInfo | undefined {
     this.checkIndex(index);
-    return this.tlb.e[index] === 0 ? undefined : this.entryInfo(index);
+    return this.tlb.exists(index) ? this.entryInfo(index) : undefined;
   }
 
   /** TLBSRCH: the index of the entry matching VA (hi, lo) for `asid`, or -1. */
   tlbsrch(hi: number, lo: number, asid: number): number {
-    return this.tlb.find(this.va48(hi, lo), asid);
+    return this.tlb.find(this.vhi(hi), lo >>> 12, asid);
   }
 
   /**
@@ -144,35 +142,33 @@ export class LA64TlbInstructions {
     this.soft.flushAll();
   }
 
-  /** The slot the MMU's own refill TLBFILLs for `va48` and page size `ps`, its old pages dropped from the software TLB. */
-  refillSlot(va48: number, ps: number): number {
-    const i = this.tlb.victim(va48, ps);
-    if (this.tlb.e[i] !== 0) this.dropSoft(i);
+  /** The slot the MMU's own refill TLBFILLs for the VA (`vhi`, `vlo`) and page size `ps`, its old pages dropped from the software TLB. */
+  refillSlot(vhi: number, vlo: number, ps: number): number {
+    const i = this.tlb.victim(vhi, vlo, ps);
+    if (this.tlb.exists(i)) this.dropSoft(i);
     return i;
   }
 
   /** Entry `i` as TLBRD reads it (`index` -1 for the scratch slot). */
   entryInfo(i: number): LA64TlbEntryInfo {
     const t = this.tlb;
-    const ps = t.ps[i];
-    const base = t.vpn2[i] * pow2(ps + 1);
+    const base = t.base(i);
     const signBit = 2 ** (this.valen - 1);
     const ehi = base >= signBit ? (BigInt(base) | ~((1n << BigInt(this.valen)) - 1n)) & 0xffff_ffff_ffff_ffffn : base;
-    const big = (hi: number, lo: number) => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
     return {
       index: i === t.scratch ? -1 : i,
       ehi: toAddrValue(ehi, 'ehi') as VirtAddr,
-      ps,
-      asid: t.asid[i],
-      g: t.g[i] !== 0,
-      elo0: big(t.hi0[i], t.lo0[i]),
-      elo1: big(t.hi1[i], t.lo1[i]),
+      ps: t.ps(i),
+      asid: t.asid(i),
+      g: t.global(i),
+      elo0: t.elo64(i, false),
+      elo1: t.elo64(i, true),
     };
   }
 
   private clearOne(i: number, asid: number): void {
     const t = this.tlb;
-    if (t.e[i] !== 0 && (asid < 0 || (t.g[i] === 0 && t.asid[i] === asid))) this.drop(i);
+    if (t.exists(i) && (asid < 0 || (!t.global(i) && t.asid(i) === asid))) this.drop(i);
   }
 
   /** Invalidates TLB entry i and every software-TLB page cached from it. */
@@ -184,18 +180,17 @@ export class LA64TlbInstructions {
   /** Drops the software-TLB pages cached from entry i (and possibly others nearby: over-flushing is harmless). */
   private dropSoft(i: number): void {
     const t = this.tlb;
-    const ps = t.ps[i];
-    const base = t.vpn2[i] * pow2(ps + 1);
-    let hi = Math.floor(base / TWO32);
-    const lo = base - hi * TWO32; // not `base % TWO32`: a runtime call on a double
+    let hi = t.baseHi(i);
+    const lo = t.baseLo(i);
     if (hi > this.vaHiMask >>> 1) hi = (hi | ~this.vaHiMask) >>> 0;
-    this.soft.flushVa(hi, lo);
-    if (softLevel(ps) === 0) this.soft.flushVa(hi, lo + 4096);
+    // One call site, so that it is inlined: a half above 2^30 passed to a call is a heap number.
+    const pages = softLevel(t.ps(i)) === 0 ? 2 : 1;
+    for (let k = 0; k < pages; k++) this.soft.flushVa(hi, lo + k * 4096);
   }
 
   private store(i: number, e: CheckedEntry, ne: boolean): void {
-    if (this.tlb.e[i] !== 0) this.dropSoft(i);
-    this.tlb.write(i, e.va48, e.ps, e.asid, e.lo0, e.hi0, e.lo1, e.hi1, ne);
+    if (this.tlb.exists(i)) this.dropSoft(i);
+    this.tlb.write(i, e.vhi, e.vlo, e.ps, e.asid, ne, e.ps);
   }
 
   private checkEntry(entry: LA64TlbEntry, asid: number): CheckedEntry {
@@ -206,15 +201,12 @@ export class LA64TlbInstructions {
     const [hi, lo] = reg64(entry.ehi, 'ehi');
     const [hi0, lo0] = reg64(entry.elo0, 'elo0');
     const [hi1, lo1] = reg64(entry.elo1, 'elo1');
-    return {
-      va48: this.va48(hi, lo),
-      ps,
-      asid: entry.asid === undefined ? asid : entry.asid & 0x3ff,
-      lo0,
-      hi0,
-      lo1,
-      hi1,
-    };
+    const elo = this.tlb.elo;
+    elo[0] = lo0;
+    elo[1] = hi0;
+    elo[2] = lo1;
+    elo[3] = hi1;
+    return { vhi: this.vhi(hi), vlo: lo >>> 12, ps, asid: entry.asid === undefined ? asid : entry.asid & 0x3ff };
   }
 
   private checkIndex(index: number): void {

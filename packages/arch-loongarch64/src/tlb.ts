@@ -61,9 +61,33 @@ export interface LA64TlbGeometry {
 
 const POW2: readonly number[] = Array.from({ length: 66 }, (_, i) => 2 ** i);
 
+// One entry is STRIDE consecutive words of `La64Tlb.words` (two entries per 64-byte cache line), so a lookup
+// and a fill touch one line per entry instead of one per field.
+const STRIDE = 8;
+const W_META = 0; // E (bit 0), G (1), PS (7:2), size log2 (13:8), ASID (25:16)
+const W_VHI = 1; // the pair's VA bits [VALEN-1:32], bits below PS+1 cleared
+const W_VLO = 2; // the pair's VA bits [31:12] (as bits 19:0), bits below PS+1 cleared
+const W_LO0 = 3; // TLBELO0 bits 31:0 (defined bits only)
+const W_HI0 = 4; // TLBELO0 bits 63:32
+const W_LO1 = 5; // TLBELO1 bits 31:0
+const W_HI1 = 6; // TLBELO1 bits 63:32
+const META_E = 1;
+const META_G = 2;
+
+// VA masks of a pair of page size 2^ps, on the TLB's VA form (vhi = VA[47:32], vlo = VA[31:12]): bits below PS+1 cleared.
+const VHI_MASK: Int32Array = Int32Array.from({ length: 64 }, (_, ps) =>
+  ps + 1 <= 32 ? 0xffff : ps + 1 >= 48 ? 0 : ~((1 << (ps + 1 - 32)) - 1) & 0xffff,
+);
+const VLO_MASK: Int32Array = Int32Array.from({ length: 64 }, (_, ps) =>
+  ps + 1 - 12 >= 20 ? 0 : ~((1 << (ps + 1 - 12)) - 1) & 0xfffff,
+);
+
 /**
- * The TLB array. Internal to `LA64Mmu`: fields are halves and numbers, VAs
- * are the low VALEN bits as a number (`va48`, < 2^48).
+ * The TLB array. Internal to `LA64Mmu`. A VA is given as `vhi`, its bits
+ * [VALEN-1:32], and `vlo`, its bits [31:12] (the 4 KiB page within the low
+ * word): both small integers, so passing them allocates nothing. Each entry
+ * is one stride of one `Int32Array`; TLBFILL / TLBWR take the halves of the
+ * pair from {@link elo} (the TLBELO0/1 registers), the rest as arguments.
  */
 export class La64Tlb {
   /** Number of STLB sets. */
@@ -78,27 +102,19 @@ export class La64Tlb {
   readonly scratch: number;
   /** STLBPS.PS. */
   stlbps = 12;
-  /** E: the entry exists. */
-  readonly e: Uint8Array;
-  /** VA[VALEN-1:PS+1] of the pair, as a number. */
-  readonly vpn2: Float64Array;
-  /** PS. */
-  readonly ps: Uint8Array;
-  /** G. */
-  readonly g: Uint8Array;
-  /** ASID. */
-  readonly asid: Uint16Array;
-  /** The halves' defined bits (low / high words, even / odd). */
-  readonly lo0: Uint32Array;
-  readonly hi0: Uint32Array;
-  readonly lo1: Uint32Array;
-  readonly hi1: Uint32Array;
-  /** log2 of the `size` a translation through the entry reports: PS, or PS+1 for a huge page the MMU's walk split. */
-  readonly sizeLog2: Uint8Array;
-  // STLB tags in set-major order (set × ways + way): VPN2 of an existing entry, -1 for E = 0. A lookup reads one
-  // cache line of them instead of a line per way in each of the arrays above (which are indexed way × sets + set).
-  private readonly stlbTag: Float64Array;
+  /** TLBELO0 (low, high word) and TLBELO1 (low, high) of the entry the next {@link write} stores. */
+  readonly elo: Int32Array = new Int32Array(4);
+  /** Permission word of the last {@link page}: V D PLV MAT (5:0), NR NX RPLV (8:6), size log2 (14:9). */
+  pagePerm = 0;
+  /** 4 KiB frame of the last {@link page}. */
+  pageFrame = 0;
+  // Entry i at words[i * STRIDE ...] (STLB: i = way × sets + set; then the MTLB; then the scratch slot).
+  private readonly words: Int32Array;
+  // STLB tags in set-major order (set × ways + way), so a lookup reads one cache line for the whole set:
+  // a hash of the pair's VA with bit 0 set for an existing entry, 0 for E = 0; a tag match is confirmed on the entry.
+  private readonly stlbTag: Int32Array;
   private readonly rr: Uint8Array;
+  private readonly setBits: number;
   private mtlbRr = 0;
   // One past the highest MTLB slot written with E = 1 (all above have E = 0): a miss scans only up to it, not all of the MTLB.
   private mtlbEnd: number;
@@ -121,121 +137,198 @@ export class La64Tlb {
     this.size = this.mtlbStart + mtlb;
     this.scratch = this.size;
     this.mtlbEnd = this.mtlbStart;
-    const n = this.size + 1;
-    this.e = new Uint8Array(n);
-    this.vpn2 = new Float64Array(n);
-    this.ps = new Uint8Array(n);
-    this.g = new Uint8Array(n);
-    this.asid = new Uint16Array(n);
-    this.lo0 = new Uint32Array(n);
-    this.hi0 = new Uint32Array(n);
-    this.lo1 = new Uint32Array(n);
-    this.hi1 = new Uint32Array(n);
-    this.sizeLog2 = new Uint8Array(n);
-    this.stlbTag = new Float64Array(this.mtlbStart).fill(-1);
+    this.words = new Int32Array((this.size + 1) * STRIDE);
+    this.stlbTag = new Int32Array(this.mtlbStart);
     this.rr = new Uint8Array(sets);
+    this.setBits = Math.log2(sets);
     // Defined high-word bits of TLBELO: PPN[PALEN-1:32], NR (61), NX (62), RPLV (63).
-    this.hiMask = ((2 ** (palen - 32) - 1) | 0xe000_0000) >>> 0;
+    this.hiMask = (2 ** (palen - 32) - 1) | 0xe000_0000;
   }
 
-  /** Whether entry `i` matches the VA (`va48`) for `asid`. */
-  matches(i: number, va48: number, asid: number): boolean {
+  /** E: whether entry `i` exists. */
+  exists(i: number): boolean {
+    return (this.words[i * STRIDE + W_META] & META_E) !== 0;
+  }
+
+  /** G of entry `i`. */
+  global(i: number): boolean {
+    return (this.words[i * STRIDE + W_META] & META_G) !== 0;
+  }
+
+  /** PS of entry `i`. */
+  ps(i: number): number {
+    return (this.words[i * STRIDE + W_META] >>> 2) & 63;
+  }
+
+  /** ASID of entry `i`. */
+  asid(i: number): number {
+    return (this.words[i * STRIDE + W_META] >>> 16) & 0x3ff;
+  }
+
+  /** The pair's first VA of entry `i`, bits [VALEN-1:0] as a number. */
+  base(i: number): number {
+    return this.baseHi(i) * 4294967296 + this.baseLo(i);
+  }
+
+  /** Bits [VALEN-1:32] of the pair's first VA of entry `i`. */
+  baseHi(i: number): number {
+    return this.words[i * STRIDE + W_VHI];
+  }
+
+  /** Bits [31:0] of the pair's first VA of entry `i`, unsigned. */
+  baseLo(i: number): number {
+    return (this.words[i * STRIDE + W_VLO] << 12) >>> 0;
+  }
+
+  /** TLBELO0 (`odd` false) or TLBELO1 of entry `i`, as a bigint. */
+  elo64(i: number, odd: boolean): bigint {
+    const b = i * STRIDE + (odd ? W_LO1 : W_LO0);
+    return (BigInt(this.words[b + 1] >>> 0) << 32n) | BigInt(this.words[b] >>> 0);
+  }
+
+  /** Whether entry `i` exists and holds the VA (`vhi`, `vlo`), whatever its ASID. */
+  holds(i: number, vhi: number, vlo: number): boolean {
+    const b = i * STRIDE;
+    const meta = this.words[b];
+    const ps = (meta >>> 2) & 63;
     return (
-      this.e[i] !== 0 &&
-      (this.g[i] !== 0 || this.asid[i] === asid) &&
-      Math.floor(va48 / POW2[this.ps[i] + 1]) === this.vpn2[i]
+      (meta & META_E) !== 0 &&
+      (vlo & VLO_MASK[ps]) === this.words[b + W_VLO] &&
+      (vhi & VHI_MASK[ps]) === this.words[b + W_VHI]
     );
   }
 
-  /** The entry translating `va48` for `asid` (STLB first, then MTLB), or -1. Changes nothing. */
-  find(va48: number, asid: number): number {
-    const vpn2 = Math.floor(va48 / POW2[this.stlbps + 1]);
-    const set = (vpn2 >>> 0) & (this.sets - 1); // sets is a power of two; vpn2 >>> 0 keeps its low 32 bits exactly
+  /** Whether entry `i` matches the VA (`vhi`, `vlo`) for `asid`. */
+  matches(i: number, vhi: number, vlo: number, asid: number): boolean {
+    const meta = this.words[i * STRIDE];
+    return ((meta & META_G) !== 0 || ((meta >>> 16) & 0x3ff) === asid) && this.holds(i, vhi, vlo);
+  }
+
+  /** The entry translating the VA (`vhi`, `vlo`) for `asid` (STLB first, then MTLB), or -1. Changes nothing. */
+  find(vhi: number, vlo: number, asid: number): number {
+    const ps = this.stlbps;
+    const hv = vhi & VHI_MASK[ps];
+    const lv = vlo & VLO_MASK[ps];
+    const set = this.setOf(hv, lv, ps);
+    const key = tagOf(hv, lv);
     const tags = this.stlbTag;
+    const words = this.words;
     for (let w = 0, k = set * this.ways; w < this.ways; w++, k++) {
-      if (tags[k] !== vpn2) continue;
+      if (tags[k] !== key) continue;
       const i = w * this.sets + set;
-      if (this.ps[i] === this.stlbps && (this.g[i] !== 0 || this.asid[i] === asid)) return i;
+      const b = i * STRIDE;
+      const meta = words[b];
+      if (
+        words[b + W_VLO] === lv &&
+        words[b + W_VHI] === hv &&
+        ((meta >>> 2) & 63) === ps &&
+        ((meta & META_G) !== 0 || ((meta >>> 16) & 0x3ff) === asid)
+      )
+        return i;
     }
     let end = this.mtlbEnd;
-    while (end > this.mtlbStart && this.e[end - 1] === 0) end--;
+    while (end > this.mtlbStart && (words[(end - 1) * STRIDE] & META_E) === 0) end--;
     this.mtlbEnd = end;
     for (let i = this.mtlbStart; i < end; i++) {
-      if (this.matches(i, va48, asid)) return i;
+      if (this.matches(i, vhi, vlo, asid)) return i;
     }
     return -1;
   }
 
   /**
-   * TLBFILL: the slot an entry of page size `ps` for `va48` goes to (the
-   * STLB set of the VA when `ps` = STLBPS, else the MTLB): an empty one if
-   * any, else the next in round-robin order (the hardware picks at random).
+   * TLBFILL: the slot an entry of page size `ps` for the VA (`vhi`, `vlo`)
+   * goes to (the STLB set of the VA when `ps` = STLBPS, else the MTLB): an
+   * empty one if any, else the next in round-robin order (the hardware picks
+   * at random).
    */
-  victim(va48: number, ps: number): number {
+  victim(vhi: number, vlo: number, ps: number): number {
     if (ps === this.stlbps) {
-      const set = (Math.floor(va48 / POW2[ps + 1]) >>> 0) & (this.sets - 1);
+      const set = this.setOf(vhi, vlo, ps);
       for (let w = 0, k = set * this.ways; w < this.ways; w++, k++)
-        if (this.stlbTag[k] === -1) return w * this.sets + set;
+        if (this.stlbTag[k] === 0) return w * this.sets + set;
       const w = this.rr[set];
-      this.rr[set] = (w + 1) % this.ways;
+      this.rr[set] = w + 1 === this.ways ? 0 : w + 1;
       return w * this.sets + set;
     }
-    for (let i = this.mtlbStart; i < this.size; i++) if (this.e[i] === 0) return i;
+    for (let i = this.mtlbStart; i < this.size; i++) if (!this.exists(i)) return i;
     const i = this.mtlbStart + this.mtlbRr;
     this.mtlbRr = (this.mtlbRr + 1) % (this.size - this.mtlbStart);
     return i;
   }
 
   /**
-   * Writes entry `i` (E = 1 unless `ne`). Halves are raw TLBELO values;
-   * undefined bits are dropped. `sizeLog2` is what translations through it
-   * report as the leaf size (PS, or PS+1 for a huge page split in two).
+   * Writes entry `i` (E = 1 unless `ne`) for the VA (`vhi`, `vlo`) with the
+   * halves in {@link elo} (raw TLBELO values; undefined bits are dropped).
+   * `sizeLog2` is what translations through it report as the leaf size (PS,
+   * or PS+1 for a huge page split in two).
    */
-  write(
-    i: number,
-    va48: number,
-    ps: number,
-    asid: number,
-    lo0: number,
-    hi0: number,
-    lo1: number,
-    hi1: number,
-    ne: boolean,
-    sizeLog2 = ps,
-  ): void {
-    const g = lo0 & lo1 & 0x40;
-    this.e[i] = ne ? 0 : 1;
+  write(i: number, vhi: number, vlo: number, ps: number, asid: number, ne: boolean, sizeLog2: number): void {
+    const elo = this.elo;
+    const g = elo[0] & elo[2] & 0x40;
     if (!ne && i >= this.mtlbEnd && i < this.size) this.mtlbEnd = i + 1;
-    const vpn2 = Math.floor(va48 / POW2[ps + 1]);
-    this.vpn2[i] = vpn2;
-    if (i < this.mtlbStart) this.stlbTag[this.tagSlot(i)] = ne ? -1 : vpn2;
-    this.ps[i] = ps;
-    this.g[i] = g ? 1 : 0;
-    this.asid[i] = asid & 0x3ff;
-    this.lo0[i] = ((lo0 & 0xffff_f03f) | g) >>> 0;
-    this.hi0[i] = (hi0 & this.hiMask) >>> 0;
-    this.lo1[i] = ((lo1 & 0xffff_f03f) | g) >>> 0;
-    this.hi1[i] = (hi1 & this.hiMask) >>> 0;
-    this.sizeLog2[i] = sizeLog2;
+    const hv = vhi & VHI_MASK[ps];
+    const lv = vlo & VLO_MASK[ps];
+    if (i < this.mtlbStart) this.stlbTag[this.tagSlot(i)] = ne ? 0 : tagOf(hv, lv);
+    const b = i * STRIDE;
+    const words = this.words;
+    words[b + W_META] = (ne ? 0 : META_E) | (g ? META_G : 0) | (ps << 2) | (sizeLog2 << 8) | ((asid & 0x3ff) << 16);
+    words[b + W_VHI] = hv;
+    words[b + W_VLO] = lv;
+    words[b + W_LO0] = (elo[0] & 0xffff_f03f) | g;
+    words[b + W_HI0] = elo[1] & this.hiMask;
+    words[b + W_LO1] = (elo[2] & 0xffff_f03f) | g;
+    words[b + W_HI1] = elo[3] & this.hiMask;
+  }
+
+  /**
+   * The page entry `i` gives the VA whose bits 63:48 are `vtop`, 47:32
+   * `vmid` and 31:12 `vlo`: the half VA[PS] selects, as {@link pagePerm} and
+   * {@link pageFrame}.
+   */
+  page(i: number, vtop: number, vmid: number, vlo: number): void {
+    const b = i * STRIDE;
+    const words = this.words;
+    const meta = words[b];
+    const ps = (meta >>> 2) & 63;
+    const odd = ps < 32 ? (vlo >>> (ps - 12)) & 1 : ps < 48 ? (vmid >>> (ps - 32)) & 1 : (vtop >>> (ps - 48)) & 1;
+    const hl = words[b + (odd ? W_LO1 : W_LO0)];
+    const hh = words[b + (odd ? W_HI1 : W_HI0)];
+    this.pagePerm = (hl & 0x3f) | ((hh >>> 29) << 6) | (((meta >>> 8) & 63) << 9);
+    // The VA's 4 KiB frame within the page, by masks: `%` on a double beyond int32 is a runtime call.
+    const vh = ps < 48 ? vmid & ((1 << (ps - 32)) - 1) : (vtop & ((1 << (ps - 48)) - 1)) * 65536 + vmid;
+    const vaFrame = ps < 32 ? vlo & ((1 << (ps - 12)) - 1) : vh * 1048576 + vlo;
+    this.pageFrame = ppnFrameOf(hl, hh, ps) + vaFrame;
   }
 
   /** Clears E of entry `i`. */
   invalidate(i: number): void {
-    this.e[i] = 0;
-    if (i < this.mtlbStart) this.stlbTag[this.tagSlot(i)] = -1;
+    this.words[i * STRIDE + W_META] &= ~META_E;
+    if (i < this.mtlbStart) this.stlbTag[this.tagSlot(i)] = 0;
   }
 
   /** Clears E of every STLB entry. */
   invalidateStlb(): void {
-    this.e.fill(0, 0, this.mtlbStart);
-    this.stlbTag.fill(-1);
+    for (let i = 0; i < this.mtlbStart; i++) this.words[i * STRIDE + W_META] &= ~META_E;
+    this.stlbTag.fill(0);
+  }
+
+  /** The STLB set of the VA (`vhi`, `vlo`) for page size 2^ps: the low bits of VA[VALEN-1:PS+1]. */
+  private setOf(vhi: number, vlo: number, ps: number): number {
+    const hv = vhi & VHI_MASK[ps];
+    const s = ps < 32 ? ((vlo & VLO_MASK[ps]) >>> (ps - 11)) | (hv << (31 - ps)) : ps < 47 ? hv >>> (ps - 31) : 0;
+    return s & (this.sets - 1);
   }
 
   /** Where STLB entry `i` (way × sets + set) keeps its tag. */
   private tagSlot(i: number): number {
     const set = i & (this.sets - 1);
-    return set * this.ways + (i - set) / this.sets;
+    return set * this.ways + (i >>> this.setBits);
   }
+}
+
+/** The STLB tag of a pair at (hv, lv) (already masked): never 0, which marks E = 0. */
+function tagOf(hv: number, lv: number): number {
+  return ((lv << 1) ^ (hv << 21)) | 1;
 }
 
 /**
