@@ -11,6 +11,7 @@ import {
   type Access,
   checkAccess,
   type DebugTranslation,
+  isVa32,
   MappingFlags,
   vaHalves,
   type WalkStep,
@@ -34,11 +35,6 @@ export interface ArmV7DebugTranslation extends DebugTranslation<ArmV7Fault> {
 }
 
 const RWX = MappingFlags.READ | MappingFlags.WRITE | MappingFlags.EXECUTE;
-
-/** Whether VA (hi, lo) is a 32-bit VA: zero-extended, or sign-extended from bit 31. */
-export function isVa32(hi: number, lo: number): boolean {
-  return hi === 0 || (hi === 0xffff_ffff && lo >= 0x8000_0000);
-}
 
 /** The debug walk of `access` at `va` under `cfg` (see the module); `s` is scratch. */
 export function armV7DebugReport(

@@ -19,6 +19,7 @@ import {
   createSoftTlb,
   type EmulatorMmu,
   halvesValue,
+  isVa32,
   MappingFlags,
   type MmuFaultReport,
   type MmuInfo,
@@ -241,7 +242,7 @@ export class ArmV7Mmu implements EmulatorMmu<ArmV7Fault> {
     if (access !== 0 && access !== 1 && access !== 2) throw accessError(access);
     hi >>>= 0;
     lo >>>= 0;
-    if (hi !== 0 && (hi !== 0xffff_ffff || lo < 0x8000_0000)) {
+    if (hi !== 0 && !isVa32(hi, lo)) {
       return this.fail(ArmFaultCode.VaRange, 0, 0, hi, lo, access);
     }
     const cfg = this.cfg;

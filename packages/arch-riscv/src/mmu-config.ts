@@ -80,8 +80,10 @@ export interface RiscvMmuConfig extends RiscvRawRegisters {
   readonly levels: number;
   /** Sv32: 4-byte PTEs in 1024-entry tables, 4 MiB megapages, 34-bit PAs. */
   readonly sv32: boolean;
-  /** What a VA's high word is ANDed with: all ones on RV64, 0 on RV32 (a VA is its low XLEN = 32 bits). */
+  /** What a VA's high word is ANDed with: all ones on RV64, 0 on RV32 (where a VA is 32 bits). */
   readonly hiMask: number;
+  /** The complement of {@link hiMask}: nonzero on RV32, where a VA with a high word must be a sign-extended one. */
+  readonly rv32Mask: number;
   /** VA high-word bits that must all equal the top VA bit (0 in Bare). */
   readonly vaMask: number;
   /** 4 KiB frame of the root table (`satp.PPN`). */
@@ -181,6 +183,7 @@ export function decodeRiscvConfig(r: RiscvRawRegisters): RiscvMmuConfig {
     levels,
     sv32: rv32 && levels !== 0,
     hiMask: rv32 ? 0 : 0xffff_ffff,
+    rv32Mask: rv32 ? 0xffff_ffff : 0,
     vaMask: levels === 0 || rv32 ? 0 : ~0 << (9 * levels + 11 - 32),
     rootFrame: rv32 ? r.satpLo & SATP32_PPN : (r.satpHi & 0xfff) * TWO32 + r.satpLo,
     asid: rv32 ? (r.satpLo >>> SATP32_ASID_SHIFT) & 0x1ff : (r.satpHi >>> 12) & 0xffff,

@@ -12,6 +12,7 @@ import {
   checkAccess,
   type DebugTranslation,
   type EntryUpdate,
+  isVa32,
   MappingFlags,
   PageSize,
   vaHalves,
@@ -78,8 +79,9 @@ export function riscvDebugReport(
 ): RiscvDebugTranslation {
   checkAccess(access);
   const [vaHi, lo] = vaHalves(va, 'RiscvMmu');
-  // An RV32 VA is its low 32 bits.
-  const hi = (vaHi & cfg.hiMask) >>> 0;
+  // An RV32 VA is 32 bits, zero- or sign-extended.
+  const outside = (vaHi & cfg.rv32Mask) !== 0 && !isVa32(vaHi, lo);
+  const hi = outside ? vaHi : (vaHi & cfg.hiMask) >>> 0;
   const vaddr = fromHalves(hi, lo) as VirtAddr;
   const p = effectivePriv(cfg, access);
   const pmp = s.hart.pmp;
@@ -102,6 +104,14 @@ export function riscvDebugReport(
     mode,
     priv: p,
   });
+  if (outside) {
+    return fault(
+      pageFaultCause(access),
+      'VA is not a 32-bit address (nor one sign-extended)',
+      MODE_NAMES[cfg.mode],
+      'non-canonical',
+    );
+  }
   if (p === 3 || cfg.levels === 0) {
     if (hi >= 0x20_0000)
       return fault(accessFaultCause(access), 'PA at or above 2^53 (outside physical memory)', 'Bare', 'access-fault');

@@ -17,6 +17,7 @@ import {
   checkAccess,
   type EmulatorMmu,
   EntryCas,
+  isVa32,
   MappingFlags,
   type MmuFaultReport,
   type MmuInfo,
@@ -119,9 +120,10 @@ export class RiscvMmu extends RiscvMmuRegisters implements EmulatorMmu<RiscvFaul
     // Literals, not `Access.*` loads: this test runs on every hit.
     if (access !== 0 && access !== 1 && access !== 2) throw accessError(access);
     const cfg = this.cfg;
-    // An RV32 VA is its low 32 bits.
-    hi = (hi & cfg.hiMask) >>> 0;
     lo >>>= 0;
+    // RV32: a VA is 32 bits, zero- or sign-extended (core's isVa32); another value is a page fault, as a non-canonical VA.
+    if ((hi & cfg.rv32Mask) !== 0 && !isVa32(hi, lo)) return this.fail(pageFaultCause(access), hi >>> 0, lo);
+    hi = (hi & cfg.hiMask) >>> 0;
     const p = access === 2 ? cfg.fetchPriv : cfg.dataPriv;
     // -2: the TLB was not consulted (untranslated or non-canonical), -1: a miss.
     let slot = -2;
@@ -237,6 +239,8 @@ export class RiscvMmu extends RiscvMmuRegisters implements EmulatorMmu<RiscvFaul
     if (va === undefined) all = sfenceVmaAll(this.tlb, a);
     else {
       const [hi, lo] = vaHalves(va, 'RiscvMmu: sfence.vma rs1');
+      // An RV32 VA beyond 32 bits is not canonical: a no-op, as on RV64.
+      if ((hi & this.cfg.rv32Mask) !== 0 && !isVa32(hi, lo)) return;
       all = sfenceVmaVa(this.tlb, this.cfg, this.bigCached, (hi & this.cfg.hiMask) >>> 0, lo, a);
     }
     if (all) this.bigCached = false;

@@ -72,8 +72,11 @@ describe('RiscvMmu with xlen: 32 (Sv32)', () => {
     expect(mmu.lastSize).toBe(PageSize.Size4M);
     expect(mmu.translatePa(0xffff_f008, Access.Write)).toBe(0xf008);
     expect(mmu.translatePa(-0x1000 + 8, Access.Read)).toBe(0xf008);
-    // An RV32 VA is its low 32 bits.
-    expect(mmu.translatePaHalves(0xdead, 0x5123, Access.Read)).toBe(0x5123);
+    // An RV32 VA is 32 bits, zero- or sign-extended: anything else is a page fault, as a non-canonical VA on RV64.
+    expect(mmu.translatePaHalves(0xdead, 0x5123, Access.Read)).toBe(-1);
+    expect(mmu.lastFault).toEqual({ cause: 13, tval: 0xdead_0000_5123 });
+    expect(mmu.translate(0x1_0000_5000n, Access.Write)).toEqual({ fault: { cause: 15, tval: 0x1_0000_5000 } });
+    expect(mmu.debugTranslate(0x1_0000_5000n).stop).toBe('VA is not a 32-bit address (nor one sign-extended)');
   });
 
   it('raises the spec’s faults: misaligned megapage, reserved U on a pointer, U/S, W without A/D under Svade', () => {
@@ -113,7 +116,8 @@ describe('RiscvMmu with xlen: 32 (Sv32)', () => {
     const mmu = rv32(ram);
     expect(mmu.translate(0xc0_0000, Access.Write)).toEqual({ fault: { cause: 7, tval: 0xc0_0000 } });
     mmu.priv = 3;
-    expect(mmu.translatePaHalves(1, 0x1234, Access.Read)).toBe(0x1234);
+    expect(mmu.translatePaHalves(0, 0x1234, Access.Read)).toBe(0x1234);
+    expect(mmu.translatePaHalves(0xffff_ffff, 0x8000_1234, Access.Read)).toBe(0x8000_1234);
     mmu.satp = 0;
     mmu.priv = 1;
     expect(mmu.translatePa(0xffff_0000, Access.Read)).toBe(0xffff_0000);

@@ -11,6 +11,7 @@ import {
   type DebugTranslation,
   type EntryCas,
   halvesValue,
+  isVa32,
   MappingFlags,
   type MmuFaultReport,
   type MmuInfo,
@@ -20,7 +21,7 @@ import {
 } from '@page-table/core';
 import { fromHalves, type PhysAddr, type VirtAddr } from '@page-table/memory-addr';
 import { formatPfErrorCode, isPageFault, type X64Fault, X64PfError } from './fault.js';
-import { isCanonicalHi, MODE_32, MODE_DISABLED, MODE_LONG, type X64MmuConfig, x86LeafSize } from './mmu-config.js';
+import { isCanonicalHi, MODE_32, MODE_DISABLED, MODE_PAE, type X64MmuConfig, x86LeafSize } from './mmu-config.js';
 import { permFlags, type X64RightsState } from './mmu-rights.js';
 import { describeX64Stop, walkX64, type X64AdUpdate, X64WalkState } from './mmu-walk.js';
 import { walkX86_32 } from './mmu-walk-32.js';
@@ -137,7 +138,8 @@ export function debugWalkX64(
   lo: number,
   access: Access,
 ): X64DebugTranslation {
-  const hi = cfg.mode === MODE_LONG ? vaHi : 0;
+  const legacy = cfg.mode === MODE_32 || cfg.mode === MODE_PAE;
+  const hi = legacy && isVa32(vaHi, lo) ? 0 : vaHi;
   const va = halvesValue(hi, lo) as VirtAddr;
   const steps: WalkStep[] = [];
   if (cfg.mode === MODE_DISABLED) {
@@ -145,7 +147,7 @@ export function debugWalkX64(
     const result = { paddr: lo as PhysAddr, size: 0x1000 as const, flags };
     return { va, access, steps, updates: [], result, permissions: flags, leafSize: 0x1000 };
   }
-  if (!isCanonicalHi(cfg, hi)) {
+  if (!isCanonicalHi(cfg, hi) || (legacy && hi !== 0)) {
     const bits = cfg.top === 4 ? '63:56' : '63:47';
     return {
       va,
@@ -155,7 +157,9 @@ export function debugWalkX64(
       result: { fault: { vector: 13, errorCode: 0 } },
       stopLevel: -1,
       stopReason: 'non-canonical',
-      stop: `non-canonical address: bits ${bits} are not all equal (#GP(0))`,
+      stop: legacy
+        ? 'not a 32-bit linear address (nor one sign-extended) (#GP(0))'
+        : `non-canonical address: bits ${bits} are not all equal (#GP(0))`,
     };
   }
   const w = new X64WalkState(mem, cas);

@@ -15,6 +15,7 @@ import {
   checkAccess,
   type EmulatorMmu,
   EntryCas,
+  isVa32,
   type MappingFlags,
   type MmuFaultReport,
   type MmuInfo,
@@ -53,7 +54,8 @@ const WRITE = Access.Write;
  * the processor do it:
  *
  * - a non-canonical address raises #GP(0) before any walk (in IA-32e mode;
- *   outside it a linear address is its low 32 bits);
+ *   outside it a linear address is 32 bits, zero- or sign-extended, and any
+ *   other value raises #GP(0) too);
  * - in PAE paging the walk starts from the four PDPTE registers, loaded when
  *   CR3 is written (a reserved bit makes the write a #GP(0));
  * - not-present and reserved-bit entries, U/S, R/W (with CR0.WP), XD (with
@@ -182,7 +184,8 @@ export class X64Mmu extends X64MmuRegisters implements EmulatorMmu<X64Fault> {
     const cfg = this.cfg;
     if (cfg.mode !== MODE_LONG) {
       if (cfg.mode === MODE_DISABLED) return this.translateFlat(lo);
-      // 32-bit and PAE paging translate 32-bit linear addresses.
+      // 32-bit and PAE paging translate 32-bit linear addresses: beyond them is a #GP, as a non-canonical one.
+      if (hi !== 0 && !isVa32(hi, lo)) return this.generalProtection(hi, lo);
       hi = 0;
     } else {
       const top = (hi | 0) >> cfg.canonShift;

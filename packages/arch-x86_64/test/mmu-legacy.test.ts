@@ -102,13 +102,17 @@ describe('32-bit paging (SDM §4.3)', () => {
     expect(mmu.translate(0x5000, Access.Execute)).toEqual({ fault: { vector: 14, errorCode: 0x11, cr2: 0x5000 } });
   });
 
-  it('translates the top of the 32-bit space and takes the low 32 bits of any VA', () => {
+  it('translates the top of the 32-bit space; a VA beyond 32 bits (not sign-extended) is a #GP(0)', () => {
     const mmu = mmu32(tables32());
     expect(mmu.translatePa(0xffff_f123, Access.Read)).toBe(0xf123);
-    expect(mmu.translatePaHalves(0xdead, 0x5123, Access.Read)).toBe(0x5123);
     expect(mmu.translatePa(-0x1000 + 0x123, Access.Read)).toBe(0xf123);
-    const f = mmu.translate(0x1_0000_8000n, Access.Read);
-    expect(f).toEqual({ fault: { vector: 14, errorCode: 0x4, cr2: 0x8000 } });
+    expect(mmu.translatePaHalves(0xffff_ffff, 0xffff_f123, Access.Read)).toBe(0xf123);
+    expect(mmu.translate(0x8000, Access.Read)).toEqual({ fault: { vector: 14, errorCode: 0x4, cr2: 0x8000 } });
+    expect(mmu.translatePaHalves(0xdead, 0x5123, Access.Read)).toBe(-1);
+    expect(mmu.lastFault).toEqual({ vector: 13, errorCode: 0 });
+    expect(mmu.translate(0x1_0000_5000n, Access.Read)).toEqual({ fault: { vector: 13, errorCode: 0 } });
+    expect(mmu.translatePaHalves(0xffff_ffff, 0x5000, Access.Read)).toBe(-1);
+    expect(mmu.debugTranslate(0x1_0000_5000n).stop).toBe('not a 32-bit linear address (nor one sign-extended) (#GP(0))');
   });
 
   it('INVLPG of any address inside a 4 MiB page drops all of it from the TLB', () => {

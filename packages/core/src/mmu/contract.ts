@@ -1,6 +1,6 @@
 /**
  * The contract every emulator MMU keeps (`X64Mmu`, `RiscvMmu`, `A64Mmu`,
- * `LA64Mmu`), so a tool can drive any of them with one piece of code: the
+ * `LA64Mmu`, `ArmV7Mmu`), so a tool can drive any of them with one piece of code: the
  * same names with the same meaning on every architecture. The conformance
  * suite checks each MMU against it.
  *
@@ -47,7 +47,10 @@ export interface MmuInfo {
  *
  * - A number VA is a 64-bit two's-complement integer on every MMU: a negative
  *   number is the sign-extended VA (`translatePa(-0x1000, …)` is VA
- *   0xffff_ffff_ffff_f000).
+ *   0xffff_ffff_ffff_f000). In a 32-bit translation regime (x86 32-bit and
+ *   PAE paging, RV32 Sv32, ARMv7) the VA is 32 bits, zero- or sign-extended
+ *   ({@link isVa32}), so there `-0x1000` is VA 0xffff_f000; any other value
+ *   faults as the arch faults for an address outside its space.
  * - An unknown access kind throws the same `RangeError` everywhere.
  * - `tlbEntries: 0` means no software TLB on every MMU.
  * - `debugTranslate` has no side effect and returns the one report shape.
