@@ -6,6 +6,7 @@
 
 import type { PhysAddr } from '@page-table/memory-addr';
 import type { PagingHandler } from './handler.js';
+import { unboxed } from './mappings.js';
 
 /**
  * Records each table link a call writes (its word index and old halves) with
@@ -90,7 +91,7 @@ export class UndoJournal {
       const frame = this.frame[i];
       if (frame >= 0) {
         const at = this.savedAt[i];
-        if (at >= 0) h.words.set(this.arena.subarray(at, at + 1024), h.frameWord(frame));
+        if (at >= 0) h.words.set(this.arena.subarray(at, at + 1024), h.frameWord(unboxed(frame)));
         h.deallocFrames(toPa(frame), 1);
       }
     }

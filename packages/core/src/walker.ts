@@ -31,6 +31,7 @@ import {
   frameToPa,
   type Mapping,
   type TableAlias,
+  unboxed,
   vaOfPage,
   type WalkEntry,
   walkEntries,
@@ -118,6 +119,14 @@ export function entryIndex(hi: number, lo: number, level: number): number {
           : (hi >>> 16) & 511;
 }
 
+/**
+ * VA bits 12..43 of (hi, lo) as one int32: the indices of levels 0, 1 and 2
+ * from bits 0, 9 and 18 (level 3's and 4's are `hi >>> 7` from bits 0 and 9).
+ */
+function vaLow27(hi: number, lo: number): number {
+  return (lo >>> 12) | (hi << 20);
+}
+
 function hex(x: number | bigint): string {
   return `0x${x.toString(16)}`;
 }
@@ -201,7 +210,7 @@ export class PageTable64 {
     const entries = topTableEntries(meta);
     if (!(entries >= 2 && Number.isInteger(entries)))
       throw new RangeError(`${meta.name}: ${meta.vaBits}-bit VAs leave ${meta.levels} levels no root table`);
-    this.topMask = entries - 1;
+    this.topMask = (entries - 1) | 0;
     const topBit = meta.vaCheck === 'sign-extend' ? meta.vaBits - 1 : meta.vaBits;
     this.vaMask = ~0 << (topBit - 32);
     this.vaLow = meta.vaCheck === 'top-bits-upper' ? this.vaMask : 0;
@@ -467,7 +476,7 @@ export class PageTable64 {
         paFrame += step;
         if (level !== 0) continue;
         // The rest of this last-level table: consecutive entries, no walk.
-        const table = this.stopTable;
+        const table = unboxed(this.stopTable);
         const n = Math.min(511 - ((lo >>> 12) & 511), pages);
         if (fn === undefined) {
           // Linear: no user code runs, so the memory and the codec stay in registers.
@@ -853,18 +862,17 @@ export class PageTable64 {
     const h = this.handler;
     const pte = this.pte;
     const words = h.words;
+    const a = vaLow27(hi, lo);
+    const b = hi >>> 7;
     let table = this.root;
     let level = this.top;
     let mask = this.topMask;
     for (;;) {
       const base = h.frameWord(table);
       if (base < 0) throw this.outside(table);
-      const w = base + ((entryIndex(hi, lo, level) & mask) << 1);
-      if (level === target) return this.stop(level, table, w);
-      const elo = words[w];
-      const ehi = words[w + 1];
-      if (!pte.table(elo, ehi)) return this.stop(level, table, w);
-      table = pte.frame(elo, ehi);
+      const w = base + (((level < 3 ? a >>> (9 * level) : b >>> (9 * level - 27)) & mask) << 1);
+      if (level === target || !pte.table(words[w], words[w + 1])) return this.stop(level, table, w);
+      table = pte.frame(words[w], words[w + 1]);
       level--;
       mask = 511;
     }
@@ -907,40 +915,35 @@ export class PageTable64 {
     const h = this.handler;
     const pte = this.pte;
     const words = h.words;
+    const a = vaLow27(hi, lo);
+    const b = hi >>> 7;
     let table = this.root;
     let level = this.top;
     let mask = this.topMask;
-    let elo: number;
-    let ehi: number;
     for (;;) {
       const base = h.frameWord(table);
       if (base < 0) throw this.outside(table);
-      const w = base + ((entryIndex(hi, lo, level) & mask) << 1);
-      elo = words[w];
-      ehi = words[w + 1];
-      if (level === 0) {
-        if (!pte.page(elo, ehi)) return -1;
-        break;
-      }
-      if (pte.table(elo, ehi)) {
+      const w = base + (((level < 3 ? a >>> (9 * level) : b >>> (9 * level - 27)) & mask) << 1);
+      const elo = words[w];
+      const ehi = words[w + 1];
+      if (level !== 0 && pte.table(elo, ehi)) {
         table = pte.frame(elo, ehi);
         level--;
         mask = 511;
         continue;
       }
-      if (level > 2 || !pte.present(elo, ehi)) return -1;
-      break;
+      if (level === 0 ? !pte.page(elo, ehi) : level > 2 || !pte.present(elo, ehi)) return -1;
+      this.lastLo = elo;
+      this.lastHi = ehi;
+      this.lastLevel = level;
+      const frame = level === 0 ? pte.frame(elo, ehi) : this.leafFrame(elo, ehi, level);
+      if (frame >= SAFE_FRAME_LIMIT) throw this.unsafePa(hi, lo, level);
+      return frame * 4096 + offsetIn(lo, level);
     }
-    this.lastLo = elo;
-    this.lastHi = ehi;
-    this.lastLevel = level;
-    const frame = this.leafFrame(elo, ehi, level);
-    if (frame >= SAFE_FRAME_LIMIT)
-      throw new PagingError('InvalidAddress', 'PA above 2^53: use query()', {
-        va: fromHalves(hi, lo) as VirtAddr,
-        level,
-      });
-    return frame * 4096 + offsetIn(lo, level);
+  }
+
+  private unsafePa(hi: number, lo: number, level: number): PagingError {
+    return new PagingError('InvalidAddress', 'PA above 2^53: use query()', { va: fromHalves(hi, lo) as VirtAddr, level });
   }
 
   private outside(frame: number): PagingError {
@@ -1033,7 +1036,7 @@ export class PageTable64 {
     if (level === target) return w;
     const h = this.handler;
     const pte = this.pte;
-    let table = this.stopTable;
+    let table = unboxed(this.stopTable);
     for (;;) {
       let words = h.words;
       const elo = words[w];
