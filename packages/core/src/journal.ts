@@ -74,8 +74,8 @@ export class UndoJournal {
       grown.set(this.arena.subarray(0, at));
       this.arena = grown;
     }
-    const arena = this.arena;
-    for (let j = 0; j < 1024; j++) arena[at + j] = words[base + j];
+    // One block copy (a view per saved frame, not per word): an element loop measured 30 % of a 1 GiB mapRegion.
+    this.arena.set(words.subarray(base, base + 1024), at);
     this.arenaLength = at + 1024;
     this.savedAt[this.length - 1] = at;
     words.fill(0, base, base + 1024);
