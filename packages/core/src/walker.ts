@@ -252,6 +252,9 @@ export class PageTable64 {
     if (typeof va === 'number' && this.state !== DESTROYED) {
       hi = this.fastHi(va);
       lo = va >>> 0;
+    } else if (typeof va === 'bigint' && this.bigFast(va)) {
+      hi = splitHi();
+      lo = splitLo();
     }
     if (hi < 0) {
       this.live();
@@ -279,6 +282,12 @@ export class PageTable64 {
       const hi = this.fastHi(va);
       if (hi >= 0) return this.paAt(hi, va >>> 0);
     }
+    return this.queryPaOther(va);
+  }
+
+  /** {@link queryPa} of a bigint VA (its own fast path) or of anything the number fast path does not take. */
+  private queryPaOther(va: AddrLike): number {
+    if (typeof va === 'bigint' && this.bigFast(va)) return this.paAt(splitHi(), splitLo());
     this.live();
     this.splitVa(va);
     return this.paAt(this.vhi, this.vlo);
@@ -373,8 +382,8 @@ export class PageTable64 {
       const hi = this.fastHi(va);
       if (hi >= 0) {
         const lo = va >>> 0;
-        const w = this.lookup(hi, lo);
-        if (w >= 0) return this.clearLeaf(w, hi, lo);
+        const frame = this.leafAt(hi, lo);
+        if (frame >= 0) return this.clearLeaf(frame, hi, lo);
       }
     }
     return this.unmapChecked(va);
@@ -384,7 +393,8 @@ export class PageTable64 {
   private unmapChecked(va: AddrLike): QueryResult {
     this.idle();
     this.splitVa(va);
-    return this.clearLeaf(this.lookupOrThrow(), this.vhi, this.vlo);
+    this.lookupOrThrow();
+    return this.clearLeaf(this.leafFrame(this.lastLo, this.lastHi, this.lastLevel), this.vhi, this.vlo);
   }
 
   /** Points the leaf mapping `va` at `pa` with `flags`, keeping its size; `pa` must be aligned to it. Returns the size. */
@@ -745,6 +755,17 @@ export class PageTable64 {
     return hi === (hi & 0x1fffff) && this.canonical(hi) ? hi : -1;
   }
 
+  /**
+   * The fast path of a bigint VA: whether it is an address (0..2^64-1) with
+   * canonical halves on a live table, then split (`splitHi`/`splitLo`).
+   * Two compares and a typed-array store: no BigInt arithmetic.
+   */
+  private bigFast(va: bigint): boolean {
+    if (!(va >= 0n && va <= ADDR_MAX && this.state !== DESTROYED)) return false;
+    split64(va);
+    return this.canonical(splitHi());
+  }
+
   /** Splits and checks a VA into {@link vhi}/{@link vlo}. */
   private splitVa(va: AddrLike): void {
     let hi: number;
@@ -1041,15 +1062,14 @@ export class PageTable64 {
     words[w + 1] = (pte.hi | (ehi & pte.keepHi)) >>> 0;
   }
 
-  /** Clears the leaf at `w` (found by a lookup of (hi, lo)) and returns what it mapped. */
-  private clearLeaf(w: number, hi: number, lo: number): QueryResult {
+  /** Clears the leaf that {@link leafAt} found at (hi, lo), whose aligned frame is `frame`, and returns what it mapped. */
+  private clearLeaf(frame: number, hi: number, lo: number): QueryResult {
     const words = this.handler.words;
-    const elo = words[w];
-    const ehi = words[w + 1];
+    const w = this.lastWord;
     const level = this.lastLevel;
     const result: QueryResult = {
-      paddr: frameToPa(this.leafFrame(elo, ehi, level), 0),
-      flags: this.pte.decodeFlags(elo, ehi),
+      paddr: frameToPa(frame, 0),
+      flags: this.pte.decodeFlags(this.lastLo, this.lastHi),
       size: levelPageSize(level),
     };
     words[w] = 0;
