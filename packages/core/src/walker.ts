@@ -426,10 +426,9 @@ export class PageTable64 {
       const hi = this.fastHi(va);
       if (hi >= 0) {
         const lo = va >>> 0;
-        const w = this.lookup(hi, lo);
-        if (w >= 0) {
+        if (this.leafAt(hi, lo) >= 0) {
           const level = this.lastLevel;
-          this.rewrite(w, -1, flags, level);
+          this.rewrite(this.lastWord, -1, flags, level);
           this.tlb.record(hi, lo);
           return levelPageSize(level);
         }
@@ -1008,7 +1007,10 @@ export class PageTable64 {
   }
 
   private unsafePa(hi: number, lo: number, level: number): PagingError {
-    return new PagingError('InvalidAddress', 'PA above 2^53: use query()', { va: fromHalves(hi, lo) as VirtAddr, level });
+    return new PagingError('InvalidAddress', 'PA above 2^53: use query()', {
+      va: fromHalves(hi, lo) as VirtAddr,
+      level,
+    });
   }
 
   private outside(frame: number): PagingError {
