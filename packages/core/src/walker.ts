@@ -489,11 +489,10 @@ export class PageTable64 {
       let pages = region[1];
       while (pages > 0) {
         const frame = fn === undefined ? paFrame : this.stepFrame(fn, vpn);
-        let level = 0;
-        if (allowHuge) {
-          if (pages >= 262144 && mod(vpn, 262144) === 0 && mod(frame, 262144) === 0) level = 2;
-          else if (pages >= 512 && mod(vpn, 512) === 0 && mod(frame, 512) === 0) level = 1;
-        }
+        // Computed for 4 KiB regions too (once per table): code optimised on those then has the type
+        // feedback of every compare here and takes a huge region without deoptimising.
+        const fit = blockLevel(vpn, frame, pages);
+        const level = allowHuge ? fit : 0;
         const hi = Math.floor(vpn / 1048576) >>> 0;
         const lo = (mod(vpn, 1048576) * 4096) >>> 0;
         let w = this.reach(hi, lo, level);
@@ -1274,6 +1273,12 @@ export class PageTable64 {
       );
     }
   }
+}
+
+/** Level of the largest leaf (2: 1 GiB, 1: 2 MiB, 0: 4 KiB) that page `vpn` can map to `frame` with `pages` pages left. */
+function blockLevel(vpn: number, frame: number, pages: number): number {
+  if (pages >= 262144 && mod(vpn, 262144) === 0 && mod(frame, 262144) === 0) return 2;
+  return pages >= 512 && mod(vpn, 512) === 0 && mod(frame, 512) === 0 ? 1 : 0;
 }
 
 /** In-page offset of the VA's low half for a leaf at `level`. */
