@@ -90,6 +90,12 @@ function queryBigLoop(pt: PageTable64, big: bigint[]): number {
   return acc;
 }
 
+function queryBigSameLoop(pt: PageTable64, big: bigint[]): number {
+  let acc = 0;
+  for (let i = 0; i < PAGES; i++) acc += pt.queryPa(big[i]);
+  return acc;
+}
+
 function unmappedLoop(pt: PageTable64): number {
   let acc = 0;
   for (let i = 0; i < PAGES; i++) acc += pt.queryPa(unmappedVas[i]);
@@ -120,6 +126,8 @@ interface Row {
   query: number;
   queryPa: number;
   bigint: number;
+  /** The bigint query of the same (low) VAs as `queryPa`: the bigint cost alone, same tables, same cache. */
+  bigintSame: number;
   unmapped: number;
   map: number;
   mapProbe: number;
@@ -148,6 +156,7 @@ function benchArch(t: Target): Row {
   pt.mapRegion(BASE, 0x1_0000_0000, PAGES * 4096, RW, false);
   const high = Array.from(order, (o) => t.high + BigInt(o * 4096 + 0x123));
   pt.mapRegion(t.high, 0x1_0000_0000, PAGES * 4096, RW, false);
+  const same = Array.from(vas, (v) => BigInt(v));
   const words = ram.words;
   const rootFrame = (pt.rootPaddr as number) / 4096;
   const root = ram.frameWord(rootFrame);
@@ -197,6 +206,7 @@ function benchArch(t: Target): Row {
     query: Infinity,
     queryPa: Infinity,
     bigint: Infinity,
+    bigintSame: Infinity,
     unmapped: Infinity,
     map: Infinity,
     mapProbe: Infinity,
@@ -226,6 +236,8 @@ function benchArch(t: Target): Row {
     b.queryPa = Math.min(b.queryPa, lap());
     sink += queryBigLoop(pt, high);
     b.bigint = Math.min(b.bigint, lap());
+    sink += queryBigSameLoop(pt, same);
+    b.bigintSame = Math.min(b.bigintSame, lap());
     sink += unmappedLoop(pt);
     b.unmapped = Math.min(b.unmapped, lap());
     mapLoop(pt, mbase);
@@ -328,12 +340,12 @@ if (child !== undefined) {
   );
   console.log('\nQueries against the floor (unrolled int32 chase); the loop chase is the old floor:\n');
   console.log(
-    '| table | floor | loop chase | `queryPa` | / floor | unmapped | / floor | bigint VA | − `queryPa` | `query` | − `queryPa` |',
+    '| table | floor | loop chase | `queryPa` | / floor | unmapped | / floor | bigint VA | − `queryPa` | bigint, same VAs | − `queryPa` | `query` | − `queryPa` |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     console.log(
-      `| ${r.name} | ${f(r.floor)} | ${f(r.loop)} | ${f(r.queryPa)} | ${x(r.queryPa, r.floor)} | ${f(r.unmapped)} | ${x(r.unmapped, r.floor)} | ${f(r.bigint)} | ${f(r.bigint - r.queryPa)} | ${f(r.query)} | ${f(r.query - r.queryPa)} |`,
+      `| ${r.name} | ${f(r.floor)} | ${f(r.loop)} | ${f(r.queryPa)} | ${x(r.queryPa, r.floor)} | ${f(r.unmapped)} | ${x(r.unmapped, r.floor)} | ${f(r.bigint)} | ${f(r.bigint - r.queryPa)} | ${f(r.bigintSame)} | ${f(r.bigintSame - r.queryPa)} | ${f(r.query)} | ${f(r.query - r.queryPa)} |`,
     );
   }
   console.log('\nModifications against their plain-JS probes (same tables, same process):\n');

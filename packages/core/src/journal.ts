@@ -6,6 +6,14 @@
 
 import type { PhysAddr } from '@page-table/memory-addr';
 import type { PagingHandler } from './handler.js';
+import { unboxed } from './mappings.js';
+
+const NO_ARENA: Uint32Array = new Uint32Array(0);
+// The largest arena a journal gave back: the next journal that saves a frame takes it, so the journals
+// of short-lived tables reuse memory already touched instead of each growing a fresh buffer (a 1 GiB
+// mapRegion into reused frames measured 1.4 or 12 ms from process to process, the difference page
+// faults and copies of the growing arena). A journal holds an arena only during a call.
+let spareArena: Uint32Array = NO_ARENA;
 
 /**
  * Records each table link a call writes (its word index and old halves) with
@@ -22,16 +30,24 @@ export class UndoJournal {
   private frame = new Float64Array(64);
   // Where the former contents of an allocated frame that was not zero sit in `arena` (-1: it was zero).
   private savedAt = new Float64Array(64);
-  private arena = new Uint32Array(0);
+  private arena: Uint32Array = NO_ARENA;
   private arenaLength = 0;
   private length = 0;
 
-  /** Forgets everything recorded (the call succeeded, or a new one starts); a journal grown past 64 Ki records or 16 MiB of saved frames shrinks back. */
+  /**
+   * Forgets everything recorded (the call succeeded, or a new one starts) and
+   * gives its arena back; a journal grown past 64 Ki records shrinks back, an
+   * arena past 16 MiB is dropped.
+   */
   reset(): void {
     this.length = 0;
     this.arenaLength = 0;
     if (this.word.length > 65536) this.resize(64);
-    if (this.arena.length > 1 << 22) this.arena = new Uint32Array(0);
+    const arena = this.arena;
+    if (arena !== NO_ARENA) {
+      if (arena.length <= 1 << 22 && arena.length > spareArena.length) spareArena = arena;
+      this.arena = NO_ARENA;
+    }
   }
 
   /** Records that entry `w` held (lo, hi) before, and that `frame` (or -1) was allocated for it. */
@@ -69,12 +85,14 @@ export class UndoJournal {
   private save(words: Uint32Array, base: number): void {
     const at = this.arenaLength;
     if (at + 1024 > this.arena.length) {
-      const grown = new Uint32Array(Math.max(at * 2, 1 << 14));
+      const spare = spareArena;
+      const grown = spare.length >= at + 1024 ? spare : new Uint32Array(Math.max(at * 2, 1 << 14));
+      if (grown === spare) spareArena = NO_ARENA;
       grown.set(this.arena.subarray(0, at));
       this.arena = grown;
     }
-    const arena = this.arena;
-    for (let j = 0; j < 1024; j++) arena[at + j] = words[base + j];
+    // One block copy (a view per saved frame, not per word): an element loop measured 30 % of a 1 GiB mapRegion.
+    this.arena.set(words.subarray(base, base + 1024), at);
     this.arenaLength = at + 1024;
     this.savedAt[this.length - 1] = at;
     words.fill(0, base, base + 1024);
@@ -90,7 +108,7 @@ export class UndoJournal {
       const frame = this.frame[i];
       if (frame >= 0) {
         const at = this.savedAt[i];
-        if (at >= 0) h.words.set(this.arena.subarray(at, at + 1024), h.frameWord(frame));
+        if (at >= 0) h.words.set(this.arena.subarray(at, at + 1024), h.frameWord(unboxed(frame)));
         h.deallocFrames(toPa(frame), 1);
       }
     }

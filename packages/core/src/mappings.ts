@@ -126,6 +126,17 @@ export class WalkBudgetError extends PagingError {
 const SAFE_FRAME_LIMIT = 2 ** 41; // frame * 4096 stays below 2^53
 const PAGES = [1, 512, 262144, 134217728, 68719476736, 35184372088832];
 
+/**
+ * A frame number read back from a double field or a `Float64Array`, in the
+ * form to hand to `frameWord`: the read gives a boxed double, `Math.floor`
+ * the same value as a small integer. One boxed double reaching a backend's
+ * `frameWord` before it is optimised turns its arithmetic into float math in
+ * every walk that inlines it (a query measured 32 -> 41 ns), for good.
+ */
+export function unboxed(frame: number): number {
+  return Math.floor(frame);
+}
+
 /** PA of a frame (plus an in-page offset), a number while safe, else a bigint. */
 export function frameToPa(frame: number, offset: number): PhysAddr {
   if (frame < SAFE_FRAME_LIMIT) return (frame * 4096 + offset) as PhysAddr;
@@ -255,7 +266,7 @@ class TreeCursor {
         continue;
       }
       if (base < 0) {
-        base = h.frameWord(this.frames[d]);
+        base = h.frameWord(unboxed(this.frames[d]));
         words = h.words;
         if (base < 0) {
           // Backed when entered; a backend may only lose it if it shrank: nothing more to read here.

@@ -31,6 +31,7 @@ import {
   frameToPa,
   type Mapping,
   type TableAlias,
+  unboxed,
   vaOfPage,
   type WalkEntry,
   walkEntries,
@@ -95,9 +96,13 @@ function mod(x: number, m: number): number {
   return x - Math.floor(x / m) * m;
 }
 
-/** Whether a frame number (possibly fractional for an unaligned PA) is a whole frame. */
+/**
+ * Whether a frame number (possibly fractional for an unaligned PA) is a whole
+ * frame. `Number.isInteger`, not a compare: V8 compiles it for any number,
+ * where a compare that only saw small integers deoptimises on a boxed one.
+ */
 function whole(frame: number): boolean {
-  return Math.floor(frame) === frame;
+  return Number.isInteger(frame);
 }
 
 /**
@@ -116,6 +121,14 @@ export function entryIndex(hi: number, lo: number, level: number): number {
         : level === 3
           ? (hi >>> 7) & 511
           : (hi >>> 16) & 511;
+}
+
+/**
+ * VA bits 12..43 of (hi, lo) as one int32: the indices of levels 0, 1 and 2
+ * from bits 0, 9 and 18 (level 3's and 4's are `hi >>> 7` from bits 0 and 9).
+ */
+function vaLow27(hi: number, lo: number): number {
+  return (lo >>> 12) | (hi << 20);
 }
 
 function hex(x: number | bigint): string {
@@ -177,10 +190,12 @@ export class PageTable64 {
   private stopTable = -0;
   // The last flag set that passed checkFlags (NaN, equal to nothing: none yet).
   private okFlags = Number.NaN;
-  // The leaf entry found by the last queryPa, decoded only when asked.
+  // The leaf found by the last successful leafAt (a query, protect or unmap), decoded only when asked:
+  // its halves, level and word index.
   private lastLo = -0;
   private lastHi = -0;
   private lastLevel = 0;
+  private lastWord = -0;
   private readonly journal = new UndoJournal();
 
   /**
@@ -201,7 +216,7 @@ export class PageTable64 {
     const entries = topTableEntries(meta);
     if (!(entries >= 2 && Number.isInteger(entries)))
       throw new RangeError(`${meta.name}: ${meta.vaBits}-bit VAs leave ${meta.levels} levels no root table`);
-    this.topMask = entries - 1;
+    this.topMask = (entries - 1) | 0;
     const topBit = meta.vaCheck === 'sign-extend' ? meta.vaBits - 1 : meta.vaBits;
     this.vaMask = ~0 << (topBit - 32);
     this.vaLow = meta.vaCheck === 'top-bits-upper' ? this.vaMask : 0;
@@ -241,6 +256,9 @@ export class PageTable64 {
     if (typeof va === 'number' && this.state !== DESTROYED) {
       hi = this.fastHi(va);
       lo = va >>> 0;
+    } else if (typeof va === 'bigint' && this.bigFast(va)) {
+      hi = splitHi();
+      lo = splitLo();
     }
     if (hi < 0) {
       this.live();
@@ -248,15 +266,12 @@ export class PageTable64 {
       hi = this.vhi;
       lo = this.vlo;
     }
-    const w = this.lookup(hi, lo);
-    if (w < 0) return undefined;
-    const words = this.handler.words;
-    const elo = words[w];
-    const ehi = words[w + 1];
-    const level = this.stopLevel;
+    const frame = this.leafAt(hi, lo);
+    if (frame < 0) return undefined;
+    const level = this.lastLevel;
     return {
-      paddr: frameToPa(this.leafFrame(elo, ehi, level), offsetIn(lo, level)),
-      flags: this.pte.decodeFlags(elo, ehi),
+      paddr: frameToPa(frame, offsetIn(lo, level)),
+      flags: this.pte.decodeFlags(this.lastLo, this.lastHi),
       size: levelPageSize(level),
     };
   }
@@ -271,6 +286,12 @@ export class PageTable64 {
       const hi = this.fastHi(va);
       if (hi >= 0) return this.paAt(hi, va >>> 0);
     }
+    return this.queryPaOther(va);
+  }
+
+  /** {@link queryPa} of a bigint VA (its own fast path) or of anything the number fast path does not take. */
+  private queryPaOther(va: AddrLike): number {
+    if (typeof va === 'bigint' && this.bigFast(va)) return this.paAt(splitHi(), splitLo());
     this.live();
     this.splitVa(va);
     return this.paAt(this.vhi, this.vlo);
@@ -283,12 +304,12 @@ export class PageTable64 {
     return this.paAt(hi, lo);
   }
 
-  /** Flags of the leaf found by the last successful {@link queryPa}. */
+  /** Flags of the leaf found by the last successful {@link queryPa} (or `query`, `protect`, `unmap`). */
   get lastFlags(): MappingFlags {
     return this.pte.decodeFlags(this.lastLo, this.lastHi);
   }
 
-  /** Page size of the leaf found by the last successful {@link queryPa}. */
+  /** Page size of the leaf found by the last successful {@link queryPa} (or `query`, `protect`, `unmap`). */
   get lastSize(): PageSize {
     return levelPageSize(this.lastLevel);
   }
@@ -300,7 +321,8 @@ export class PageTable64 {
    * `size`. Creates missing intermediate tables; on failure frees them again.
    */
   map(va: AddrLike, pa: AddrLike, size: PageSize, flags: MappingFlags): void {
-    // The common case in one guard: number VA and PA, a 4 KiB page, the last flags seen, its table present.
+    // The common case in one guard: number VA and PA, a 4 KiB page, the last flags seen, an empty
+    // entry in a present table. Everything else takes the checked path, which explains the errors.
     if (
       typeof va === 'number' &&
       typeof pa === 'number' &&
@@ -313,12 +335,22 @@ export class PageTable64 {
       const frame = pa / 4096;
       if (hi >= 0 && (lo & 0xfff) === 0 && frame >= 0 && frame < this.paFrameLimit && Math.floor(frame) === frame) {
         const w = this.descend(hi, lo, 0);
-        if (this.stopLevel === 0 && this.putLeaf(w, frame, flags, 0, false)) {
+        const words = this.handler.words;
+        if (this.stopLevel === 0 && (words[w] | words[w + 1]) === 0) {
+          const pte = this.pte;
+          pte.encodePage(frame, flags, false);
+          words[w] = pte.lo;
+          words[w + 1] = pte.hi;
           this.tlb.record(hi, lo);
           return;
         }
       }
     }
+    this.mapChecked(va, pa, size, flags);
+  }
+
+  /** {@link map} with every argument checked: the path of everything but the common case. */
+  private mapChecked(va: AddrLike, pa: AddrLike, size: PageSize, flags: MappingFlags): void {
     this.idle();
     const level = this.checkSize(size);
     this.checkFlags(flags);
@@ -345,6 +377,7 @@ export class PageTable64 {
       this.rollback();
       throw e;
     }
+    this.journal.reset();
     this.tlb.record(hi, lo);
   }
 
@@ -354,13 +387,19 @@ export class PageTable64 {
       const hi = this.fastHi(va);
       if (hi >= 0) {
         const lo = va >>> 0;
-        const w = this.lookup(hi, lo);
-        if (w >= 0) return this.clearLeaf(w, hi, lo);
+        const frame = this.leafAt(hi, lo);
+        if (frame >= 0) return this.clearLeaf(frame, hi, lo);
       }
     }
+    return this.unmapChecked(va);
+  }
+
+  /** {@link unmap} with the VA checked. */
+  private unmapChecked(va: AddrLike): QueryResult {
     this.idle();
     this.splitVa(va);
-    return this.clearLeaf(this.lookupOrThrow(), this.vhi, this.vlo);
+    this.lookupOrThrow();
+    return this.clearLeaf(this.leafFrame(this.lastLo, this.lastHi, this.lastLevel), this.vhi, this.vlo);
   }
 
   /** Points the leaf mapping `va` at `pa` with `flags`, keeping its size; `pa` must be aligned to it. Returns the size. */
@@ -370,7 +409,7 @@ export class PageTable64 {
     this.splitVa(va);
     const frame = this.checkPa(pa, 'pa');
     const w = this.lookupOrThrow();
-    const level = this.stopLevel;
+    const level = this.lastLevel;
     if (mod(frame, PAGES_PER_LEVEL[level]) !== 0) {
       throw new PagingError('NotAligned', `PA ${hex(pa)} is not aligned to the ${hex(levelPageSize(level))} mapping`, {
         va: fromHalves(this.vhi, this.vlo) as VirtAddr,
@@ -392,23 +431,25 @@ export class PageTable64 {
       const hi = this.fastHi(va);
       if (hi >= 0) {
         const lo = va >>> 0;
-        const w = this.lookup(hi, lo);
-        if (w >= 0) {
-          const level = this.stopLevel;
-          const words = this.handler.words;
-          this.rewrite(w, this.pte.frame(words[w], words[w + 1]), flags, level);
+        if (this.leafAt(hi, lo) >= 0) {
+          const level = this.lastLevel;
+          this.rewrite(this.lastWord, -1, flags, level);
           this.tlb.record(hi, lo);
           return levelPageSize(level);
         }
       }
     }
+    return this.protectChecked(va, flags);
+  }
+
+  /** {@link protect} with every argument checked. */
+  private protectChecked(va: AddrLike, flags: MappingFlags): PageSize {
     this.idle();
     this.checkFlags(flags);
     this.splitVa(va);
     const w = this.lookupOrThrow();
-    const level = this.stopLevel;
-    const words = this.handler.words;
-    this.rewrite(w, this.pte.frame(words[w], words[w + 1]), flags, level);
+    const level = this.lastLevel;
+    this.rewrite(w, -1, flags, level);
     this.tlb.record(this.vhi, this.vlo);
     return levelPageSize(level);
   }
@@ -452,11 +493,10 @@ export class PageTable64 {
       let pages = region[1];
       while (pages > 0) {
         const frame = fn === undefined ? paFrame : this.stepFrame(fn, vpn);
-        let level = 0;
-        if (allowHuge) {
-          if (pages >= 262144 && mod(vpn, 262144) === 0 && mod(frame, 262144) === 0) level = 2;
-          else if (pages >= 512 && mod(vpn, 512) === 0 && mod(frame, 512) === 0) level = 1;
-        }
+        // Computed for 4 KiB regions too (once per table): code optimised on those then has the type
+        // feedback of every compare here and takes a huge region without deoptimising.
+        const fit = blockLevel(vpn, frame, pages);
+        const level = allowHuge ? fit : 0;
         const hi = Math.floor(vpn / 1048576) >>> 0;
         const lo = (mod(vpn, 1048576) * 4096) >>> 0;
         let w = this.reach(hi, lo, level);
@@ -467,24 +507,15 @@ export class PageTable64 {
         paFrame += step;
         if (level !== 0) continue;
         // The rest of this last-level table: consecutive entries, no walk.
-        const table = this.stopTable;
+        const table = unboxed(this.stopTable);
         const n = Math.min(511 - ((lo >>> 12) & 511), pages);
         if (fn === undefined) {
-          // Linear: no user code runs, so the memory and the codec stay in registers.
-          const words = this.handler.words;
-          const pte = this.pte;
-          for (let i = 0; i < n; i++) {
-            w += 2;
-            if ((words[w] | words[w + 1]) === 0) {
-              pte.encodePage(paFrame, flags, false);
-              words[w] = pte.lo;
-              words[w + 1] = pte.hi;
-            } else if (!this.putLeaf(w, paFrame, flags, 0, true)) {
-              throw this.alreadyMapped(Math.floor(vpn / 1048576) >>> 0, (mod(vpn, 1048576) * 4096) >>> 0, 0);
-            }
-            vpn++;
-            paFrame++;
-          }
+          // Linear: no user code runs. A method of its own, so that V8 optimises it on its own whatever
+          // tier this long method is in (inline here, a run measured 1.4 or 11 ms from process to process).
+          const done = this.fillRun(w + 2, n, paFrame, flags);
+          vpn += done;
+          paFrame += done;
+          if (done < n) throw this.alreadyMapped(Math.floor(vpn / 1048576) >>> 0, (mod(vpn, 1048576) * 4096) >>> 0, 0);
         } else {
           for (let i = 0; i < n; i++) {
             const f = this.stepFrame(fn, vpn);
@@ -504,6 +535,7 @@ export class PageTable64 {
       throw e;
     }
     this.state = IDLE;
+    this.journal.reset();
     this.recordRegion(start, region[1]);
   }
 
@@ -698,6 +730,17 @@ export class PageTable64 {
     return hi === (hi & 0x1fffff) && this.canonical(hi) ? hi : -1;
   }
 
+  /**
+   * The fast path of a bigint VA: whether it is an address (0..2^64-1) with
+   * canonical halves on a live table, then split (`splitHi`/`splitLo`).
+   * Two compares and a typed-array store: no BigInt arithmetic.
+   */
+  private bigFast(va: bigint): boolean {
+    if (!(va >= 0n && va <= ADDR_MAX && this.state !== DESTROYED)) return false;
+    split64(va);
+    return this.canonical(splitHi());
+  }
+
   /** Splits and checks a VA into {@link vhi}/{@link vlo}. */
   private splitVa(va: AddrLike): void {
     let hi: number;
@@ -853,18 +896,17 @@ export class PageTable64 {
     const h = this.handler;
     const pte = this.pte;
     const words = h.words;
+    const a = vaLow27(hi, lo);
+    const b = hi >>> 7;
     let table = this.root;
     let level = this.top;
     let mask = this.topMask;
     for (;;) {
       const base = h.frameWord(table);
       if (base < 0) throw this.outside(table);
-      const w = base + ((entryIndex(hi, lo, level) & mask) << 1);
-      if (level === target) return this.stop(level, table, w);
-      const elo = words[w];
-      const ehi = words[w + 1];
-      if (!pte.table(elo, ehi)) return this.stop(level, table, w);
-      table = pte.frame(elo, ehi);
+      const w = base + (((level < 3 ? a >>> (9 * level) : b >>> (9 * level - 27)) & mask) << 1);
+      if (level === target || !pte.table(words[w], words[w + 1])) return this.stop(level, table, w);
+      table = pte.frame(words[w], words[w + 1]);
       level--;
       mask = 511;
     }
@@ -876,14 +918,9 @@ export class PageTable64 {
     return w;
   }
 
-  /** Walks to the leaf covering (hi, lo): its word index, or -1 for a hole; {@link stopLevel} is where the walk ended. */
+  /** Word index of the leaf covering (hi, lo) ({@link leafAt}, level in {@link lastLevel}), or -1 for a hole. */
   private lookup(hi: number, lo: number): number {
-    const w = this.descend(hi, lo, 0);
-    const level = this.stopLevel;
-    const words = this.handler.words;
-    const elo = words[w];
-    const ehi = words[w + 1];
-    return (level === 0 ? this.pte.page(elo, ehi) : level <= 2 && this.pte.present(elo, ehi)) ? w : -1;
+    return this.leafAt(hi, lo) < 0 ? -1 : this.lastWord;
   }
 
   /** {@link lookup} of the split VA, throwing `NotMapped` for a hole. */
@@ -897,50 +934,59 @@ export class PageTable64 {
   }
 
   /**
-   * The PA at (hi, lo) as a number, or -1; keeps the leaf for {@link lastFlags}.
-   * The walk of {@link descend} and {@link lookup} once more, on purpose: with
-   * the entry's halves kept in registers (no field stores, no re-read of the
-   * leaf) a query measured 41 -> 32 ns, and 1.3-1.6x the floor against
-   * 1.7-3x through `lookup`.
+   * The frame of the leaf mapping (hi, lo), aligned to the leaf's size, or -1
+   * for a hole (its level in {@link stopLevel}); keeps the leaf's halves,
+   * level and word index for {@link lastFlags}, {@link lastSize} and the caller. The walk of {@link descend} once more,
+   * on purpose: with the entry's halves in registers (no re-read of the
+   * leaf, no stop fields) the queries run within 1.3x of the floor.
    */
-  private paAt(hi: number, lo: number): number {
+  private leafAt(hi: number, lo: number): number {
     const h = this.handler;
     const pte = this.pte;
     const words = h.words;
+    const a = vaLow27(hi, lo);
+    const b = hi >>> 7;
     let table = this.root;
     let level = this.top;
     let mask = this.topMask;
-    let elo: number;
-    let ehi: number;
     for (;;) {
       const base = h.frameWord(table);
       if (base < 0) throw this.outside(table);
-      const w = base + ((entryIndex(hi, lo, level) & mask) << 1);
-      elo = words[w];
-      ehi = words[w + 1];
-      if (level === 0) {
-        if (!pte.page(elo, ehi)) return -1;
-        break;
-      }
-      if (pte.table(elo, ehi)) {
+      const w = base + (((level < 3 ? a >>> (9 * level) : b >>> (9 * level - 27)) & mask) << 1);
+      const elo = words[w];
+      const ehi = words[w + 1];
+      if (level !== 0 && pte.table(elo, ehi)) {
         table = pte.frame(elo, ehi);
         level--;
         mask = 511;
         continue;
       }
-      if (level > 2 || !pte.present(elo, ehi)) return -1;
-      break;
+      if (level === 0 ? !pte.page(elo, ehi) : level > 2 || !pte.present(elo, ehi)) {
+        this.stopLevel = level;
+        return -1;
+      }
+      this.lastLo = elo;
+      this.lastHi = ehi;
+      this.lastLevel = level;
+      this.lastWord = w;
+      return level === 0 ? pte.frame(elo, ehi) : this.leafFrame(elo, ehi, level);
     }
-    this.lastLo = elo;
-    this.lastHi = ehi;
-    this.lastLevel = level;
-    const frame = this.leafFrame(elo, ehi, level);
-    if (frame >= SAFE_FRAME_LIMIT)
-      throw new PagingError('InvalidAddress', 'PA above 2^53: use query()', {
-        va: fromHalves(hi, lo) as VirtAddr,
-        level,
-      });
+  }
+
+  /** The PA at (hi, lo) as a number, or -1 ({@link leafAt}); `InvalidAddress` for a PA at or above 2^53. */
+  private paAt(hi: number, lo: number): number {
+    const frame = this.leafAt(hi, lo);
+    if (frame < 0) return -1;
+    const level = this.lastLevel;
+    if (frame >= SAFE_FRAME_LIMIT) throw this.unsafePa(hi, lo, level);
     return frame * 4096 + offsetIn(lo, level);
+  }
+
+  private unsafePa(hi: number, lo: number, level: number): PagingError {
+    return new PagingError('InvalidAddress', 'PA above 2^53: use query()', {
+      va: fromHalves(hi, lo) as VirtAddr,
+      level,
+    });
   }
 
   private outside(frame: number): PagingError {
@@ -980,32 +1026,75 @@ export class PageTable64 {
     return true;
   }
 
-  /** Re-encodes the leaf at `w` with `frame` and `flags`, keeping the bits the MMU set in it ({@link GenericPTE.keepLo}). */
+  /**
+   * Re-encodes the leaf at `w` with `frame` (-1: the one it holds) and `flags`,
+   * keeping the bits the MMU set in it ({@link GenericPTE.keepLo}).
+   */
   private rewrite(w: number, frame: number, flags: MappingFlags, level: number): void {
     const words = this.handler.words;
     const pte = this.pte;
     const elo = words[w];
     const ehi = words[w + 1];
-    pte.encodePage(frame, flags, level > 0);
+    pte.encodePage(frame < 0 ? pte.frame(elo, ehi) : frame, flags, level > 0);
     words[w] = (pte.lo | (elo & pte.keepLo)) >>> 0;
     words[w + 1] = (pte.hi | (ehi & pte.keepHi)) >>> 0;
   }
 
-  /** Clears the leaf at `w` (found by a lookup of (hi, lo)) and returns what it mapped. */
-  private clearLeaf(w: number, hi: number, lo: number): QueryResult {
+  /** Clears the leaf that {@link leafAt} found at (hi, lo), whose aligned frame is `frame`, and returns what it mapped. */
+  private clearLeaf(frame: number, hi: number, lo: number): QueryResult {
     const words = this.handler.words;
-    const elo = words[w];
-    const ehi = words[w + 1];
-    const level = this.stopLevel;
+    const w = this.lastWord;
+    const level = this.lastLevel;
     const result: QueryResult = {
-      paddr: frameToPa(this.leafFrame(elo, ehi, level), 0),
-      flags: this.pte.decodeFlags(elo, ehi),
+      paddr: frameToPa(frame, 0),
+      flags: this.pte.decodeFlags(this.lastLo, this.lastHi),
       size: levelPageSize(level),
     };
     words[w] = 0;
     words[w + 1] = 0;
     this.tlb.record(hi, lo);
     return result;
+  }
+
+  /**
+   * Writes 4 KiB leaves of `flags` for frames `frame`, `frame + 1`, ... into
+   * the `n` consecutive entries from word `w` of one last-level table, each
+   * entry free (a free entry that is not zero is journaled, see
+   * {@link putLeaf}). Returns how many it wrote: `n`, or fewer where an entry
+   * was in use. Each codec's address field is one bit field, so while its
+   * low-half part does not carry, the entries of consecutive frames differ
+   * by one constant: the run's first, second and last entries are encoded,
+   * the others made by adding (re-encoding each when the check fails).
+   */
+  private fillRun(w: number, n: number, frame: number, flags: MappingFlags): number {
+    const words = this.handler.words;
+    const pte = this.pte;
+    pte.encodePage(frame + n - 1, flags, false);
+    const endLo = pte.lo;
+    const endHi = pte.hi;
+    pte.encodePage(frame + 1, flags, false);
+    const nextLo = pte.lo;
+    const ehi = pte.hi;
+    pte.encodePage(frame, flags, false);
+    let elo = pte.lo;
+    const step = nextLo - elo;
+    const linear = n > 1 && pte.hi === ehi && endHi === ehi && step > 0 && endLo === elo + (n - 1) * step;
+    for (let i = 0; i < n; i++, w += 2) {
+      if ((words[w] | words[w + 1]) === 0) {
+        if (linear) {
+          words[w] = elo;
+          words[w + 1] = ehi;
+        } else {
+          pte.encodePage(frame + i, flags, false);
+          words[w] = pte.lo;
+          words[w + 1] = pte.hi;
+        }
+      } else if (!this.putLeaf(w, frame + i, flags, 0, true)) {
+        return i;
+      }
+      elo = (elo + step) >>> 0;
+    }
+    return n;
   }
 
   /** The frame a mapRegion callback gives for the page at `vpn`, checked. */
@@ -1033,7 +1122,7 @@ export class PageTable64 {
     if (level === target) return w;
     const h = this.handler;
     const pte = this.pte;
-    let table = this.stopTable;
+    let table = unboxed(this.stopTable);
     for (;;) {
       let words = h.words;
       const elo = words[w];
@@ -1097,7 +1186,7 @@ export class PageTable64 {
         if (!pte.page(words[w], words[w + 1])) w = -1;
       } else {
         w = this.lookup(Math.floor(vpn / 1048576) >>> 0, (mod(vpn, 1048576) * 4096) >>> 0);
-        level = this.stopLevel;
+        level = w < 0 ? this.stopLevel : this.lastLevel;
         if (w >= 0 && level === 0) {
           table = w - slot * 2;
           tableVpn = vpn - slot;
@@ -1126,8 +1215,7 @@ export class PageTable64 {
         words[w] = 0;
         words[w + 1] = 0;
       } else {
-        const words = this.handler.words;
-        this.rewrite(w, pte.frame(words[w], words[w + 1]), flags, level);
+        this.rewrite(w, -1, flags, level);
       }
       vpn = first + span;
     }
@@ -1189,6 +1277,12 @@ export class PageTable64 {
       );
     }
   }
+}
+
+/** Level of the largest leaf (2: 1 GiB, 1: 2 MiB, 0: 4 KiB) that page `vpn` can map to `frame` with `pages` pages left. */
+function blockLevel(vpn: number, frame: number, pages: number): number {
+  if (pages >= 262144 && mod(vpn, 262144) === 0 && mod(frame, 262144) === 0) return 2;
+  return pages >= 512 && mod(vpn, 512) === 0 && mod(frame, 512) === 0 ? 1 : 0;
 }
 
 /** In-page offset of the VA's low half for a leaf at `level`. */
