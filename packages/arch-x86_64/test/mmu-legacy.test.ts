@@ -112,7 +112,9 @@ describe('32-bit paging (SDM §4.3)', () => {
     expect(mmu.lastFault).toEqual({ vector: 13, errorCode: 0 });
     expect(mmu.translate(0x1_0000_5000n, Access.Read)).toEqual({ fault: { vector: 13, errorCode: 0 } });
     expect(mmu.translatePaHalves(0xffff_ffff, 0x5000, Access.Read)).toBe(-1);
-    expect(mmu.debugTranslate(0x1_0000_5000n).stop).toBe('not a 32-bit linear address (nor one sign-extended) (#GP(0))');
+    expect(mmu.debugTranslate(0x1_0000_5000n).stop).toBe(
+      'not a 32-bit linear address (nor one sign-extended) (#GP(0))',
+    );
   });
 
   it('INVLPG of any address inside a 4 MiB page drops all of it from the TLB', () => {
