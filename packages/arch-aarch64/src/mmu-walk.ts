@@ -166,16 +166,16 @@ export function a64Walk(
   const outFrames = g.outFrames;
   const baddr = rg.baddr;
   if (baddr >= outFrames * 4096) return s.stop(A64FaultKind.AddressSize, 0, Why.TtbrSize);
-  const start = rg.start;
-  let level = start;
-  const startMask = rg.startMask;
+  let level = rg.start;
+  // The start table may have fewer than 512 entries; every later one has 512.
+  let mask = rg.startMask;
   // The table as a frame and a word offset in it (nonzero only for a start table under 4 KiB): no division per level.
   let frame = rg.rootFrame;
   let off = rg.rootWord;
   let tattr = 0; // PXNTable | UXNTable << 1 | APTable << 2, OR-ed down the walk
   const mem = s.mem;
   for (;;) {
-    const index = level === start ? indexAt(hi, lo, level) & startMask : indexAt(hi, lo, level);
+    const index = indexAt(hi, lo, level) & mask;
     const fw = mem.frameWord(frame);
     if (fw < 0) return s.stop(A64FaultKind.ExternalAbortOnWalk, level, Why.Sea);
     const w = fw + off + index * 2;
@@ -196,6 +196,7 @@ export function a64Walk(
         tattr |= (dhi >>> HI_TABLE_SHIFT) & 0xf;
         frame = oa;
         off = 0;
+        mask = 511;
         level++;
         break;
       }
