@@ -16,16 +16,12 @@ export const DATA_SLOTS = 64;
 
 /** The micro-TLB entries and the last translation's result, as plain fields the hit path reads. */
 export class A64MicroTlb {
-  /** Data entries by VA bits 17..12: raw VA high word (-1 = empty). */
-  readonly dHi: Float64Array = new Float64Array(DATA_SLOTS).fill(-1);
-  /** Data entries: VA bits 31..12. */
-  readonly dVpn: Int32Array = new Int32Array(DATA_SLOTS);
-  /** Data entries: allowed loads / stores (allowed-access bits). */
-  readonly dOk: Uint8Array = new Uint8Array(DATA_SLOTS);
-  /** Data entries: perm bits of the leaf. */
-  readonly dPerm: Uint8Array = new Uint8Array(DATA_SLOTS);
-  /** Data entries: Arm level of the leaf. */
-  readonly dLevel: Uint8Array = new Uint8Array(DATA_SLOTS);
+  /**
+   * Data entries by VA bits 17..12, four words each, read together on a hit:
+   * VA bits 31..12 (-1 = empty), the raw VA high word, the allowed loads /
+   * stores (allowed-access bits), and the leaf's perm bits | its Arm level << 8.
+   */
+  readonly d: Int32Array = new Int32Array(DATA_SLOTS * 4).fill(-1);
   /** Data entries: PA of the page. */
   readonly dBase: Float64Array = new Float64Array(DATA_SLOTS);
   /** Fetch entry: raw VA high word (-1 = empty). */
@@ -60,11 +56,12 @@ export class A64MicroTlb {
       this.iBase = base;
     } else {
       const k = vpn & (DATA_SLOTS - 1);
-      this.dHi[k] = hi;
-      this.dVpn[k] = vpn;
-      this.dOk[k] = ok & (R | W);
-      this.dPerm[k] = perm;
-      this.dLevel[k] = level;
+      const d = this.d;
+      const b = k << 2;
+      d[b] = vpn;
+      d[b + 1] = hi;
+      d[b + 2] = ok & (R | W);
+      d[b + 3] = perm | (level << 8);
       this.dBase[k] = base;
     }
     this.last(perm, level, access);
@@ -80,6 +77,6 @@ export class A64MicroTlb {
   /** Empties both entries. */
   drop(): void {
     this.iHi = -1;
-    this.dHi.fill(-1);
+    this.d.fill(-1);
   }
 }

@@ -63,16 +63,14 @@ export const Why = {
 
 /** The index of VA (hi, lo) in a table at Arm level 0..3. */
 function indexAt(hi: number, lo: number, level: number): number {
-  switch (level) {
-    case 0:
-      return (hi >>> 7) & 511;
-    case 1:
-      return ((lo >>> 30) | (hi << 2)) & 511;
-    case 2:
-      return (lo >>> 21) & 511;
-    default:
-      return (lo >>> 12) & 511;
-  }
+  // A conditional chain, not a switch: V8 keeps it inline in the walk loop.
+  return level === 0
+    ? (hi >>> 7) & 511
+    : level === 1
+      ? ((lo >>> 30) | (hi << 2)) & 511
+      : level === 2
+        ? (lo >>> 21) & 511
+        : (lo >>> 12) & 511;
 }
 
 /** The descriptor as a bigint (debug reports only). */
@@ -120,7 +118,7 @@ export class A64WalkState {
   perm = 0;
   /** Not nG (or the EL2 regime): the translation is global. */
   global = false;
-  /** Whether a leaf was reached. */
+  /** Whether a leaf was reached (debug walks: the leaf fields are kept by them only). */
   leaf = false;
   /** The leaf descriptor, low word, as read. */
   leafLo = 0;
@@ -168,16 +166,16 @@ export function a64Walk(
   const outFrames = g.outFrames;
   const baddr = rg.baddr;
   if (baddr >= outFrames * 4096) return s.stop(A64FaultKind.AddressSize, 0, Why.TtbrSize);
-  const start = rg.start;
-  let level = start;
-  const startMask = rg.startMask;
+  let level = rg.start;
+  // The start table may have fewer than 512 entries; every later one has 512.
+  let mask = rg.startMask;
   // The table as a frame and a word offset in it (nonzero only for a start table under 4 KiB): no division per level.
   let frame = rg.rootFrame;
   let off = rg.rootWord;
   let tattr = 0; // PXNTable | UXNTable << 1 | APTable << 2, OR-ed down the walk
   const mem = s.mem;
   for (;;) {
-    const index = level === start ? indexAt(hi, lo, level) & startMask : indexAt(hi, lo, level);
+    const index = indexAt(hi, lo, level) & mask;
     const fw = mem.frameWord(frame);
     if (fw < 0) return s.stop(A64FaultKind.ExternalAbortOnWalk, level, Why.Sea);
     const w = fw + off + index * 2;
@@ -198,17 +196,21 @@ export function a64Walk(
         tattr |= (dhi >>> HI_TABLE_SHIFT) & 0xf;
         frame = oa;
         off = 0;
+        mask = 511;
         level++;
         break;
       }
       // A block or page: hardware updates go to a copy first.
       let nlo = dlo;
       const perm0 = leafPerm(nlo, dhi, tattr, g.el2, rg.hpd);
-      s.leaf = true;
-      s.leafLo = dlo;
-      s.leafHi = dhi;
-      s.perm = perm0;
-      s.newLo = dlo;
+      if (debug) {
+        // What the debug report shows of the leaf, also when the access then faults.
+        s.leaf = true;
+        s.leafLo = dlo;
+        s.leafHi = dhi;
+        s.perm = perm0;
+        s.newLo = dlo;
+      }
       if ((dlo & AF) === 0) {
         if (!g.ha) return s.stop(A64FaultKind.AccessFlag, level, Why.Af);
         nlo = (nlo | AF) >>> 0;
@@ -217,7 +219,7 @@ export function a64Walk(
       if (g.hd && (dhi & HI_DBM) !== 0 && access === Access.Write) nlo = (nlo & ~AP_RO) >>> 0;
       const perm = nlo === dlo ? perm0 : leafPerm(nlo, dhi, tattr, g.el2, rg.hpd);
       s.perm = perm;
-      s.newLo = nlo;
+      if (debug) s.newLo = nlo;
       if (((lut[perm & 15] >>> access) & 1) === 0) return s.stop(A64FaultKind.Permission, level, Why.Perm);
       if (nlo !== dlo && !debug && !s.cas.swapLo(mem.words, w, dlo, dhi, nlo)) {
         // Changed under us: restart on the new value (Arm ARM I_YZSVV).

@@ -170,10 +170,13 @@ export class A64Mmu extends A64TlbMaintenance implements EmulatorMmu<A64Fault> {
       }
     } else {
       const k = vpn & (DATA_SLOTS - 1);
-      if (hi === m.dHi[k] && vpn === m.dVpn[k] && ((m.dOk[k] >>> access) & 1) !== 0) {
+      const d = m.d;
+      const b = k << 2;
+      if (d[b] === vpn && d[b + 1] === (hi | 0) && ((d[b + 2] >>> access) & 1) !== 0) {
         this.stats.hits++;
-        m.lastPerm = m.dPerm[k];
-        m.lastLevel = m.dLevel[k];
+        const pl = d[b + 3];
+        m.lastPerm = pl & 0xff;
+        m.lastLevel = pl >>> 8;
         m.lastAccess = access;
         return m.dBase[k] + (lo & 0xfff);
       }

@@ -77,7 +77,7 @@ export class RiscvWalkState {
   frame = 0;
   /** Whether any entry on the path had G = 1. */
   global = false;
-  /** PA of the last entry read. */
+  /** PA of the last entry read (kept by debug walks and with a PMP check only). */
   entryPa = 0;
   /** A debug walk: the leaf entry before the A/D write it skipped. */
   before = 0n;
@@ -122,12 +122,14 @@ export function walkRiscv(
   let global = false;
   s.ad = false;
   s.leaf = false;
+  // The entry's PA is needed by the PMP checks and the debug report only.
+  const needPa = dry || pmp !== undefined;
   for (;;) {
     const idx = sv32 ? (lo >>> (12 + 10 * level)) & 1023 : entryIndex(hi, lo, level);
     const base = mem.frameWord(frame);
-    const entryPa = frame * 4096 + idx * (sv32 ? 4 : 8);
+    const entryPa = needPa ? frame * 4096 + idx * (sv32 ? 4 : 8) : 0;
     // Step 2: the PTE read itself must pass PMA (memory there) and PMP (as an S-mode read).
-    s.entryPa = entryPa;
+    if (needPa) s.entryPa = entryPa;
     if (base < 0) return s.stop(accessFaultCause(access), 'page-table entry outside physical memory', level);
     if (pmp !== undefined && !pmp(entryPa, Access.Read, 1)) {
       return s.stop(accessFaultCause(access), 'PMP/PMA denies reading the page-table entry', level);

@@ -151,13 +151,17 @@ export class RiscvMmu extends RiscvMmuRegisters implements EmulatorMmu<RiscvFaul
    */
   private slow(hi: number, lo: number, access: Access, slot: number): number {
     const cfg = this.cfg;
-    let p = cfg.priv;
-    if (p === 3) {
-      if (access === 2 || !cfg.mprv || cfg.mpp === 3) return this.untranslated(hi, lo, access, 3);
-      p = cfg.mpp;
+    if (slot === -2) {
+      let q = cfg.priv;
+      if (q === 3) {
+        if (access === 2 || !cfg.mprv || cfg.mpp === 3) return this.untranslated(hi, lo, access, 3);
+        q = cfg.mpp;
+      }
+      if (cfg.levels === 0) return this.untranslated(hi, lo, access, q);
+      return this.fail(pageFaultCause(access), hi, lo);
     }
-    if (cfg.levels === 0) return this.untranslated(hi, lo, access, p);
-    if (slot === -2) return this.fail(pageFaultCause(access), hi, lo);
+    // The TLB was consulted: the access is translated, at the privilege the hit path used.
+    const p = (access === 2 ? cfg.fetchPriv : cfg.dataPriv) as RiscvPriv;
     const tlb = this.tlb;
     if (slot >= 0) {
       const perm = tlb.perm(slot);
