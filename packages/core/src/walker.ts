@@ -188,6 +188,8 @@ export class PageTable64 {
   // Where the last descend stopped: the level, and the frame of the table holding the entry.
   private stopLevel = 0;
   private stopTable = -0;
+  // The word index of the last-level entry where the last leafAt found a hole (read by map's fast path).
+  private stopWord = -0;
   // The last flag set that passed checkFlags (NaN, equal to nothing: none yet).
   private okFlags = Number.NaN;
   // The leaf found by the last successful leafAt (a query, protect or unmap), decoded only when asked:
@@ -334,9 +336,14 @@ export class PageTable64 {
       const lo = va >>> 0;
       const frame = pa / 4096;
       if (hi >= 0 && (lo & 0xfff) === 0 && frame >= 0 && frame < this.paFrameLimit && Math.floor(frame) === frame) {
-        const w = this.descend(hi, lo, 0);
+        // A hole in the last-level table: leafAt leaves its word index in stopWord.
         const words = this.handler.words;
-        if (this.stopLevel === 0 && (words[w] | words[w + 1]) === 0) {
+        if (
+          this.leafAt(hi, lo) < 0 &&
+          this.stopLevel === 0 &&
+          (words[this.stopWord] | words[this.stopWord + 1]) === 0
+        ) {
+          const w = this.stopWord;
           const pte = this.pte;
           pte.encodePage(frame, flags, false);
           words[w] = pte.lo;
@@ -935,42 +942,89 @@ export class PageTable64 {
 
   /**
    * The frame of the leaf mapping (hi, lo), aligned to the leaf's size, or -1
-   * for a hole (its level in {@link stopLevel}); keeps the leaf's halves,
-   * level and word index for {@link lastFlags}, {@link lastSize} and the caller. The walk of {@link descend} once more,
-   * on purpose: with the entry's halves in registers (no re-read of the
-   * leaf, no stop fields) the queries run within 1.3x of the floor.
+   * for a hole (its level in {@link stopLevel}, and for a hole in a last-level
+   * table its word index in {@link stopWord}); keeps the leaf's halves, level
+   * and word index for {@link lastFlags}, {@link lastSize} and the caller.
+   * The walk of {@link descend} once more, on purpose: unrolled by level (each
+   * index a constant shift) with the entry's halves in registers, it serves
+   * the queries and the fast paths of map, protect and unmap.
    */
   private leafAt(hi: number, lo: number): number {
     const h = this.handler;
     const pte = this.pte;
     const words = h.words;
     const a = vaLow27(hi, lo);
-    const b = hi >>> 7;
+    const top = this.top;
     let table = this.root;
-    let level = this.top;
     let mask = this.topMask;
-    for (;;) {
-      const base = h.frameWord(table);
+    let base = 0;
+    let w = 0;
+    let elo = 0;
+    let ehi = 0;
+    // Unrolled from the root down, one block per level the table has: a level's index is a constant
+    // shift here, where the loop computed it from a variable level (the loop measured slower).
+    if (top > 3) {
+      base = h.frameWord(table);
       if (base < 0) throw this.outside(table);
-      const w = base + (((level < 3 ? a >>> (9 * level) : b >>> (9 * level - 27)) & mask) << 1);
-      const elo = words[w];
-      const ehi = words[w + 1];
-      if (level !== 0 && pte.table(elo, ehi)) {
-        table = pte.frame(elo, ehi);
-        level--;
-        mask = 511;
-        continue;
-      }
-      if (level === 0 ? !pte.page(elo, ehi) : level > 2 || !pte.present(elo, ehi)) {
-        this.stopLevel = level;
-        return -1;
-      }
-      this.lastLo = elo;
-      this.lastHi = ehi;
-      this.lastLevel = level;
-      this.lastWord = w;
-      return level === 0 ? pte.frame(elo, ehi) : this.leafFrame(elo, ehi, level);
+      w = base + (((hi >>> 16) & mask) << 1);
+      elo = words[w];
+      ehi = words[w + 1];
+      if (!pte.table(elo, ehi)) return this.leafAbove(4, elo, ehi, w);
+      table = pte.frame(elo, ehi);
+      mask = 511;
     }
+    if (top > 2) {
+      base = h.frameWord(table);
+      if (base < 0) throw this.outside(table);
+      w = base + (((hi >>> 7) & mask) << 1);
+      elo = words[w];
+      ehi = words[w + 1];
+      if (!pte.table(elo, ehi)) return this.leafAbove(3, elo, ehi, w);
+      table = pte.frame(elo, ehi);
+      mask = 511;
+    }
+    base = h.frameWord(table);
+    if (base < 0) throw this.outside(table);
+    w = base + (((a >>> 18) & mask) << 1);
+    elo = words[w];
+    ehi = words[w + 1];
+    if (!pte.table(elo, ehi)) return this.leafAbove(2, elo, ehi, w);
+    table = pte.frame(elo, ehi);
+    base = h.frameWord(table);
+    if (base < 0) throw this.outside(table);
+    w = base + (((a >>> 9) & 511) << 1);
+    elo = words[w];
+    ehi = words[w + 1];
+    if (!pte.table(elo, ehi)) return this.leafAbove(1, elo, ehi, w);
+    table = pte.frame(elo, ehi);
+    base = h.frameWord(table);
+    if (base < 0) throw this.outside(table);
+    w = base + ((a & 511) << 1);
+    elo = words[w];
+    ehi = words[w + 1];
+    if (!pte.page(elo, ehi)) {
+      this.stopLevel = 0;
+      this.stopWord = w;
+      return -1;
+    }
+    this.lastLo = elo;
+    this.lastHi = ehi;
+    this.lastLevel = 0;
+    this.lastWord = w;
+    return pte.frame(elo, ehi);
+  }
+
+  /** {@link leafAt}'s end at an entry above the last level that is no table link: a block (levels 1, 2) or a hole. */
+  private leafAbove(level: number, elo: number, ehi: number, w: number): number {
+    if (level > 2 || !this.pte.present(elo, ehi)) {
+      this.stopLevel = level;
+      return -1;
+    }
+    this.lastLo = elo;
+    this.lastHi = ehi;
+    this.lastLevel = level;
+    this.lastWord = w;
+    return this.leafFrame(elo, ehi, level);
   }
 
   /** The PA at (hi, lo) as a number, or -1 ({@link leafAt}); `InvalidAddress` for a PA at or above 2^53. */
