@@ -58,19 +58,7 @@ export const Why = {
   FlatSize: 13,
 } as const;
 
-/** The index of VA (hi, lo) in a table at Arm level 0..3. */
-function indexAt(hi: number, lo: number, level: number): number {
-  // A conditional chain, not a switch: V8 keeps it inline in the walk loop.
-  return level === 0
-    ? (hi >>> 7) & 511
-    : level === 1
-      ? ((lo >>> 30) | (hi << 2)) & 511
-      : level === 2
-        ? (lo >>> 21) & 511
-        : (lo >>> 12) & 511;
-}
-
-/** VA (hi, lo) shifted right by `sh` (12..47), low 32 bits: the index bits of a level of the 16 or 64 KiB granule. */
+/** VA (hi, lo) shifted right by `sh` (12..47), low 32 bits: a table index once masked. */
 function vaBits(hi: number, lo: number, sh: number): number {
   return sh >= 32 ? hi >>> (sh - 32) : (lo >>> sh) | (hi << (32 - sh));
 }
@@ -176,13 +164,15 @@ export function a64Walk(
   const oaMask = rg.oaMask;
   // The start table may have fewer entries than the granule's tables (2^stride).
   let mask = rg.startMask;
+  // The VA bit the level's index starts at: granule + stride × (3 - level).
+  let sh = granule + stride * (3 - level);
   // The table as a frame and a word offset in it (nonzero only for a start table under 4 KiB): no division per level.
   let frame = rg.rootFrame;
   let off = rg.rootWord;
   let tattr = 0; // PXNTable | UXNTable << 1 | APTable << 2, OR-ed down the walk
   const mem = s.mem;
   for (;;) {
-    const index = (granule === 12 ? indexAt(hi, lo, level) : vaBits(hi, lo, granule + stride * (3 - level))) & mask;
+    const index = vaBits(hi, lo, sh) & mask;
     // A 16 or 64 KiB table spans several 4 KiB frames: find the descriptor's one.
     const fw = mem.frameWord(frame + (index >>> 9));
     if (fw < 0) return s.stop(A64FaultKind.ExternalAbortOnWalk, level, Why.Sea);
@@ -208,6 +198,7 @@ export function a64Walk(
         off = 0;
         mask = rg.tableMask;
         level++;
+        sh -= stride;
         break;
       }
       // A block or page: hardware updates go to a copy first.
@@ -242,7 +233,7 @@ export function a64Walk(
       // Leaf base by division (pages is a power of two), not `oa % pages`: a runtime call on a double.
       s.frame = pages === 1 ? oa : Math.floor(oa / pages) * pages + ((lo >>> 12) & (pages - 1));
       s.level = level;
-      s.bits = granule + stride * (3 - level);
+      s.bits = sh;
       s.global = g.el2 || (dlo & NG) === 0;
       return 0;
     }
