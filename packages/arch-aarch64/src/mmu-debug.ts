@@ -87,18 +87,15 @@ export interface A64DebugContext {
   readonly ws: A64WalkState;
 }
 
-// Bytes of a leaf by Arm lookup level (a level-0 leaf exists only where QEMU 7.2 accepts one).
-const LEAF_SIZES = [2 ** 39, 2 ** 30, 2 ** 21, 4096];
-
 /** Every access, and DEVICE for data: what the MMU-off (flat) mapping allows. */
 export function flatFlags(access: number): MappingFlags {
   const all = MappingFlags.READ | MappingFlags.WRITE | MappingFlags.EXECUTE | MappingFlags.USER;
   return access === Access.Execute ? all : all | MappingFlags.DEVICE;
 }
 
-/** Page size of a leaf at Arm level 1..3. */
-export function leafPageSize(level: number): PageSize {
-  return level === 3 ? PageSize.Size4K : level === 2 ? PageSize.Size2M : PageSize.Size1G;
+/** Page size of a leaf of 2^bits bytes (one of the three granules' pages and blocks, D8.2.7). */
+export function leafPageSize(bits: number): PageSize {
+  return (2 ** bits) as PageSize;
 }
 
 /** The flags `translate` reports for perm bits allowed `ok` in regime `g`: R/W/X, USER if EL0 has data access, the memory type. */
@@ -132,8 +129,8 @@ function whyText(why: number, level: number, rg: A64VaRange, c: A64DebugContext,
       return `invalid descriptor at level ${level}`;
     case Why.Reserved:
       return 'reserved descriptor (0b01) at level 3';
-    case Why.BlockL0:
-      return 'block descriptor at level 0 (not allowed with the 4 KiB granule)';
+    case Why.BlockLevel:
+      return `block descriptor at level ${level} (not allowed with the ${2 ** (rg.granule - 10)} KiB granule)`;
     case Why.OaSize:
       return `address beyond the ${c.regime.outBits}-bit output size at level ${level}`;
     case Why.Af:
@@ -236,7 +233,7 @@ function report(c: A64DebugContext, hi: number, lo: number, access: number, s: A
     };
   const result: TranslateResult<A64Fault> = {
     paddr: (s.frame * 4096 + (lo & 0xfff)) as PhysAddr,
-    size: leafPageSize(s.level),
+    size: leafPageSize(s.bits),
     flags: leafFlags(g, s.perm, c.lut[s.perm & 15]),
   };
   return { ...base, ...leaf, result };
@@ -265,7 +262,7 @@ export function a64DebugTranslate(c: A64DebugContext, va: unknown, access: Acces
     leaf?.update === undefined || last === undefined
       ? []
       : [{ level: last.level, entryPaddr: last.entryPaddr, before: leaf.descriptor, after: leaf.update }];
-  const size = leaf === undefined ? (f === undefined ? d.result.size : undefined) : LEAF_SIZES[s.level];
+  const size = leaf === undefined ? (f === undefined ? d.result.size : undefined) : 2 ** s.bits;
   const stop =
     f === undefined ? {} : { stopLevel: last === undefined ? -1 : last.level, stopReason: a64FaultKindId(f.kind) };
   return sharedReport({

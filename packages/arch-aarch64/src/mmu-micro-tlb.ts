@@ -19,7 +19,7 @@ export class A64MicroTlb {
   /**
    * Data entries by VA bits 17..12, four words each, read together on a hit:
    * VA bits 31..12 (-1 = empty), the raw VA high word, the allowed loads /
-   * stores (allowed-access bits), and the leaf's perm bits | its Arm level << 8.
+   * stores (allowed-access bits), and the leaf's perm bits | log2 of its size << 8.
    */
   readonly d: Int32Array = new Int32Array(DATA_SLOTS * 4).fill(-1);
   /** Data entries: PA of the page. */
@@ -32,27 +32,27 @@ export class A64MicroTlb {
   iOk = 0;
   /** Fetch entry: perm bits. */
   iPerm = 0;
-  /** Fetch entry: Arm level. */
-  iLevel = 3;
+  /** Fetch entry: log2 of the leaf's size. */
+  iBits = 12;
   /** Fetch entry: PA of the page. */
   iBase = 0;
   /** Perm bits of the last successful translation (-1 = MMU off). */
   lastPerm = 0;
-  /** Arm level of the last successful translation. */
-  lastLevel = 3;
+  /** log2 of the leaf size of the last successful translation. */
+  lastBits = 12;
   /** Access of the last successful translation. */
   lastAccess = 0;
 
-  /** Records a translation as the last one, and as the micro-TLB entry of its kind; `ok` is its allowed-access bits. */
+  /** Records a translation (leaf of 2^`bits` bytes) as the last one, and as the micro-TLB entry of its kind; `ok` is its allowed-access bits. */
   // Takes the 4 KiB frame, not the PA: a PA above 2^31 passed to a call is a heap number, allocated per miss.
-  fill(hi: number, vpn: number, access: number, perm: number, level: number, frame: number, ok: number): void {
+  fill(hi: number, vpn: number, access: number, perm: number, bits: number, frame: number, ok: number): void {
     const base = frame * 4096;
     if (access === Access.Execute) {
       this.iHi = hi;
       this.iVpn = vpn;
       this.iOk = ok & X;
       this.iPerm = perm;
-      this.iLevel = level;
+      this.iBits = bits;
       this.iBase = base;
     } else {
       const k = vpn & (DATA_SLOTS - 1);
@@ -61,16 +61,16 @@ export class A64MicroTlb {
       d[b] = vpn;
       d[b + 1] = hi;
       d[b + 2] = ok & (R | W);
-      d[b + 3] = perm | (level << 8);
+      d[b + 3] = perm | (bits << 8);
       this.dBase[k] = base;
     }
-    this.last(perm, level, access);
+    this.last(perm, bits, access);
   }
 
   /** Records the last successful translation without filling an entry. */
-  last(perm: number, level: number, access: number): void {
+  last(perm: number, bits: number, access: number): void {
     this.lastPerm = perm;
-    this.lastLevel = level;
+    this.lastBits = bits;
     this.lastAccess = access;
   }
 

@@ -78,8 +78,20 @@ export interface A64VaRange {
   readonly baddr: number;
   /** TxSZ as written. */
   readonly tsz: number;
-  /** Input size in bits: 64 - TxSZ, TxSZ clamped to 16..39 (16..48 with FEAT_TTST). */
+  /** Input size in bits: 64 - TxSZ, TxSZ clamped to 16..39 (with FEAT_TTST 16..48, 16..47 for the 64 KiB granule). */
   readonly input: number;
+  /** log2 of the translation granule TGn selects: 12 (4 KiB), 14 (16 KiB) or 16 (64 KiB) (Arm ARM D8.2.7). */
+  readonly granule: number;
+  /** VA bits resolved per level: granule - 3 (9, 11 or 13; a table holds 2^stride descriptors). */
+  readonly stride: number;
+  /** Index mask of every table below the start level: 2^stride - 1. */
+  readonly tableMask: number;
+  /** The lowest Arm level a block may sit at: 1 with the 4 KiB granule, 2 with 16 KiB and 64 KiB (no FEAT_LPA/LPA2). */
+  readonly blockLevel: number;
+  /** Descriptor bits [31:12] of an output address, as 4 KiB frame bits: the bits below the granule are not address bits. */
+  readonly oaMask: number;
+  /** 4 KiB pages in a leaf at each Arm level 0..3: 2^(granule + stride × (3 - level) - 12). */
+  readonly leafPages: readonly number[];
   /** The Arm lookup level the walk starts at. */
   readonly start: number;
   /** Index mask of the start-level table (smaller than 511 when the input size is not a multiple of 9 above 12). */
@@ -150,23 +162,37 @@ function maskHalves(t: number, b: number): [number, number] {
   return [word(Math.min(t, 63) - 32, Math.max(b, 32) - 32), word(Math.min(t, 31), Math.max(b, 0))];
 }
 
+/** log2 of the granule of TCR_ELx.TG0 [15:14]: 00 4 KiB, 01 64 KiB, 10 16 KiB; the reserved 11 acts as 4 KiB (Arm ARM D19 TCR_EL1). */
+function tg0Granule(tg: number): number {
+  return tg === 1 ? 16 : tg === 2 ? 14 : 12;
+}
+
+/** log2 of the granule of TCR_EL1.TG1 [31:30]: 01 16 KiB, 10 4 KiB, 11 64 KiB; the reserved 00 acts as 4 KiB. */
+function tg1Granule(tg: number): number {
+  return tg === 1 ? 14 : tg === 3 ? 16 : 12;
+}
+
 function decodeRange(
   id: 0 | 1 | 2,
   ttbr: Halves,
   tsz: number,
+  granule: number,
   ctl: { epd: boolean; hpd: boolean; e0pd: boolean; tbi: boolean; tbid: boolean },
   cpu: A64CpuFeatures,
 ): A64VaRange {
-  const maxTsz = cpu.ttst ? 48 : 39;
+  // Arm ARM D8.2.6 (TnSZ limits): 16..39, with FEAT_TTST up to 48 (47 with the 64 KiB granule).
+  const maxTsz = cpu.ttst ? (granule === 16 ? 47 : 48) : 39;
   const input = 64 - Math.min(Math.max(tsz, 16), maxTsz);
-  const start = 4 - Math.floor((input - 4) / 9);
+  const stride = granule - 3;
+  // D8.2.7: the walk starts where the levels of `stride` bits above the page offset cover the input size.
+  const start = 4 - Math.floor((input - 4) / stride);
   // Bits [top:input] must equal VA[55] (TTBR1) or be 0; top is 55 under TBI (63 for fetches with TBID).
   const topD = ctl.tbi ? 55 : 63;
   const topX = ctl.tbi && !ctl.tbid ? 55 : 63;
   const [topHi, topLo] = maskHalves(topD, input);
   const [topHiX, topLoX] = maskHalves(topX, input);
   const baddr = (ttbr[0] & 0xffff) * 4294967296 + ttbr[1];
-  const startMask = 2 ** (input - (39 - 9 * start)) - 1;
+  const startMask = 2 ** (input - (granule + stride * (3 - start))) - 1;
   const tableBytes = (startMask + 1) * 8;
   // Not `baddr % tableBytes`: `%` on a double is a runtime call.
   const table = Math.floor(baddr / tableBytes) * tableBytes;
@@ -175,6 +201,12 @@ function decodeRange(
     id,
     baddr,
     tsz,
+    granule,
+    stride,
+    tableMask: 2 ** stride - 1,
+    blockLevel: granule === 12 ? 1 : 2,
+    oaMask: (0xfffff << (granule - 12)) & 0xfffff,
+    leafPages: [0, 1, 2, 3].map((l) => 2 ** (granule - 12 + stride * (3 - l))),
     input,
     start,
     startMask,
@@ -200,8 +232,8 @@ function outputBits(ps: number, cpu: A64CpuFeatures): number {
 
 /**
  * Decodes the EL1&0 regime from TTBR0_EL1, TTBR1_EL1, TCR_EL1 (T0SZ/T1SZ,
- * EPDn, A1, IPS, AS, TBIn, HA, HD, HPDn, TBIDn, E0PDn), SCTLR_EL1 (M, WXN)
- * and MAIR_EL1. TG0/TG1 are not read: only the 4 KiB granule is modelled.
+ * EPDn, A1, IPS, AS, TBIn, HA, HD, HPDn, TBIDn, E0PDn,
+ * TG0, TG1), SCTLR_EL1 (M, WXN) and MAIR_EL1.
  */
 export function decodeEl1Regime(regs: A64RegimeRegs, cpu: A64CpuFeatures): A64Regime {
   const [hi, lo] = regs.tcr;
@@ -210,6 +242,7 @@ export function decodeEl1Regime(regs: A64RegimeRegs, cpu: A64CpuFeatures): A64Re
       r,
       r ? regs.ttbr1 : regs.ttbr0,
       r ? (lo >>> 16) & 63 : lo & 63,
+      r ? tg1Granule(lo >>> 30) : tg0Granule((lo >>> 14) & 3),
       {
         epd: (lo & (r ? TCR_EPD1 : TCR_EPD0)) !== 0,
         hpd: (hi & (TCRH_HPD0 << r)) !== 0,
@@ -238,7 +271,7 @@ export function decodeEl1Regime(regs: A64RegimeRegs, cpu: A64CpuFeatures): A64Re
 
 /**
  * Decodes the EL2 regime (HCR_EL2.E2H = 0) from TTBR0_EL2, TCR_EL2 in its
- * E2H = 0 layout (T0SZ, PS, TBI, HA, HD, HPD, TBID), SCTLR_EL2 and MAIR_EL2.
+ * E2H = 0 layout (T0SZ, TG0, PS, TBI, HA, HD, HPD, TBID), SCTLR_EL2 and MAIR_EL2.
  */
 export function decodeEl2Regime(regs: A64RegimeRegs, cpu: A64CpuFeatures): A64Regime {
   const lo = regs.tcr[1];
@@ -246,6 +279,7 @@ export function decodeEl2Regime(regs: A64RegimeRegs, cpu: A64CpuFeatures): A64Re
     2,
     regs.ttbr0,
     lo & 63,
+    tg0Granule((lo >>> 14) & 3),
     {
       epd: false,
       hpd: (lo & TCR2_HPD) !== 0,

@@ -39,9 +39,9 @@ export interface A64MmuRegisters {
   /**
    * TCR_EL1. Used: T0SZ [5:0], EPD0 [7], T1SZ [21:16], A1 [22], EPD1 [23],
    * IPS [34:32], AS [36], TBI0/TBI1 [37]/[38], HA [39], HD [40],
-   * HPD0/HPD1 [41]/[42], TBID0/TBID1 [51]/[52], E0PD0/E0PD1 [55]/[56].
-   * TG0/TG1 are ignored: the modelled CPU implements only the 4 KiB granule,
-   * and an unimplemented granule behaves as an implemented one. DS is RES0
+   * HPD0/HPD1 [41]/[42], TBID0/TBID1 [51]/[52], E0PD0/E0PD1 [55]/[56],
+   * TG0 [15:14] (00 4 KiB, 01 64 KiB, 10 16 KiB), TG1 [31:30] (01 16 KiB,
+   * 10 4 KiB, 11 64 KiB); a reserved TGn value acts as 4 KiB. DS is RES0
    * (no FEAT_LPA2); cacheability and shareability fields have no effect.
    */
   readonly tcr?: A64RegValue;

@@ -1,6 +1,6 @@
 /**
- * The AArch64 stage-1 table walk with the 4 KiB granule (Arm ARM
- * AArch64.S1Walk, D8.2; QEMU `get_phys_addr_lpae`): from a range's TTBR
+ * The AArch64 stage-1 table walk with the 4 KiB, 16 KiB and 64 KiB granules
+ * (Arm ARM AArch64.S1Walk, D8.2; QEMU `get_phys_addr_lpae`): from a range's TTBR
  * through the table descriptors to a block or page, merging the table
  * attributes, checking the output size, the Access flag and the permission
  * table, and making the hardware AF / dirty-state updates (D8.5) through the
@@ -40,9 +40,6 @@ const HI_ADDR = 0xffff; // bits 47..32
 export const HI_DBM = 1 << (51 - 32);
 const HI_TABLE_SHIFT = 59 - 32; // PXNTable, UXNTable, APTable[0], APTable[1]
 
-/** 4 KiB pages in a leaf at each Arm level. */
-const LEAF_PAGES = [134217728, 262144, 512, 1];
-
 /** Why a walk stopped (debug reports); see `whyText` in mmu-report. */
 export const Why = {
   None: 0,
@@ -53,7 +50,7 @@ export const Why = {
   TtbrSize: 5,
   Invalid: 6,
   Reserved: 7,
-  BlockL0: 8,
+  BlockLevel: 8,
   OaSize: 9,
   Af: 10,
   Perm: 11,
@@ -61,16 +58,9 @@ export const Why = {
   FlatSize: 13,
 } as const;
 
-/** The index of VA (hi, lo) in a table at Arm level 0..3. */
-function indexAt(hi: number, lo: number, level: number): number {
-  // A conditional chain, not a switch: V8 keeps it inline in the walk loop.
-  return level === 0
-    ? (hi >>> 7) & 511
-    : level === 1
-      ? ((lo >>> 30) | (hi << 2)) & 511
-      : level === 2
-        ? (lo >>> 21) & 511
-        : (lo >>> 12) & 511;
+/** VA (hi, lo) shifted right by `sh` (12..47), low 32 bits: a table index once masked. */
+function vaBits(hi: number, lo: number, sh: number): number {
+  return sh >= 32 ? hi >>> (sh - 32) : (lo >>> sh) | (hi << (32 - sh));
 }
 
 /** The descriptor as a bigint (debug reports only). */
@@ -78,7 +68,7 @@ export function descriptorBits(hi: number, lo: number): bigint {
   return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
 }
 
-function step(level: number, index: number, pa: number, hi: number, lo: number): A64WalkStep {
+function step(level: number, blockLevel: number, index: number, pa: number, hi: number, lo: number): A64WalkStep {
   const kind =
     (lo & VALID) === 0
       ? 'invalid'
@@ -86,7 +76,7 @@ function step(level: number, index: number, pa: number, hi: number, lo: number):
         ? level === 3
           ? 'page'
           : 'table'
-        : level === 1 || level === 2
+        : level >= blockLevel && level < 3
           ? 'block'
           : 'reserved';
   return {
@@ -112,8 +102,10 @@ export class A64WalkState {
   level = 0;
   /** Why it stopped ({@link Why}). */
   why: number = Why.None;
-  /** The leaf's 4 KiB output frame (for a block: the frame of the VA's page in it). */
+  /** The leaf's 4 KiB output frame (for a larger leaf: the frame of the VA's 4 KiB piece of it). */
   frame = 0;
+  /** log2 of the leaf's size in bytes (12 for a 4 KiB page, 16 for a 64 KiB page, 29 for a 512 MiB block). */
+  bits = 12;
   /** The leaf's perm bits ({@link leafPerm}) after any hardware update. */
   perm = 0;
   /** Not nG (or the EL2 regime): the translation is global. */
@@ -167,37 +159,46 @@ export function a64Walk(
   const baddr = rg.baddr;
   if (baddr >= outFrames * 4096) return s.stop(A64FaultKind.AddressSize, 0, Why.TtbrSize);
   let level = rg.start;
-  // The start table may have fewer than 512 entries; every later one has 512.
+  const granule = rg.granule;
+  const stride = rg.stride;
+  const oaMask = rg.oaMask;
+  // The start table may have fewer entries than the granule's tables (2^stride).
   let mask = rg.startMask;
+  // The VA bit the level's index starts at: granule + stride × (3 - level).
+  let sh = granule + stride * (3 - level);
   // The table as a frame and a word offset in it (nonzero only for a start table under 4 KiB): no division per level.
   let frame = rg.rootFrame;
   let off = rg.rootWord;
   let tattr = 0; // PXNTable | UXNTable << 1 | APTable << 2, OR-ed down the walk
   const mem = s.mem;
   for (;;) {
-    const index = indexAt(hi, lo, level) & mask;
-    const fw = mem.frameWord(frame);
+    const index = vaBits(hi, lo, sh) & mask;
+    // A 16 or 64 KiB table spans several 4 KiB frames: find the descriptor's one.
+    const fw = mem.frameWord(frame + (index >>> 9));
     if (fw < 0) return s.stop(A64FaultKind.ExternalAbortOnWalk, level, Why.Sea);
-    const w = fw + off + index * 2;
+    const w = fw + off + (index & 511) * 2;
     let words = mem.words;
     let dlo = words[w];
     let dhi = words[w + 1];
-    if (steps !== undefined) steps.push(step(level, index, frame * 4096 + off * 4 + index * 8, dhi, dlo));
+    if (steps !== undefined)
+      steps.push(step(level, rg.blockLevel, index, frame * 4096 + off * 4 + index * 8, dhi, dlo));
     for (;;) {
       if ((dlo & VALID) === 0) return s.stop(A64FaultKind.Translation, level, Why.Invalid);
       if ((dlo & NOT_BLOCK) === 0) {
         if (level === 3) return s.stop(A64FaultKind.Translation, level, Why.Reserved);
-        // Manual (DS = 0): no level-0 blocks with the 4 KiB granule. QEMU 7.2 maps 512 GiB here.
-        if (level === 0) return s.stop(A64FaultKind.Translation, level, Why.BlockL0);
+        // D8.3 (DS = 0, no FEAT_LPA): blocks at levels 1-2 (4 KiB granule) or 2 only (16, 64 KiB); QEMU 7.2 maps 512 GiB at 4K L0.
+        if (level < rg.blockLevel) return s.stop(A64FaultKind.Translation, level, Why.BlockLevel);
       }
-      const oa = (dlo >>> 12) + (dhi & HI_ADDR) * 0x10_0000;
+      // D8.3: OA [47:granule]; the descriptor bits below the granule are not address bits (RES0 or, with LPA, PA[51:48]).
+      const oa = ((dlo >>> 12) & oaMask) + (dhi & HI_ADDR) * 0x10_0000;
       if (oa >= outFrames) return s.stop(A64FaultKind.AddressSize, level, Why.OaSize);
       if (level < 3 && (dlo & NOT_BLOCK) !== 0) {
         tattr |= (dhi >>> HI_TABLE_SHIFT) & 0xf;
         frame = oa;
         off = 0;
-        mask = 511;
+        mask = rg.tableMask;
         level++;
+        sh -= stride;
         break;
       }
       // A block or page: hardware updates go to a copy first.
@@ -228,11 +229,11 @@ export function a64Walk(
         dhi = words[w + 1];
         continue;
       }
-      const pages = LEAF_PAGES[level];
-      // Block base by division (pages is a power of two), not `oa % pages`: a runtime call on a double.
-      s.frame =
-        level === 3 ? oa : Math.floor(oa / pages) * pages + (level === 2 ? (lo >>> 12) & 511 : (lo >>> 12) & 0x3ffff);
+      const pages = rg.leafPages[level];
+      // Leaf base by division (pages is a power of two), not `oa % pages`: a runtime call on a double.
+      s.frame = pages === 1 ? oa : Math.floor(oa / pages) * pages + ((lo >>> 12) & (pages - 1));
       s.level = level;
+      s.bits = sh;
       s.global = g.el2 || (dlo & NG) === 0;
       return 0;
     }

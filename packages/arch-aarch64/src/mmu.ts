@@ -1,6 +1,6 @@
 /**
  * `A64Mmu`: the AArch64 stage-1 MMU of the EL1&0 regime, and of the EL2
- * regime without VHE (VMSAv8-64, 4 KiB granule), for emulators: access-checked translation with the exact
+ * regime without VHE (VMSAv8-64, 4, 16 and 64 KiB granules), for emulators: access-checked translation with the exact
  * Instruction/Data Abort, the hardware Access-flag and dirty-state updates
  * (FEAT_HAFDBS), a side-effect-free debug walk and an ASID-tagged software
  * TLB invalidated by methods named after the TLBI instructions.
@@ -57,7 +57,7 @@ import type { A64MmuOptions } from './mmu-registers.js';
 
 /**
  * The stage-1 MMU of an AArch64 CPU in the EL1&0 regime (and, with `el: 2`,
- * the EL2 regime with HCR_EL2.E2H = 0) with the 4 KiB granule, reading the
+ * the EL2 regime with HCR_EL2.E2H = 0) with the granule each range's TGn selects, reading the
  * tables in place from the emulator's physical memory.
  *
  * ```ts
@@ -75,7 +75,7 @@ import type { A64MmuOptions } from './mmu-registers.js';
  * - Hardware updates (TCR.HA, TCR.HD with DBM) are made in guest RAM only
  *   when the access is permitted, atomically (a 64-bit compare-and-swap on a
  *   SharedArrayBuffer) and restarting on a changed descriptor.
- * - TLB: 4 KiB-granular, tagged by ASID for nG translations; permissions
+ * - TLB: 4 KiB-granular (TLBI by VA drops a whole 16/64 KiB page or block), tagged by ASID for nG translations; permissions
  *   are re-evaluated on every hit, so EL, PAN and WXN changes need no flush.
  *   Translation, Address size and Access flag faults are never cached.
  */
@@ -164,7 +164,7 @@ export class A64Mmu extends A64TlbMaintenance implements EmulatorMmu<A64Fault> {
       if (hi === m.iHi && vpn === m.iVpn && m.iOk !== 0) {
         this.stats.hits++;
         m.lastPerm = m.iPerm;
-        m.lastLevel = m.iLevel;
+        m.lastBits = m.iBits;
         m.lastAccess = access;
         return m.iBase + (lo & 0xfff);
       }
@@ -176,7 +176,7 @@ export class A64Mmu extends A64TlbMaintenance implements EmulatorMmu<A64Fault> {
         this.stats.hits++;
         const pl = d[b + 3];
         m.lastPerm = pl & 0xff;
-        m.lastLevel = pl >>> 8;
+        m.lastBits = pl >>> 8;
         m.lastAccess = access;
         return m.dBase[k] + (lo & 0xfff);
       }
@@ -192,7 +192,7 @@ export class A64Mmu extends A64TlbMaintenance implements EmulatorMmu<A64Fault> {
       // Stage 1 disabled (SCTLR.M = 0): VA = PA, any access, Address size fault L0 above PAMax.
       const pa = flatPa(rg, hi, lo, access);
       if (pa < 0) return this.fail(A64FaultKind.AddressSize, 0, hi, lo, access);
-      this.micro.last(-1, 3, access);
+      this.micro.last(-1, 12, access);
       this.missPa = pa;
       return 0;
     }
@@ -210,7 +210,7 @@ export class A64Mmu extends A64TlbMaintenance implements EmulatorMmu<A64Fault> {
         if ((lut[perm & 15] >>> access) & 1) {
           this.stats.hits++;
           const frame = tlb.frameOf(s);
-          this.micro.fill(hi, vpn, access, perm, 3 - tlb.levelOf(s), frame, lut[perm & 15]);
+          this.micro.fill(hi, vpn, access, perm, tlb.sizeBitsOf(s), frame, lut[perm & 15]);
           this.missPa = frame * 4096 + (lo & 0xfff);
           return 0;
         }
@@ -224,9 +224,9 @@ export class A64Mmu extends A64TlbMaintenance implements EmulatorMmu<A64Fault> {
       return this.fail(ws.kind, ws.level, hi, lo, access);
     const perm = ws.perm;
     if (tlb !== undefined) {
-      tlb.insert(tag, lo, g.asid, ws.global, ws.frame, 3 - ws.level, perm);
-      this.micro.fill(hi, vpn, access, perm, ws.level, ws.frame, lut[perm & 15]);
-    } else this.micro.last(perm, ws.level, access);
+      tlb.insert(tag, lo, g.asid, ws.global, ws.frame, 3 - ws.level, perm, ws.bits);
+      this.micro.fill(hi, vpn, access, perm, ws.bits, ws.frame, lut[perm & 15]);
+    } else this.micro.last(perm, ws.bits, access);
     this.missPa = ws.frame * 4096 + (lo & 0xfff);
     return 0;
   }
@@ -252,7 +252,7 @@ export class A64Mmu extends A64TlbMaintenance implements EmulatorMmu<A64Fault> {
   /** Leaf size of the last successful `translatePa` (4 KiB with the MMU off). */
   get lastSize(): PageSize {
     const m = this.micro;
-    return leafPageSize(m.lastPerm < 0 ? 3 : m.lastLevel);
+    return leafPageSize(m.lastPerm < 0 ? 12 : m.lastBits);
   }
 
   /** Flags of the last successful `translatePa`, as {@link translate} reports them (under the current EL/PAN/WXN). */

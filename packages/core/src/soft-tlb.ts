@@ -11,8 +11,8 @@ const INVALID = -1;
 const GLOBAL = -0x8000_0000;
 
 /**
- * Caches 4 KiB-granular translations. An entry made from a huge leaf
- * remembers the leaf's level, so invalidating any VA inside the block drops
+ * Caches 4 KiB-granular translations. An entry made from a larger leaf
+ * remembers the leaf's size, so invalidating any VA inside the block drops
  * every cached page of it. The meaning of `perm` (permission bits,
  * dirty-state) belongs to the MMU that fills the TLB.
  */
@@ -26,6 +26,8 @@ export class SoftTlb {
   // page number has 20 bits), the VA's high word, the ASID (GLOBAL added for a global entry) and the perm bits.
   private readonly tags: Int32Array;
   private readonly level: Uint8Array;
+  // log2 of each entry's leaf size in bytes (12 + 9 * level unless the MMU gave another, e.g. a 64 KiB page).
+  private readonly bits: Uint8Array;
   private readonly frame: Float64Array;
   // Valid entries cached from leaves larger than 4 KiB: while there are none, flushVa checks one slot.
   private wide = 0;
@@ -46,6 +48,7 @@ export class SoftTlb {
     this.mask = n - 1;
     this.tags = new Int32Array(4 * n).fill(INVALID);
     this.level = new Uint8Array(n);
+    this.bits = new Uint8Array(n);
     this.frame = new Float64Array(n);
   }
 
@@ -66,13 +69,28 @@ export class SoftTlb {
     return -1;
   }
 
-  /** Caches the page of VA (hi, lo): its 4 KiB frame, the leaf's level, and MMU-defined `perm` bits. Returns the slot (-1 for a 0-slot TLB, which caches nothing). */
-  insert(hi: number, lo: number, asid: number, global: boolean, frame: number, level: number, perm: number): number {
+  /**
+   * Caches the page of VA (hi, lo): its 4 KiB frame, the leaf's level, and
+   * MMU-defined `perm` bits. `sizeBits` is log2 of the leaf's size in bytes,
+   * which TLBI-by-VA drops whole: 12 + 9 × level unless given (a granule
+   * other than 4 KiB has other sizes, e.g. 16 for a 64 KiB page). Returns
+   * the slot (-1 for a 0-slot TLB, which caches nothing).
+   */
+  insert(
+    hi: number,
+    lo: number,
+    asid: number,
+    global: boolean,
+    frame: number,
+    level: number,
+    perm: number,
+    sizeBits: number = 12 + 9 * level,
+  ): number {
     if (this.disabled) return -1;
     const vpn = lo >>> 12;
     const s = (vpn ^ hi) & this.mask;
     this.invalidate(s);
-    if (level !== 0) this.wide++;
+    if (sizeBits !== 12) this.wide++;
     const t = this.tags;
     const b = s << 2;
     t[b] = vpn;
@@ -80,6 +98,7 @@ export class SoftTlb {
     t[b + 2] = global ? asid | GLOBAL : asid;
     t[b + 3] = perm;
     this.level[s] = level;
+    this.bits[s] = sizeBits;
     this.frame[s] = frame;
     return s;
   }
@@ -97,6 +116,11 @@ export class SoftTlb {
   /** Replaces the permission bits of a slot (e.g. once a write set the dirty bit). */
   setPerm(slot: number, perm: number): void {
     this.tags[(slot << 2) + 3] = perm;
+  }
+
+  /** log2 of the leaf size in bytes of a slot (12 for a 4 KiB page). */
+  sizeBitsOf(slot: number): number {
+    return this.bits[slot];
   }
 
   /** Leaf level of a slot (0 = 4 KiB page). */
@@ -129,7 +153,7 @@ export class SoftTlb {
   }
 
   private invalidate(s: number): void {
-    if (this.valid(s) && this.level[s] !== 0) this.wide--;
+    if (this.valid(s) && this.bits[s] !== 12) this.wide--;
     this.tags[s << 2] = INVALID;
   }
 
@@ -158,7 +182,7 @@ export class SoftTlb {
     for (let s = one < 0 ? 0 : one; s < (one < 0 ? this.entries : one + 1); s++) {
       if (!this.valid(s)) continue;
       // Same leaf: the VA bits above the leaf's size agree (a 512 GiB or larger leaf spans several high words).
-      const shift = 12 + 9 * this.level[s];
+      const shift = this.bits[s];
       const vaHi = this.tags[(s << 2) + 1] >>> 0;
       const same =
         shift >= 32
