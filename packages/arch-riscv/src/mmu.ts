@@ -178,7 +178,17 @@ export class RiscvMmu extends RiscvMmuRegisters implements EmulatorMmu<RiscvFaul
     do r = walkRiscv(ws, cfg, hi, lo, access, p, false, undefined);
     while (r === WALK_RETRY);
     if (r < 0) return this.fail(ws.cause, hi, lo);
-    tlb.insert(hi, lo, cfg.asid, ws.global, ws.frame, ws.level, ws.perm);
+    // An Sv32 megapage is cached with its real size (4 MiB), so SFENCE.VMA of any address in it drops all of it.
+    tlb.insert(
+      hi,
+      lo,
+      cfg.asid,
+      ws.global,
+      ws.frame,
+      ws.level,
+      ws.perm,
+      cfg.sv32 ? 12 + 10 * ws.level : 12 + 9 * ws.level,
+    );
     if (ws.level >= 3) this.bigCached = true;
     this.lastPerm = ws.perm;
     this.lastLevel = ws.level;

@@ -39,13 +39,7 @@ export function sfenceVmaVa(
 ): boolean {
   if (!isCanonicalHi(cfg, hi)) return false;
   if (bigCached) return sfenceVmaAll(tlb, asid);
-  flushLeaf(tlb, hi, lo, asid);
-  // The TLB sizes a level-1 leaf as 2 MiB: an Sv32 4 MiB megapage is cached as two such halves.
-  if (cfg.sv32) flushLeaf(tlb, hi, (lo ^ 0x20_0000) >>> 0, asid);
-  return false;
-}
-
-function flushLeaf(tlb: SoftTlb, hi: number, lo: number, asid: number | undefined): void {
   if (asid === undefined) tlb.flushVa(hi, lo);
   else tlb.flushVa(hi, lo, asid, false);
+  return false;
 }

@@ -123,7 +123,8 @@ function leaf(
   out.level = level;
   out.frame = frame;
   out.perm = perm;
-  if (steps === undefined) out.tlb?.insert(0, lo, 0, (e & G) !== 0 && cfg.pge, frame, level, perm);
+  // A 4 MiB leaf is cached with its real size, so INVLPG of any address in it drops all of it.
+  if (steps === undefined) out.tlb?.insert(0, lo, 0, (e & G) !== 0 && cfg.pge, frame, level, perm, 12 + 10 * level);
   return 0;
 }
 

@@ -7,7 +7,7 @@
  */
 
 import type { SoftTlb } from '@page-table/core';
-import { isCanonicalHi, MODE_32, MODE_LONG, type X64MmuConfig } from './mmu-config.js';
+import { isCanonicalHi, MODE_LONG, type X64MmuConfig } from './mmu-config.js';
 
 /**
  * MOV to CR3 (with `cfg` the state after the write): with CR4.PCIDE = 0
@@ -23,14 +23,11 @@ export function movToCr3(tlb: SoftTlb, cfg: X64MmuConfig, noFlush: boolean): voi
  * INVLPG: drops the translation of the page containing VA (hi, lo) — every
  * cached 4 KiB piece of a 2 MiB / 1 GiB / 4 MiB page — for the current PCID,
  * and global translations of that page for any PCID. A non-canonical VA is a
- * no-op; outside IA-32e mode the VA is its low 32 bits.
+ * no-op; outside IA-32e mode the VA is a 32-bit linear address.
  */
 export function invlpg(tlb: SoftTlb, cfg: X64MmuConfig, hi: number, lo: number): void {
-  if (cfg.mode !== MODE_LONG) {
-    tlb.flushVa(0, lo, cfg.asid, true);
-    // The TLB sizes a PD leaf as 2 MiB: a 4 MiB page of 32-bit paging is cached as two such halves.
-    if (cfg.mode === MODE_32) tlb.flushVa(0, (lo ^ 0x20_0000) >>> 0, cfg.asid, true);
-  } else if (isCanonicalHi(cfg, hi)) tlb.flushVa(hi, lo, cfg.asid, true);
+  if (cfg.mode !== MODE_LONG) tlb.flushVa(0, lo, cfg.asid, true);
+  else if (isCanonicalHi(cfg, hi)) tlb.flushVa(hi, lo, cfg.asid, true);
 }
 
 /**
