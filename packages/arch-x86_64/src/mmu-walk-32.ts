@@ -16,16 +16,10 @@ import { X64PfError } from './fault.js';
 import type { X64MmuConfig } from './mmu-config.js';
 import { PERM_D, PERM_U, PERM_UC, PERM_W } from './mmu-rights.js';
 import type { X64WalkState } from './mmu-walk.js';
+import { X64Bits } from './pte.js';
 
-// Entry bits (SDM Tables 4-4 to 4-6).
-const P = 0x1;
-const RW = 0x2;
-const US = 0x4;
-const PCD = 0x10;
-const A = 0x20;
-const D = 0x40;
-const PS = 0x80;
-const G = 0x100;
+// Entry bits: the low bits of a 32-bit paging entry (SDM Tables 4-4 to 4-6) are those of IA-32e entries.
+const { P, RW, US, PCD, A, D, PS, G } = X64Bits;
 
 /** Level of the PD (4 MiB leaves) and of the PT (4 KiB leaves) in a 32-bit walk. */
 export const LEVEL_PD = 1;

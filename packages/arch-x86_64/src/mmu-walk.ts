@@ -31,20 +31,13 @@ import {
   PERM_XD,
   type X64RightsState,
 } from './mmu-rights.js';
+import { X64Bits } from './pte.js';
 
 /** One Accessed/Dirty write a debug walk found `translate` would make (and did not make). */
 export type X64AdUpdate = EntryUpdate;
 
-// Entry bits (low half).
-const P = 0x1;
-const RW = 0x2;
-const US = 0x4;
-const PCD = 0x10;
-const A = 0x20;
-const D = 0x40;
-const PS = 0x80;
-const G = 0x100;
-const XD_HI = 0x8000_0000;
+// Entry bits (low half; XD in the high half), as module constants so the walk reads them as literals.
+const { P, RW, US, PCD, A, D, PS, G, XD_HI } = X64Bits;
 const ADDR_HI = 0xfffff;
 const TWO20 = 0x10_0000;
 
